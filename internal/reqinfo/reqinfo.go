@@ -1,0 +1,44 @@
+// Package reqinfo carries the per-request facts that several Troupe packages
+// share — the request ID and the API version — in the request context, without
+// tying any of them to Echo.
+//
+// The request-ID middleware installs one *Info per request; inner layers fill
+// in what they learn (the versioning group sets APIVersion) and outer layers
+// (the access log, metrics) read it after the handler returns. Because the
+// value is a pointer, an inner layer's write is visible to an outer layer
+// without re-deriving the request.
+package reqinfo
+
+import "context"
+
+// Info holds what is known about one request. It is owned by the goroutine
+// serving the request; fields are written before the handler runs or by the
+// handler chain itself, never concurrently.
+type Info struct {
+	// ID is the request ID echoed in X-Request-ID and problem responses.
+	ID string
+	// APIVersion is the version label ("v1", "v2") of the versioned group
+	// that matched, or "" outside versioned routes.
+	APIVersion string
+}
+
+type ctxKey struct{}
+
+// NewContext returns a copy of ctx that carries info.
+func NewContext(ctx context.Context, info *Info) context.Context {
+	return context.WithValue(ctx, ctxKey{}, info)
+}
+
+// FromContext returns the Info stored in ctx, or nil when there is none.
+func FromContext(ctx context.Context) *Info {
+	info, _ := ctx.Value(ctxKey{}).(*Info)
+	return info
+}
+
+// RequestID returns the request ID stored in ctx, or "".
+func RequestID(ctx context.Context) string {
+	if info := FromContext(ctx); info != nil {
+		return info.ID
+	}
+	return ""
+}

@@ -1,0 +1,62 @@
+package middleware
+
+import "github.com/labstack/echo/v4"
+
+// Stages names every slot of Troupe's request path. Chain orders them; a nil
+// stage is skipped. Later subsystems (telemetry, load shedding, rate limiting,
+// authentication, authorization, circuit breaking) fill their slot here rather
+// than registering middleware of their own, so the order in DESIGN §4 is
+// decided in exactly one place.
+type Stages struct {
+	Recover         echo.MiddlewareFunc
+	RequestID       echo.MiddlewareFunc
+	Telemetry       echo.MiddlewareFunc
+	AccessLog       echo.MiddlewareFunc
+	SecurityHeaders echo.MiddlewareFunc
+	CORS            echo.MiddlewareFunc
+	BodyLimit       echo.MiddlewareFunc
+	Timeout         echo.MiddlewareFunc
+	Compress        echo.MiddlewareFunc
+	LoadShedding    echo.MiddlewareFunc
+	RateLimit       echo.MiddlewareFunc
+	Authenticate    echo.MiddlewareFunc
+	Authorize       echo.MiddlewareFunc
+	CircuitBreaker  echo.MiddlewareFunc
+}
+
+// Chain returns the non-nil stages, outermost first:
+//
+//	recover → request ID → telemetry → access log → security headers →
+//	CORS → body limit → timeout → compression → load shedding →
+//	rate limit → authentication → authorization → circuit breaker → handler
+//
+// Recover is outermost so a panic anywhere, middleware included, becomes a
+// 500. Request ID precedes everything that logs or renders an error. CORS and
+// security headers run before any stage that can reject a request, so a 401,
+// 413, 429 or 503 still carries them. The timeout wraps compression so the
+// deadline covers the whole response.
+func Chain(s Stages) []echo.MiddlewareFunc {
+	ordered := []echo.MiddlewareFunc{
+		s.Recover,
+		s.RequestID,
+		s.Telemetry,
+		s.AccessLog,
+		s.SecurityHeaders,
+		s.CORS,
+		s.BodyLimit,
+		s.Timeout,
+		s.Compress,
+		s.LoadShedding,
+		s.RateLimit,
+		s.Authenticate,
+		s.Authorize,
+		s.CircuitBreaker,
+	}
+	chain := ordered[:0]
+	for _, m := range ordered {
+		if m != nil {
+			chain = append(chain, m)
+		}
+	}
+	return chain
+}

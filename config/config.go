@@ -1,0 +1,253 @@
+package config
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"time"
+)
+
+// Config is a Troupe service's configuration. Each field's koanf tag is its
+// key; config.example.toml lists every key with its default, and
+// docs/config.md explains each one.
+type Config struct {
+	// HTTP configures the public listener.
+	HTTP HTTP `koanf:"http"`
+	// Admin configures the private listener for detailed health, the effective config and pprof.
+	Admin Admin `koanf:"admin"`
+	// Log configures the process log and the access log.
+	Log Log `koanf:"log"`
+	// Health configures readiness checks.
+	Health Health `koanf:"health"`
+	// CORS configures the cross-origin allow-list.
+	CORS CORS `koanf:"cors"`
+	// SecurityHeaders configures the headers added to every response.
+	SecurityHeaders SecurityHeaders `koanf:"security_headers"`
+	// Compression configures response compression.
+	Compression Compression `koanf:"compression"`
+	// Versioning configures API version lifecycle enforcement.
+	Versioning Versioning `koanf:"versioning"`
+}
+
+// HTTP is the [http] section: the public listener and its limits.
+type HTTP struct {
+	// Address is the host:port to listen on; port 0 picks a free port.
+	Address string `koanf:"address"`
+	// ReadHeaderTimeout bounds reading request headers (slowloris defence).
+	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request, body included.
+	ReadTimeout time.Duration `koanf:"read_timeout"`
+	// WriteTimeout bounds writing a response; 0 disables it. When both it
+	// and RequestTimeout are set it must exceed RequestTimeout, or the
+	// connection would be cut before the handler's timeout response is sent.
+	WriteTimeout time.Duration `koanf:"write_timeout"`
+	// IdleTimeout is how long a keep-alive connection may wait for its next
+	// request.
+	IdleTimeout time.Duration `koanf:"idle_timeout"`
+	// MaxHeaderBytes caps the size of request headers; at least 1KiB.
+	MaxHeaderBytes Size `koanf:"max_header_bytes"`
+	// RequestTimeout is each handler's deadline; 0 disables it.
+	RequestTimeout time.Duration `koanf:"request_timeout"`
+	// BodyLimit caps request bodies (413 beyond it); 0 means unlimited.
+	BodyLimit Size `koanf:"body_limit"`
+	// ShutdownTimeout bounds how long in-flight requests may finish after
+	// SIGTERM.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// DrainDelay is how long readiness reports 503 before the listener
+	// closes, so load balancers stop routing first.
+	DrainDelay time.Duration `koanf:"drain_delay"`
+	// TrustedProxies lists the CIDRs or IPs whose X-Forwarded-For is
+	// believed when finding the client IP; empty trusts none.
+	TrustedProxies []string `koanf:"trusted_proxies"`
+	// TLS configures HTTPS on the public listener.
+	TLS TLS `koanf:"tls"`
+}
+
+// TLS is the [http.tls] section. Serving TLS needs both files.
+type TLS struct {
+	// CertFile is the PEM certificate chain; set with KeyFile or not at all.
+	CertFile string `koanf:"cert_file"`
+	// KeyFile is the PEM private key; set with CertFile or not at all.
+	KeyFile string `koanf:"key_file"`
+	// MinVersion is the oldest TLS version accepted: "1.2" or "1.3".
+	MinVersion string `koanf:"min_version"`
+}
+
+// Enabled reports whether the public listener serves TLS.
+func (t TLS) Enabled() bool { return t.CertFile != "" && t.KeyFile != "" }
+
+// MinVersionID returns MinVersion as a crypto/tls constant for
+// tls.Config.MinVersion.
+func (t TLS) MinVersionID() uint16 {
+	if t.MinVersion == "1.3" {
+		return tls.VersionTLS13
+	}
+	return tls.VersionTLS12
+}
+
+// Admin is the [admin] section: the private listener.
+type Admin struct {
+	// Address is the host:port of the admin listener; "" disables it. It
+	// defaults to loopback because it exposes internals.
+	Address string `koanf:"address"`
+	// Pprof mounts net/http/pprof under /debug/pprof on the admin listener.
+	Pprof bool `koanf:"pprof"`
+}
+
+// Log is the [log] section.
+type Log struct {
+	// Level is the minimum level logged: debug, info, warn or error.
+	Level string `koanf:"level"`
+	// Format is the log encoding: json or text.
+	Format string `koanf:"format"`
+	// Access logs one line per request.
+	Access bool `koanf:"access"`
+	// Headers adds request headers to access log lines (sensitive ones
+	// masked).
+	Headers bool `koanf:"headers"`
+	// RedactHeaders names extra headers to mask in the access log, beyond
+	// the built-in list (Authorization, Cookie, ...).
+	RedactHeaders []string `koanf:"redact_headers"`
+}
+
+// SlogLevel returns Level as a slog.Level; an unrecognised level (which
+// Validate rejects) means info.
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// Health is the [health] section.
+type Health struct {
+	// Timeout bounds each readiness check.
+	Timeout time.Duration `koanf:"timeout"`
+	// CacheTTL is how long a readiness result is reused, so frequent probes
+	// do not hammer dependencies; 0 checks on every probe.
+	CacheTTL time.Duration `koanf:"cache_ttl"`
+}
+
+// CORS is the [cors] section. Origins are checked by the CORS middleware.
+type CORS struct {
+	// AllowOrigins lists the origins allowed cross-origin access; empty
+	// allows none.
+	AllowOrigins []string `koanf:"allow_origins"`
+	// AllowMethods lists the methods a preflight may approve.
+	AllowMethods []string `koanf:"allow_methods"`
+	// AllowHeaders lists the request headers a preflight may approve.
+	AllowHeaders []string `koanf:"allow_headers"`
+	// ExposeHeaders lists the response headers scripts may read.
+	ExposeHeaders []string `koanf:"expose_headers"`
+	// AllowCredentials lets cross-origin requests carry cookies and
+	// credentials.
+	AllowCredentials bool `koanf:"allow_credentials"`
+	// MaxAge is how long browsers may cache a preflight answer.
+	MaxAge time.Duration `koanf:"max_age"`
+}
+
+// SecurityHeaders is the [security_headers] section.
+type SecurityHeaders struct {
+	// Enabled adds the headers below to every response.
+	Enabled bool `koanf:"enabled"`
+	// HSTSMaxAge is the Strict-Transport-Security max-age; 0 omits the
+	// header.
+	HSTSMaxAge time.Duration `koanf:"hsts_max_age"`
+	// HSTSIncludeSubdomains adds includeSubDomains to Strict-Transport-Security.
+	HSTSIncludeSubdomains bool `koanf:"hsts_include_subdomains"`
+	// HSTSPreload adds preload to Strict-Transport-Security.
+	HSTSPreload bool `koanf:"hsts_preload"`
+	// ContentTypeNosniff sends X-Content-Type-Options: nosniff.
+	ContentTypeNosniff bool `koanf:"content_type_nosniff"`
+	// FrameOptions is X-Frame-Options: DENY, SAMEORIGIN, or "" to omit it.
+	FrameOptions string `koanf:"frame_options"`
+	// ContentSecurityPolicy is the Content-Security-Policy; "" omits it.
+	ContentSecurityPolicy string `koanf:"content_security_policy"`
+	// ReferrerPolicy is the Referrer-Policy; "" omits it.
+	ReferrerPolicy string `koanf:"referrer_policy"`
+}
+
+// Compression is the [compression] section.
+type Compression struct {
+	// Enabled compresses responses for clients that accept it.
+	Enabled bool `koanf:"enabled"`
+	// MinSize is the smallest response compressed; smaller ones cost more
+	// to compress than they save.
+	MinSize Size `koanf:"min_size"`
+	// Algorithms lists the encodings offered, most preferred first: a
+	// non-empty subset of zstd, br, gzip and deflate.
+	Algorithms []string `koanf:"algorithms"`
+}
+
+// Versioning is the [versioning] section.
+type Versioning struct {
+	// EnforceSunset answers 410 Gone for a deprecated version after its
+	// sunset date; false keeps serving it.
+	EnforceSunset bool `koanf:"enforce_sunset"`
+}
+
+// Default returns the configuration used when no source sets a key. Every
+// call returns fresh slices, so callers may modify the result.
+func Default() Config {
+	return Config{
+		HTTP: HTTP{
+			Address:           ":8080",
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 * KiB,
+			RequestTimeout:    30 * time.Second,
+			BodyLimit:         4 * MiB,
+			ShutdownTimeout:   30 * time.Second,
+			DrainDelay:        5 * time.Second,
+			TrustedProxies:    []string{},
+			TLS:               TLS{MinVersion: "1.2"},
+		},
+		Admin: Admin{Address: "127.0.0.1:9090"},
+		Log:   Log{Level: "info", Format: "json", Access: true, RedactHeaders: []string{}},
+		Health: Health{
+			Timeout:  2 * time.Second,
+			CacheTTL: time.Second,
+		},
+		CORS: CORS{
+			AllowOrigins:  []string{},
+			AllowMethods:  []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
+			AllowHeaders:  []string{"Authorization", "Content-Type", "X-Request-ID"},
+			ExposeHeaders: []string{"X-Request-ID", "Location", "Deprecation", "Sunset", "Link", "Retry-After"},
+			MaxAge:        10 * time.Minute,
+		},
+		SecurityHeaders: SecurityHeaders{
+			Enabled:               true,
+			HSTSMaxAge:            8760 * time.Hour,
+			HSTSIncludeSubdomains: true,
+			ContentTypeNosniff:    true,
+			FrameOptions:          "DENY",
+			ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'",
+			ReferrerPolicy:        "no-referrer",
+		},
+		Compression: Compression{
+			Enabled:    true,
+			MinSize:    KiB,
+			Algorithms: []string{"zstd", "br", "gzip", "deflate"},
+		},
+		Versioning: Versioning{EnforceSunset: true},
+	}
+}
+
+// Load loads the configuration of service over Default: from the XDG
+// config files, ./config.toml or file (a --config flag; "" for none), and
+// the environment. It fails closed: any problem yields nil and an Errors
+// listing all of them, so a bad config never serves.
+func Load(service, file string) (*Config, *Effective, error) {
+	cfg := Default()
+	eff, err := Loader{Service: service, File: file}.Load(&cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &cfg, eff, nil
+}

@@ -1,0 +1,229 @@
+package config
+
+import (
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/knadh/koanf/parsers/toml/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*Config)
+		key    string
+		want   string
+	}{
+		{"empty address", func(c *Config) { c.HTTP.Address = "" }, "http.address", "must not be empty"},
+		{"address without port", func(c *Config) { c.HTTP.Address = "localhost" }, "http.address", "is not host:port"},
+		{"named port", func(c *Config) { c.HTTP.Address = ":http" }, "http.address", "invalid port"},
+		{"port too large", func(c *Config) { c.HTTP.Address = ":65536" }, "http.address", "invalid port"},
+		{"negative read timeout", func(c *Config) { c.HTTP.ReadTimeout = -time.Second }, "http.read_timeout", "must not be negative, got -1s"},
+		{"write timeout below request timeout", func(c *Config) { c.HTTP.WriteTimeout = 30 * time.Second }, "http.write_timeout", "must be greater than http.request_timeout (30s)"},
+		{"small header limit", func(c *Config) { c.HTTP.MaxHeaderBytes = 1023 }, "http.max_header_bytes", "must be at least 1KiB, got 1023B"},
+		{"negative body limit", func(c *Config) { c.HTTP.BodyLimit = -1 }, "http.body_limit", "must not be negative"},
+		{"zero shutdown timeout", func(c *Config) { c.HTTP.ShutdownTimeout = 0 }, "http.shutdown_timeout", "must be greater than 0, got 0s"},
+		{"negative drain delay", func(c *Config) { c.HTTP.DrainDelay = -time.Second }, "http.drain_delay", "must not be negative"},
+		{"bad proxy", func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.0/8", "10.0.0.0/99"} }, "http.trusted_proxies", `"10.0.0.0/99" is neither`},
+		{"cert without key", func(c *Config) { c.HTTP.TLS.CertFile = "c.pem" }, "http.tls.key_file", "must be set when http.tls.cert_file is"},
+		{"key without cert", func(c *Config) { c.HTTP.TLS.KeyFile = "k.pem" }, "http.tls.cert_file", "must be set when http.tls.key_file is"},
+		{"old TLS", func(c *Config) { c.HTTP.TLS.MinVersion = "1.1" }, "http.tls.min_version", `must be one of "1.2", "1.3", got "1.1"`},
+		{"bad admin address", func(c *Config) { c.Admin.Address = "9090" }, "admin.address", "is not host:port"},
+		{"log level", func(c *Config) { c.Log.Level = "trace" }, "log.level", `got "trace"`},
+		{"log format", func(c *Config) { c.Log.Format = "xml" }, "log.format", `got "xml"`},
+		{"redact header", func(c *Config) { c.Log.RedactHeaders = []string{"X Bad"} }, "log.redact_headers", `"X Bad" is not a valid HTTP token`},
+		{"zero health timeout", func(c *Config) { c.Health.Timeout = 0 }, "health.timeout", "must be greater than 0"},
+		{"negative cache TTL", func(c *Config) { c.Health.CacheTTL = -1 }, "health.cache_ttl", "must not be negative"},
+		{"CORS method", func(c *Config) { c.CORS.AllowMethods = []string{""} }, "cors.allow_methods", "is not a valid HTTP token"},
+		{"CORS header", func(c *Config) { c.CORS.AllowHeaders = []string{"a:b"} }, "cors.allow_headers", "is not a valid HTTP token"},
+		{"CORS expose", func(c *Config) { c.CORS.ExposeHeaders = []string{"é"} }, "cors.expose_headers", "is not a valid HTTP token"},
+		{"CORS max age", func(c *Config) { c.CORS.MaxAge = -1 }, "cors.max_age", "must not be negative"},
+		{"HSTS max age", func(c *Config) { c.SecurityHeaders.HSTSMaxAge = -1 }, "security_headers.hsts_max_age", "must not be negative"},
+		{"frame options", func(c *Config) { c.SecurityHeaders.FrameOptions = "deny" }, "security_headers.frame_options", `got "deny"`},
+		{"CSP injection", func(c *Config) { c.SecurityHeaders.ContentSecurityPolicy = "a\r\nSet-Cookie: x" }, "security_headers.content_security_policy", "control characters"},
+		{"referrer injection", func(c *Config) { c.SecurityHeaders.ReferrerPolicy = "a\n" }, "security_headers.referrer_policy", "control characters"},
+		{"negative min size", func(c *Config) { c.Compression.MinSize = -1 }, "compression.min_size", "must not be negative"},
+		{"no algorithms", func(c *Config) { c.Compression.Algorithms = nil }, "compression.algorithms", "must list at least one"},
+		{"unknown algorithm", func(c *Config) { c.Compression.Algorithms = []string{"gzip", "lz4"} }, "compression.algorithms", `unknown algorithm "lz4"`},
+		{"duplicate algorithm", func(c *Config) { c.Compression.Algorithms = []string{"gzip", "br", "gzip"} }, "compression.algorithms", `"gzip" is listed twice`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.modify(&c)
+			var errs Errors
+			if !errors.As(c.Validate(), &errs) || len(errs) != 1 {
+				t.Fatalf("Validate() = %v, want exactly one problem", c.Validate())
+			}
+			if errs[0].Key != tt.key || !strings.Contains(errs[0].Err.Error(), tt.want) {
+				t.Errorf("problem = %q, want key %s and %q", errs[0], tt.key, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigValidateAccepts(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*Config)
+	}{
+		{"port 0", func(c *Config) { c.HTTP.Address = "127.0.0.1:0" }},
+		{"IPv6", func(c *Config) { c.HTTP.Address = "[::1]:8080" }},
+		{"timeouts disabled", func(c *Config) { c.HTTP.WriteTimeout, c.HTTP.RequestTimeout = 0, 0 }},
+		{"no request timeout", func(c *Config) { c.HTTP.WriteTimeout, c.HTTP.RequestTimeout = time.Second, 0 }},
+		{"unlimited body", func(c *Config) { c.HTTP.BodyLimit = 0 }},
+		{"proxies", func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.1", "::1", "fd00::/8"} }},
+		{"TLS", func(c *Config) { c.HTTP.TLS = TLS{CertFile: "c", KeyFile: "k", MinVersion: "1.3"} }},
+		{"admin disabled", func(c *Config) { c.Admin.Address = "" }},
+		{"no frame options", func(c *Config) { c.SecurityHeaders.FrameOptions = "" }},
+		{"one algorithm", func(c *Config) { c.Compression.Algorithms = []string{"gzip"} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.modify(&c)
+			if err := c.Validate(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestConfigHelpers(t *testing.T) {
+	if (TLS{CertFile: "c"}).Enabled() || !(TLS{CertFile: "c", KeyFile: "k"}).Enabled() {
+		t.Error("TLS.Enabled wants both files")
+	}
+	if (TLS{MinVersion: "1.2"}).MinVersionID() != tls.VersionTLS12 || (TLS{MinVersion: "1.3"}).MinVersionID() != tls.VersionTLS13 {
+		t.Error("TLS.MinVersionID maps versions wrongly")
+	}
+	levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+	for name, want := range levels {
+		if got := (Log{Level: name}).SlogLevel(); got != want {
+			t.Errorf("SlogLevel(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestDefaultReturnsFreshSlices(t *testing.T) {
+	a := Default()
+	a.CORS.AllowMethods[0] = "changed"
+	if Default().CORS.AllowMethods[0] != "GET" {
+		t.Error("Default shares slices between calls")
+	}
+}
+
+// TestExampleFile pins config.example.toml to the schema: the same keys in
+// both directions, each with a doc comment, values equal to Default.
+func TestExampleFile(t *testing.T) {
+	const path = "../config.example.toml"
+	k := koanf.New(".")
+	if err := k.Load(file.Provider(path), toml.Parser()); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := newSchema(reflect.TypeFor[Config]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := k.Keys(); !slices.Equal(got, sch.keys) {
+		for _, key := range got {
+			if !slices.Contains(sch.keys, key) {
+				t.Errorf("example has %q, which the schema lacks", key)
+			}
+		}
+		for _, key := range sch.keys {
+			if !slices.Contains(got, key) {
+				t.Errorf("example lacks %q", key)
+			}
+		}
+	}
+
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(text), "\n")
+	for i, line := range lines {
+		if line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "[") &&
+			(i == 0 || !strings.HasPrefix(lines[i-1], "# ")) {
+			t.Errorf("line %d %q has no doc comment above it", i+1, line)
+		}
+	}
+
+	cfg := Default()
+	dir := t.TempDir()
+	eff, err := Loader{Service: "example", File: path, Environ: []string{}, ConfigHome: dir, ConfigDirs: []string{}, WorkDir: dir}.Load(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, Default()) {
+		t.Errorf("example values differ from Default():\n%+v\n%+v", cfg, Default())
+	}
+	for _, key := range eff.Keys() {
+		if eff.Source(key) != filepath.Clean(path) {
+			t.Errorf("%s came from %q, not the example", key, eff.Source(key))
+		}
+	}
+}
+
+// TestDocsDescribeEveryKey keeps docs/config.md's table complete.
+func TestDocsDescribeEveryKey(t *testing.T) {
+	doc, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch, err := newSchema(reflect.TypeFor[Config]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range sch.keys {
+		env := EnvPrefix("orders") + strings.ToUpper(strings.ReplaceAll(key, ".", envSegmentSep))
+		row := "| `" + key + "` |"
+		if !strings.Contains(string(doc), row) || !strings.Contains(string(doc), "`"+env+"`") {
+			t.Errorf("docs/config.md lacks a table row for %s (with env %s)", key, env)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "svc.toml")
+	if err := os.WriteFile(path, []byte("[http]\naddress = \"127.0.0.1:0\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, eff, err := Load("troupe-config-test", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.Address != "127.0.0.1:0" || eff.Source("http.address") != path || cfg.Log.Level != "info" {
+		t.Errorf("Load: address %q from %q, level %q", cfg.HTTP.Address, eff.Source("http.address"), cfg.Log.Level)
+	}
+
+	if err := os.WriteFile(path, []byte("[http]\nwrite_timeout = \"1s\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, eff, err = Load("troupe-config-test", path)
+	var errs Errors
+	if cfg != nil || eff != nil || !errors.As(err, &errs) {
+		t.Fatalf("Load of an invalid config = %v, %v, %v; want nil, nil, Errors", cfg, eff, err)
+	}
+	want := "config: http.write_timeout (from " + path + "): must be greater than http.request_timeout (30s)"
+	if !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error = %q, want prefix %q", err, want)
+	}
+}

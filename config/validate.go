@@ -1,0 +1,186 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Validate checks the values and the relations between them that decoding
+// cannot: ranges, enumerations, and pairs of keys that only make sense
+// together. It returns Errors naming each offending key, or nil. Load calls
+// it and adds the source of each key.
+func (c *Config) Validate() error {
+	var v validator
+	h := c.HTTP
+	v.check("http.address", hostPort(h.Address))
+	v.nonNegative("http.read_header_timeout", h.ReadHeaderTimeout)
+	v.nonNegative("http.read_timeout", h.ReadTimeout)
+	v.nonNegative("http.write_timeout", h.WriteTimeout)
+	v.nonNegative("http.idle_timeout", h.IdleTimeout)
+	v.nonNegative("http.request_timeout", h.RequestTimeout)
+	if h.WriteTimeout > 0 && h.RequestTimeout > 0 && h.WriteTimeout <= h.RequestTimeout {
+		v.fail("http.write_timeout", "must be greater than http.request_timeout (%s), or 0 to disable it, so a timed-out request still gets its error response", shortDuration(h.RequestTimeout))
+	}
+	if h.MaxHeaderBytes < KiB {
+		v.fail("http.max_header_bytes", "must be at least 1KiB, got %s", h.MaxHeaderBytes)
+	}
+	if h.BodyLimit < 0 {
+		v.fail("http.body_limit", "must not be negative")
+	}
+	v.positive("http.shutdown_timeout", h.ShutdownTimeout)
+	v.nonNegative("http.drain_delay", h.DrainDelay)
+	for _, p := range h.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			v.fail("http.trusted_proxies", "%q is neither an IP address nor a CIDR prefix", p)
+		}
+	}
+	switch {
+	case h.TLS.CertFile != "" && h.TLS.KeyFile == "":
+		v.fail("http.tls.key_file", "must be set when http.tls.cert_file is")
+	case h.TLS.KeyFile != "" && h.TLS.CertFile == "":
+		v.fail("http.tls.cert_file", "must be set when http.tls.key_file is")
+	}
+	v.oneOf("http.tls.min_version", h.TLS.MinVersion, "1.2", "1.3")
+
+	if c.Admin.Address != "" {
+		v.check("admin.address", hostPort(c.Admin.Address))
+	}
+
+	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	v.oneOf("log.format", c.Log.Format, "json", "text")
+	v.tokens("log.redact_headers", c.Log.RedactHeaders)
+
+	v.positive("health.timeout", c.Health.Timeout)
+	v.nonNegative("health.cache_ttl", c.Health.CacheTTL)
+
+	v.tokens("cors.allow_methods", c.CORS.AllowMethods)
+	v.tokens("cors.allow_headers", c.CORS.AllowHeaders)
+	v.tokens("cors.expose_headers", c.CORS.ExposeHeaders)
+	v.nonNegative("cors.max_age", c.CORS.MaxAge)
+
+	s := c.SecurityHeaders
+	v.nonNegative("security_headers.hsts_max_age", s.HSTSMaxAge)
+	v.oneOf("security_headers.frame_options", s.FrameOptions, "DENY", "SAMEORIGIN", "")
+	v.headerValue("security_headers.content_security_policy", s.ContentSecurityPolicy)
+	v.headerValue("security_headers.referrer_policy", s.ReferrerPolicy)
+
+	if c.Compression.MinSize < 0 {
+		v.fail("compression.min_size", "must not be negative")
+	}
+	v.algorithms(c.Compression.Algorithms)
+
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return v.errs
+}
+
+// validator collects problems so that Validate reports all of them.
+type validator struct{ errs Errors }
+
+func (v *validator) fail(key, format string, args ...any) {
+	v.errs = append(v.errs, &Error{Key: key, Err: fmt.Errorf(format, args...)})
+}
+
+func (v *validator) check(key string, err error) {
+	if err != nil {
+		v.errs = append(v.errs, &Error{Key: key, Err: err})
+	}
+}
+
+func (v *validator) positive(key string, d time.Duration) {
+	if d <= 0 {
+		v.fail(key, "must be greater than 0, got %s", shortDuration(d))
+	}
+}
+
+func (v *validator) nonNegative(key string, d time.Duration) {
+	if d < 0 {
+		v.fail(key, "must not be negative, got %s", shortDuration(d))
+	}
+}
+
+func (v *validator) oneOf(key, value string, allowed ...string) {
+	if !slices.Contains(allowed, value) {
+		quoted := make([]string, len(allowed))
+		for i, a := range allowed {
+			quoted[i] = strconv.Quote(a)
+		}
+		v.fail(key, "must be one of %s, got %q", strings.Join(quoted, ", "), value)
+	}
+}
+
+// tokens checks a list of HTTP method or header names.
+func (v *validator) tokens(key string, names []string) {
+	for _, n := range names {
+		if !isToken(n) {
+			v.fail(key, "%q is not a valid HTTP token", n)
+		}
+	}
+}
+
+// headerValue rejects control characters, which would let a config value
+// split or corrupt a response header.
+func (v *validator) headerValue(key, value string) {
+	if strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
+		v.fail(key, "must not contain control characters")
+	}
+}
+
+// compressionAlgorithms are the encodings the compression middleware
+// implements.
+var compressionAlgorithms = []string{"zstd", "br", "gzip", "deflate"}
+
+func (v *validator) algorithms(algs []string) {
+	const key = "compression.algorithms"
+	if len(algs) == 0 {
+		v.fail(key, "must list at least one of %s", strings.Join(compressionAlgorithms, ", "))
+	}
+	for i, a := range algs {
+		switch {
+		case !slices.Contains(compressionAlgorithms, a):
+			v.fail(key, "unknown algorithm %q (use %s)", a, strings.Join(compressionAlgorithms, ", "))
+		case slices.Contains(algs[:i], a):
+			v.fail(key, "%q is listed twice", a)
+		}
+	}
+}
+
+// hostPort checks a listen address: host:port with a numeric port
+// (0 picks a free one) and an optional host.
+func hostPort(addr string) error {
+	if addr == "" {
+		return errors.New("must not be empty")
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || strconv.FormatUint(n, 10) != port {
+		return fmt.Errorf("%q has an invalid port (want 0-65535)", addr)
+	}
+	return nil
+}
+
+// isToken reports whether s is an RFC 9110 token, the grammar of method and
+// header field names.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,156 @@
+// Command load measures the whole service: requests per second and latency
+// percentiles of the quickstart (Troupe's full default request path) against
+// a bare Echo serving the same handler, in one process and one run, so the
+// figure that matters — their ratio — is free of machine-to-machine noise.
+//
+//	go run ./bench/load [-duration 5s] [-rounds 3] [-concurrency 32] [-warmup 1s]
+//
+// Each target gets a warm-up round, then the targets take turns, one round
+// each, so drift (thermal, noisy neighbours, GC) falls on both alike. The
+// load is a closed loop: -concurrency workers on keep-alive connections, each
+// sending its next GET as soon as the previous body is read. The load
+// generator shares the CPUs with both servers; compare the ratios, not the
+// absolute numbers. The output ends with a Markdown table for
+// docs/benchmarks.md. The exit status is non-zero when any request failed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// settings are the command's flags.
+type settings struct {
+	Duration    time.Duration // of each measured round, per target
+	Rounds      int           // measured rounds per target
+	Concurrency int           // closed-loop workers, one connection each
+	Warmup      time.Duration // of the unmeasured first round, per target
+}
+
+// validate rejects settings that would measure nothing.
+func (s settings) validate() error {
+	var errs []error
+	if s.Duration <= 0 {
+		errs = append(errs, fmt.Errorf("-duration must be positive, got %s", s.Duration))
+	}
+	if s.Rounds < 1 {
+		errs = append(errs, fmt.Errorf("-rounds must be at least 1, got %d", s.Rounds))
+	}
+	if s.Concurrency < 1 {
+		errs = append(errs, fmt.Errorf("-concurrency must be at least 1, got %d", s.Concurrency))
+	}
+	if s.Warmup < 0 {
+		errs = append(errs, fmt.Errorf("-warmup must not be negative, got %s", s.Warmup))
+	}
+	return errors.Join(errs...)
+}
+
+// command returns the command line that reproduces these settings.
+func (s settings) command() string {
+	return fmt.Sprintf("go run ./bench/load -duration %s -rounds %d -concurrency %d -warmup %s",
+		s.Duration, s.Rounds, s.Concurrency, s.Warmup)
+}
+
+// cli parses args, runs the measurement until done or interrupted, and
+// returns the exit status: 0 on success, 1 when the run failed or any
+// request failed, 2 on bad usage.
+func cli(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var s settings
+	fs.DurationVar(&s.Duration, "duration", 5*time.Second, "length of each measured round, per target")
+	fs.IntVar(&s.Rounds, "rounds", 3, "measured rounds per target; the targets take turns")
+	fs.IntVar(&s.Concurrency, "concurrency", 32, "closed-loop workers, each on its own keep-alive connection")
+	fs.DurationVar(&s.Warmup, "warmup", time.Second, "length of the unmeasured warm-up round, per target")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "load: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if err := s.validate(); err != nil {
+		fmt.Fprintf(stderr, "load: %v\n", err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := run(ctx, s, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "load: %v\n", err)
+		return 1
+	}
+	if n := rep.errors(); n > 0 {
+		fmt.Fprintf(stderr, "load: %d requests failed\n", n)
+		return 1
+	}
+	return 0
+}
+
+// run starts both targets, warms each up, loads them in turns for s.Rounds
+// rounds, writes progress and the final report to out, and shuts both down.
+// Failed requests do not make it fail: they are counted in the report.
+func run(ctx context.Context, s settings, out io.Writer) (rep *report, err error) {
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	bare, err := startBare(s.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, bare.close()) }()
+	troupe, err := startTroupe(s.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, troupe.close()) }()
+
+	targets := []*target{bare, troupe}
+	results := make([]*targetReport, len(targets))
+	for i, t := range targets {
+		results[i] = newTargetReport(t.name)
+		if s.Warmup <= 0 {
+			continue
+		}
+		res, err := load(ctx, t, s.Warmup, s.Concurrency)
+		if err != nil {
+			return nil, err
+		}
+		results[i].addWarmup(res)
+	}
+	for round := 1; round <= s.Rounds; round++ {
+		for i, t := range targets {
+			// Each round starts from a clean heap, so neither target pays
+			// for the other's garbage.
+			runtime.GC()
+			res, err := load(ctx, t, s.Duration, s.Concurrency)
+			if err != nil {
+				return nil, err
+			}
+			results[i].addRound(res)
+			_, err = fmt.Fprintf(out, "round %d/%d  %-18s %9.0f req/s  p50 %s  p99 %s  errors %d\n",
+				round, s.Rounds, t.name, res.rps(), millis(res.hist.quantile(0.50)), millis(res.hist.quantile(0.99)), res.errors)
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	rep = &report{settings: s, env: currentEnvironment(), targets: results}
+	if err := rep.write(out); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}

@@ -70,6 +70,6 @@ func BenchmarkCoreChain(b *testing.B) {
 		CORS:            cors,
 		BodyLimit:       middleware.BodyLimit(1 << 20),
 		Timeout:         middleware.Timeout(30 * time.Second),
-	})...)
+	}))
 	benchServe(b, e)
 }

@@ -24,7 +24,8 @@ type Stages struct {
 	CircuitBreaker  echo.MiddlewareFunc
 }
 
-// Chain returns the non-nil stages, outermost first:
+// Chain returns the non-nil stages composed into one middleware, outermost
+// first:
 //
 //	recover → request ID → telemetry → access log → security headers →
 //	CORS → body limit → timeout → compression → load shedding →
@@ -35,7 +36,12 @@ type Stages struct {
 // security headers run before any stage that can reject a request, so a 401,
 // 413, 429 or 503 still carries them. The timeout wraps compression so the
 // deadline covers the whole response.
-func Chain(s Stages) []echo.MiddlewareFunc {
+//
+// Register the result with e.Use. Echo v4 composes its global middleware
+// anew for every request, one closure per stage; Chain composes the stages
+// once, around a final handler that calls the route Echo found for the
+// request (c.Handler()), so the whole chain costs Echo no allocation.
+func Chain(s Stages) echo.MiddlewareFunc {
 	ordered := []echo.MiddlewareFunc{
 		s.Recover,
 		s.RequestID,
@@ -52,11 +58,17 @@ func Chain(s Stages) []echo.MiddlewareFunc {
 		s.Authorize,
 		s.CircuitBreaker,
 	}
-	chain := ordered[:0]
-	for _, m := range ordered {
-		if m != nil {
-			chain = append(chain, m)
+	h := routeHandler
+	for i := len(ordered) - 1; i >= 0; i-- {
+		if ordered[i] != nil {
+			h = ordered[i](h)
 		}
 	}
-	return chain
+	// Echo passes the matched route as next, which is what routeHandler
+	// calls; the prebuilt chain ignores next rather than wrap it again.
+	return func(echo.HandlerFunc) echo.HandlerFunc { return h }
 }
+
+// routeHandler runs the handler Echo's router chose for the request: the
+// route's, or its not-found or method-not-allowed handler.
+func routeHandler(c echo.Context) error { return c.Handler()(c) }

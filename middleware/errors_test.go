@@ -308,7 +308,7 @@ func coreChain(t *testing.T, logger *slog.Logger) []echo.MiddlewareFunc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return middleware.Chain(middleware.Stages{
+	return []echo.MiddlewareFunc{middleware.Chain(middleware.Stages{
 		Recover:         middleware.RecoverWithConfig(middleware.RecoverConfig{Logger: logger}),
 		RequestID:       middleware.RequestID(),
 		AccessLog:       middleware.AccessLog(logger),
@@ -316,7 +316,7 @@ func coreChain(t *testing.T, logger *slog.Logger) []echo.MiddlewareFunc {
 		CORS:            cors,
 		BodyLimit:       middleware.BodyLimit(8),
 		Timeout:         middleware.Timeout(coreTestTimeout),
-	})
+	})}
 }
 
 func TestChainErrorResponsesCarryRequestIDAndCORS(t *testing.T) {

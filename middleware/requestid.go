@@ -15,10 +15,6 @@ import (
 // directions.
 const HeaderRequestID = "X-Request-ID"
 
-// contextKeyRequestID is the echo.Context key under which the request ID is
-// also stored, for handlers that prefer c.Get to the request context.
-const contextKeyRequestID = "request_id"
-
 // maxRequestIDLen bounds an accepted incoming ID, so a client cannot make every
 // log line and response it touches arbitrarily large.
 const maxRequestIDLen = 128
@@ -56,8 +52,7 @@ func RequestID() echo.MiddlewareFunc {
 // defaults.
 //
 // The ID is echoed in the response header, stored in the request context as a
-// *reqinfo.Info (read it with RequestIDFrom) and set on the echo.Context under
-// "request_id". An incoming ID that Valid rejects is replaced, never echoed:
+// *reqinfo.Info (read it with RequestIDFrom). An incoming ID that Valid rejects is replaced, never echoed:
 // it would otherwise carry attacker-chosen bytes into logs and responses.
 func RequestIDWithConfig(cfg RequestIDConfig) echo.MiddlewareFunc {
 	if cfg.Skipper == nil {
@@ -86,7 +81,6 @@ func RequestIDWithConfig(cfg RequestIDConfig) echo.MiddlewareFunc {
 			rec := &requestIDRecord{info: reqinfo.Info{ID: id}, header: [1]string{id}}
 			c.Response().Header()[header] = rec.header[:]
 			c.SetRequest(r.WithContext(reqinfo.NewContext(r.Context(), &rec.info)))
-			c.Set(contextKeyRequestID, id)
 			return next(c)
 		}
 	}

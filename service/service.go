@@ -69,6 +69,7 @@ func New(name string, opts ...Option) (*Service, error) {
 	if err != nil {
 		problems = append(problems, err)
 	}
+	s.collectSubsystemChecks()
 	if err := s.checkRegistrations(); err != nil {
 		problems = append(problems, err)
 	}
@@ -90,6 +91,24 @@ func New(name string, opts ...Option) (*Service, error) {
 		return nil, fmt.Errorf("service %s: %w", name, err)
 	}
 	return s, nil
+}
+
+// collectSubsystemChecks adds the checks of subsystems that report health.
+func (s *Service) collectSubsystemChecks() {
+	for _, sub := range s.opts.subsystems {
+		reporter, ok := sub.(HealthReporter)
+		if !ok {
+			continue
+		}
+		for _, hc := range reporter.HealthChecks() {
+			c := &check{name: sub.Name() + ":" + hc.Name, fn: hc.Check, optional: hc.Optional}
+			if hc.Liveness {
+				s.opts.liveness = append(s.opts.liveness, c)
+			} else {
+				s.opts.readiness = append(s.opts.readiness, c)
+			}
+		}
+	}
 }
 
 // checkRegistrations rejects health checks and subsystems that cannot work.
@@ -186,7 +205,7 @@ func (s *Service) build() error {
 		}
 		stages.Compress = compress
 	}
-	e.Use(middleware.Chain(stages)...)
+	e.Use(middleware.Chain(stages))
 
 	if s.opts.api != nil {
 		err := s.opts.api.Mount(e, versioning.MountOptions{EnforceSunset: cfg.Versioning.EnforceSunset})

@@ -262,3 +262,28 @@ func TestRunTwiceIsAnError(t *testing.T) {
 		t.Fatal("second Run succeeded")
 	}
 }
+
+type reportingSubsystem struct{ recordingSubsystem }
+
+func (reportingSubsystem) HealthChecks() []HealthCheck {
+	return []HealthCheck{
+		{Name: "pool", Check: func(context.Context) error { return errors.New("pool exhausted") }, Liveness: true},
+		{Name: "replica", Check: func(context.Context) error { return errors.New("replica lagging") }, Optional: true},
+	}
+}
+
+func TestSubsystemsContributeHealthChecks(t *testing.T) {
+	var events []string
+	var mu sync.Mutex
+	sub := reportingSubsystem{recordingSubsystem{name: "store", events: &events, mu: &mu}}
+	r := start(t, nil, WithSubsystem(sub))
+
+	resp, body := get(t, r.adminBase()+"/livez")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"store:pool"`) {
+		t.Fatalf("/livez = %d %s, want 503 naming store:pool", resp.StatusCode, body)
+	}
+	resp, body = get(t, r.adminBase()+"/readyz")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"store:replica":[{"status":"warn"`) {
+		t.Fatalf("/readyz = %d %s, want 200 with store:replica warn", resp.StatusCode, body)
+	}
+}

@@ -16,3 +16,22 @@ type Subsystem interface {
 	// is done.
 	Stop(ctx context.Context) error
 }
+
+// HealthCheck is a check a subsystem contributes to the service's probes.
+type HealthCheck struct {
+	// Name identifies the check in the admin listener's health details.
+	Name string
+	// Check reports the subsystem's health; nil means healthy.
+	Check CheckFunc
+	// Liveness puts the check on /livez instead of /readyz.
+	Liveness bool
+	// Optional makes a failure report "warn" instead of "fail".
+	Optional bool
+}
+
+// HealthReporter is implemented by a Subsystem that contributes health
+// checks. The service registers them in New, next to the application's own,
+// with the subsystem's name as a prefix ("store:redis").
+type HealthReporter interface {
+	HealthChecks() []HealthCheck
+}

@@ -132,12 +132,12 @@ func newCORSPolicy(cfg CORSConfig) (*corsPolicy, error) {
 		errs = append(errs, errors.New(`"*" cannot be used when credentials are allowed`))
 	}
 	for _, m := range cfg.AllowMethods {
-		if !isFieldToken(m) {
+		if !isToken(m) {
 			errs = append(errs, fmt.Errorf("invalid method %q", m))
 		}
 	}
 	for _, h := range slices.Concat(cfg.AllowHeaders, cfg.ExposeHeaders) {
-		if !isFieldToken(h) {
+		if !isToken(h) {
 			errs = append(errs, fmt.Errorf("invalid header name %q", h))
 		}
 	}
@@ -247,24 +247,6 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// isFieldToken reports whether s is an RFC 9110 token, the syntax of method and
-// header field names; anything else could not be sent in a header value list.
-func isFieldToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // parseOrigin returns the serialised form of an origin written

@@ -1,36 +1,20 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/internal/syncbuf"
 )
 
-// syncBuffer is a bytes.Buffer safe for the logger and the test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects a service's logs while the test reads them.
+type syncBuffer = syncbuf.Buffer
 
 // testLoader isolates a test from the machine's XDG files, working
 // directory and environment: only env (keys without the TEST_ prefix) counts.

@@ -8,11 +8,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/internal/syncbuf"
 	"github.com/troupehq/troupe/service"
 )
 
@@ -38,7 +38,7 @@ func Loader(t testing.TB, name string, env map[string]string) config.Loader {
 type Service struct {
 	*service.Service
 	// Logs holds everything the service logged.
-	Logs *Buffer
+	Logs *syncbuf.Buffer
 	// URL is the main listener's base URL, e.g. "http://127.0.0.1:41234".
 	URL string
 	// AdminURL is the admin listener's base URL.
@@ -52,7 +52,7 @@ type Service struct {
 // fails the test if the service does not start.
 func Start(t testing.TB, name string, env map[string]string, opts ...service.Option) *Service {
 	t.Helper()
-	logs := &Buffer{}
+	logs := &syncbuf.Buffer{}
 	opts = append([]service.Option{service.WithConfigLoader(Loader(t, name, env)), service.WithLogOutput(logs)}, opts...)
 	svc, err := service.New(name, opts...)
 	if err != nil {
@@ -118,24 +118,4 @@ func (s *Service) Do(t testing.TB, method, path, body string, header http.Header
 		t.Fatalf("%s %s: reading body: %v", method, path, err)
 	}
 	return resp, string(b)
-}
-
-// Buffer is a concurrency-safe log sink.
-type Buffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-// Write appends p.
-func (b *Buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns everything written so far.
-func (b *Buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/troupehq/troupe/internal/logjson"
 	"github.com/troupehq/troupe/internal/reqinfo"
 )
 
@@ -66,6 +67,11 @@ func AccessLog(logger *slog.Logger) echo.MiddlewareFunc {
 // here through c.Error so the status logged is the status sent; the error is
 // then consumed. A panic passing through is still logged, as a 500, without
 // recovering it, so Recover further out reports the original stack.
+//
+// The record carries no source location (its PC is zero): the caller would
+// always be this middleware, and capturing it costs more than the rest of
+// the record. With the service's JSON handler (internal/logjson) the record
+// is written without building a slog.Record at all.
 func AccessLogWithConfig(cfg AccessLogConfig) echo.MiddlewareFunc {
 	if cfg.Skipper == nil {
 		cfg.Skipper = DefaultAccessLogConfig.Skipper
@@ -73,7 +79,8 @@ func AccessLogWithConfig(cfg AccessLogConfig) echo.MiddlewareFunc {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	l := &accessLogger{logger: cfg.Logger}
+	l := &accessLogger{handler: cfg.Logger.Handler()}
+	l.fast, _ = l.handler.(*logjson.Handler)
 	if cfg.LogHeaders {
 		l.redact = make(map[string]bool, len(alwaysRedacted)+len(cfg.RedactHeaders))
 		for _, h := range slices.Concat(alwaysRedacted, cfg.RedactHeaders) {
@@ -99,8 +106,9 @@ func AccessLogWithConfig(cfg AccessLogConfig) echo.MiddlewareFunc {
 }
 
 type accessLogger struct {
-	logger *slog.Logger
-	redact map[string]bool // canonical keys; nil when headers are not logged
+	handler slog.Handler
+	fast    *logjson.Handler // handler, when it can take attrs without a slog.Record
+	redact  map[string]bool  // canonical keys; nil when headers are not logged
 }
 
 // log writes the record. completed is false while a panic unwinds.
@@ -119,12 +127,17 @@ func (l *accessLogger) log(c echo.Context, start time.Time, in *countingBody, co
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	if !l.logger.Enabled(ctx, level) {
+	if !l.handler.Enabled(ctx, level) {
 		return
 	}
+	now := time.Now()
 	bytesIn := r.ContentLength
 	if in != nil {
 		bytesIn = in.n
+	}
+	var requestID, apiVersion string
+	if info := reqinfo.FromContext(ctx); info != nil {
+		requestID, apiVersion = info.ID, info.APIVersion
 	}
 	attrs := [...]slog.Attr{
 		slog.String("method", r.Method),
@@ -133,23 +146,31 @@ func (l *accessLogger) log(c echo.Context, start time.Time, in *countingBody, co
 		slog.Int("status", status),
 		slog.Int64("bytes_in", bytesIn),
 		slog.Int64("bytes_out", res.Size),
-		slog.Duration("duration", time.Since(start)),
-		slog.String("request_id", RequestIDFrom(ctx)),
+		slog.Duration("duration", now.Sub(start)),
+		slog.String("request_id", requestID),
 		slog.String("remote_ip", c.RealIP()),
 		slog.String("user_agent", r.UserAgent()),
 		{},
 		{},
 	}
 	n := len(attrs) - 2
-	if info := reqinfo.FromContext(ctx); info != nil && info.APIVersion != "" {
-		attrs[n] = slog.String("api_version", info.APIVersion)
+	if apiVersion != "" {
+		attrs[n] = slog.String("api_version", apiVersion)
 		n++
 	}
 	if l.redact != nil {
 		attrs[n] = l.headers(r.Header)
 		n++
 	}
-	l.logger.LogAttrs(ctx, level, "request", attrs[:n]...)
+	// A log write error has nowhere to go; Logger drops it too.
+	if l.fast != nil {
+		_ = l.fast.LogAttrs(now, level, "request", attrs[:n]...)
+		return
+	}
+	// What Logger.LogAttrs does, less runtime.Callers for the unused PC.
+	rec := slog.NewRecord(now, level, "request", 0)
+	rec.AddAttrs(attrs[:n]...)
+	_ = l.handler.Handle(ctx, rec)
 }
 
 // headers renders h as a group, sorted so records diff cleanly, with

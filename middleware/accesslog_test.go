@@ -2,17 +2,20 @@ package middleware_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/troupehq/troupe/internal/logjson"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/middleware"
 )
@@ -201,6 +204,97 @@ func TestAccessLogHeadersRedacted(t *testing.T) {
 			t.Errorf("log leaks %q", secret)
 		}
 	}
+}
+
+// recordingHandler keeps the records it is given.
+type recordingHandler struct {
+	records []slog.Record
+}
+
+func (h *recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *recordingHandler) WithGroup(string) slog.Handler            { return h }
+func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.records = append(h.records, r.Clone())
+	return nil
+}
+
+func TestAccessLogRecordHasNoSource(t *testing.T) {
+	rec := &recordingHandler{}
+	var out strings.Builder
+	withSource := slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{AddSource: true}))
+	e := coreEcho(nil, middleware.AccessLog(slog.New(rec)), middleware.AccessLog(withSource))
+	e.GET("/x", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	serve(e, httptest.NewRequest(http.MethodGet, "/x", nil))
+
+	if len(rec.records) != 1 {
+		t.Fatalf("got %d records, want 1", len(rec.records))
+	}
+	if r := rec.records[0]; r.PC != 0 || r.Source() != nil || r.Time.IsZero() || r.Message != "request" {
+		t.Errorf("record PC = %#x, Source = %v, Time = %v, Message = %q; want no PC or source, a time and \"request\"",
+			r.PC, r.Source(), r.Time, r.Message)
+	}
+	if strings.Contains(out.String(), `"source"`) || !strings.Contains(out.String(), `"msg":"request"`) {
+		t.Errorf("with AddSource the line is %s; want a request record without source", out.String())
+	}
+}
+
+// TestAccessLogFastPathMatchesRecordPath serves requests through two access
+// logs at once: one with logjson, which the middleware writes to directly,
+// and one with slog.JSONHandler, which gets a slog.Record. The lines must
+// agree but for the time and duration.
+func TestAccessLogFastPathMatchesRecordPath(t *testing.T) {
+	derive := map[string]func(*slog.Logger) *slog.Logger{
+		"plain":     func(l *slog.Logger) *slog.Logger { return l },
+		"With":      func(l *slog.Logger) *slog.Logger { return l.With("service", "orders") },
+		"WithGroup": func(l *slog.Logger) *slog.Logger { return l.With("service", "orders").WithGroup("http") },
+	}
+	for name, d := range derive {
+		t.Run(name, func(t *testing.T) {
+			var fastOut, refOut strings.Builder
+			config := func(l *slog.Logger) middleware.AccessLogConfig {
+				return middleware.AccessLogConfig{Logger: d(l), LogHeaders: true}
+			}
+			e := coreEcho(nil, middleware.RequestID(),
+				middleware.AccessLogWithConfig(config(slog.New(slog.NewJSONHandler(&refOut, nil)))),
+				middleware.AccessLogWithConfig(config(slog.New(logjson.New(&fastOut, nil)))))
+			e.GET("/v1/x", func(c echo.Context) error {
+				reqinfo.FromContext(c.Request().Context()).APIVersion = "v1"
+				return c.String(http.StatusOK, "ok")
+			})
+			e.GET("/fail", func(echo.Context) error { return errors.New("broken") })
+			for _, path := range []string{"/v1/x", "/fail", "/missing"} {
+				r := httptest.NewRequest(http.MethodGet, path, nil)
+				r.Header.Set("User-Agent", "agent \"quoted\" <&>")
+				r.Header.Set("Authorization", "Bearer secret")
+				serve(e, r)
+			}
+			fast, ref := decodeLines(t, fastOut.String()), decodeLines(t, refOut.String())
+			if len(fast) != 3 || !reflect.DeepEqual(fast, ref) {
+				t.Errorf("logjson records\n%v\ndiffer from slog.JSONHandler's\n%v", fast, ref)
+			}
+		})
+	}
+}
+
+// decodeLines decodes JSON lines without their time and duration, which
+// differ from one record of a request to the next.
+func decodeLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for line := range strings.Lines(out) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%v: %q", err, line)
+		}
+		delete(m, "time")
+		delete(m, "duration")
+		if g, ok := m["http"].(map[string]any); ok {
+			delete(g, "duration")
+		}
+		recs = append(recs, m)
+	}
+	return recs
 }
 
 func ExampleAccessLog() {

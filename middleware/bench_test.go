@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/troupehq/troupe/internal/logjson"
 	"github.com/troupehq/troupe/middleware"
 )
 
@@ -55,7 +56,7 @@ func BenchmarkBareEcho(b *testing.B) {
 
 // BenchmarkCoreChain serves the same route through every core stage of Chain.
 func BenchmarkCoreChain(b *testing.B) {
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	logger := slog.New(logjson.New(io.Discard, nil))
 	cors, err := middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: []string{"https://app.example.com"}})
 	if err != nil {
 		b.Fatal(err)

@@ -8,13 +8,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/troupehq/troupe/internal/logjson"
 	"github.com/troupehq/troupe/middleware"
 )
 
 // BenchmarkStage serves the benchmark route through one stage at a time, so
 // the cost of the whole chain can be attributed (compare with BareEcho).
 func BenchmarkStage(b *testing.B) {
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	logger := slog.New(logjson.New(io.Discard, nil))
 	cors, err := middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: []string{"https://app.example.com"}})
 	if err != nil {
 		b.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"regexp"
 	"sync"
 
@@ -297,15 +296,4 @@ func (s *Service) AdminAddr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.admin
-}
-
-func newLogger(w io.Writer, cfg config.Log) *slog.Logger {
-	if w == nil {
-		w = os.Stderr
-	}
-	hopts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
-	if cfg.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, hopts))
-	}
-	return slog.New(slog.NewJSONHandler(w, hopts))
 }

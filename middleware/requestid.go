@@ -51,9 +51,10 @@ func RequestID() echo.MiddlewareFunc {
 // RequestIDWithConfig returns RequestID with cfg; zero fields take their
 // defaults.
 //
-// The ID is echoed in the response header, stored in the request context as a
-// *reqinfo.Info (read it with RequestIDFrom). An incoming ID that Valid rejects is replaced, never echoed:
-// it would otherwise carry attacker-chosen bytes into logs and responses.
+// The ID is echoed in the response header and stored in the request context
+// as a *reqinfo.Info (read it with RequestIDFrom). An incoming ID that Valid
+// rejects is replaced, never echoed: it would otherwise carry attacker-chosen
+// bytes into logs and responses.
 func RequestIDWithConfig(cfg RequestIDConfig) echo.MiddlewareFunc {
 	if cfg.Skipper == nil {
 		cfg.Skipper = DefaultRequestIDConfig.Skipper
@@ -78,18 +79,21 @@ func RequestIDWithConfig(cfg RequestIDConfig) echo.MiddlewareFunc {
 			if !cfg.Valid(id) {
 				id = cfg.Generator()
 			}
-			rec := &requestIDRecord{info: reqinfo.Info{ID: id}, header: [1]string{id}}
+			rec := &requestIDRecord{header: [1]string{id}}
+			rec.ctx.Context = r.Context()
+			rec.ctx.Info.ID = id
 			c.Response().Header()[header] = rec.header[:]
-			c.SetRequest(r.WithContext(reqinfo.NewContext(r.Context(), &rec.info)))
+			c.SetRequest(r.WithContext(&rec.ctx))
 			return next(c)
 		}
 	}
 }
 
-// requestIDRecord puts a request's Info and the backing array of its response
-// header value in one allocation; the chain runs per request, so it counts.
+// requestIDRecord puts a request's context, its Info within, and the backing
+// array of its response header value in one allocation; the chain runs per
+// request, so it counts.
 type requestIDRecord struct {
-	info   reqinfo.Info
+	ctx    reqinfo.Context
 	header [1]string
 }
 

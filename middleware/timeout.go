@@ -5,7 +5,11 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"net/textproto"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -44,8 +48,8 @@ func Timeout(d time.Duration) echo.MiddlewareFunc {
 //
 // Unlike Echo's Timeout, the handler runs on the request's own goroutine; the
 // deadline is its context's. When the deadline passes before the handler has
-// written anything, a 503 problem is written and flushed at once from a
-// context.AfterFunc, and every later write by the handler fails with
+// written anything, a 503 problem is written and flushed at once from a timer
+// callback, and every later write by the handler fails with
 // http.ErrHandlerTimeout and is discarded. The handler works on its own copy
 // of the header map, so the two never race. A handler that has already begun
 // streaming is not interrupted mid-response: it only sees its context
@@ -69,17 +73,12 @@ func TimeoutWithConfig(cfg TimeoutConfig) echo.MiddlewareFunc {
 			}
 			r := c.Request()
 			res := c.Response()
-			ctx, cancel := context.WithTimeout(r.Context(), cfg.Timeout)
-			defer cancel()
-			tw := &timeoutWriter{w: res.Writer, h: res.Writer.Header().Clone(), ctx: ctx, r: r, p: unavailable}
-			tw.p.Instance = r.URL.Path
-			// A plain timer rather than context.AfterFunc: registering a
-			// callback on ctx costs three allocations per request more.
-			timer := time.AfterFunc(cfg.Timeout, tw.expire)
+			tw := &timeoutWriter{w: res.Writer, r: r, unavailable: &unavailable, instance: r.URL.Path}
+			wait := tw.ctx.begin(r.Context(), cfg.Timeout)
+			tw.start(wait)
 			res.Writer = tw
-			c.SetRequest(r.WithContext(ctx))
+			c.SetRequest(r.WithContext(&tw.ctx))
 			defer func() {
-				timer.Stop()
 				timedOut := tw.finish()
 				res.Writer = tw.w
 				c.SetRequest(r)
@@ -99,21 +98,92 @@ func TimeoutWithConfig(cfg TimeoutConfig) echo.MiddlewareFunc {
 }
 
 // timeoutWriter stands between the handler and the real writer for one
-// request. The handler and the deadline callback run on different goroutines;
-// mu orders their access to the real writer, and the handler's separate header
-// map keeps its header edits away from the callback's.
+// request, and holds the handler's context, so that both cost one
+// allocation. The handler and the timer callback run on different
+// goroutines; mu orders their access to the real writer, and the handler's
+// separate header map keeps its header edits away from the callback's.
 type timeoutWriter struct {
-	w   http.ResponseWriter // the real writer
-	h   http.Header         // the handler's header map
-	ctx context.Context     // the handler's context, whose deadline is the limit
-	r   *http.Request       // the request as it arrived: request ID and method for the 503
-	p   problem.Details     // the 503, prepared before the handler can touch r.URL
+	w           http.ResponseWriter // the real writer
+	h           http.Header         // the handler's header map, the kit's
+	r           *http.Request       // the request as it arrived: request ID and method for the 503
+	unavailable *problem.Details    // the 503
+	instance    string              // the 503's instance, taken before the handler can touch r.URL
+	kit         *timeoutKit         // the timer and header map on loan for this request
+	ctx         deadlineCtx         // the handler's context
+
+	// vals backs the values of the handler's copy of the header, as
+	// Header.Clone's single array would; the real header map may keep
+	// pointing into it after the request, so it is never reused.
+	vals [headerValuesInline]string
 
 	mu          sync.Mutex
 	wroteHeader bool // the handler has started the response
-	expired     bool // the timeout timer has fired
 	timedOut    bool // the 503 was sent; the handler's output is discarded
 	done        bool // the handler has returned; the callback must not write
+}
+
+// headerValuesInline is how many header values timeoutWriter holds without
+// allocating: what the core chain sets, with room to spare, while the struct
+// stays within 512 bytes, past which the runtime allocates objects with
+// pointers a slower way.
+const headerValuesInline = 16
+
+// timeoutKit is the reusable part of a request's timeout machinery: a timer
+// whose callback is bound once, and a header map. Pooling it saves per
+// request the timer, its callback closure and the map, which alone takes two
+// allocations, four past eight fields.
+//
+// The map is the handler's Header() while the request runs. Like every
+// http.ResponseWriter's, it must not be used once the handler has returned;
+// by then its fields have been copied to the real header map and the kit may
+// serve another request.
+type timeoutKit struct {
+	timer *time.Timer
+	tw    atomic.Pointer[timeoutWriter] // the request the timer is armed for
+	h     http.Header
+}
+
+// maxPooledHeader bounds the header maps kept for reuse, so that one request
+// with an unusually large header does not make every later clear costly.
+const maxPooledHeader = 32
+
+// timeoutKits holds the idle kits, each with its timer stopped and its map
+// empty.
+var timeoutKits = sync.Pool{New: func() any {
+	k := &timeoutKit{h: make(http.Header)}
+	k.timer = time.AfterFunc(time.Hour, k.ring)
+	k.timer.Stop()
+	return k
+}}
+
+// ring is the timer callback. The timer is armed only after tw is stored and
+// a kit goes back to the pool only once Stop has kept ring from running, so
+// tw is this arming's.
+func (k *timeoutKit) ring() { k.tw.Load().expire() }
+
+// start takes a kit, gives the handler a copy of the header so far and arms
+// the timer to fire after wait.
+func (tw *timeoutWriter) start(wait time.Duration) {
+	k := timeoutKits.Get().(*timeoutKit)
+	tw.kit = k
+	tw.h = k.h
+	copyHeader(tw.h, tw.w.Header(), tw.vals[:])
+	k.tw.Store(tw)
+	k.timer.Reset(wait)
+}
+
+// copyHeader fills the empty dst with a deep copy of src, taking the values
+// from buf while it lasts, so the handler's edits never reach src's slices.
+func copyHeader(dst, src http.Header, buf []string) {
+	for k, v := range src {
+		if len(v) > len(buf) {
+			dst[k] = slices.Clone(v)
+			continue
+		}
+		n := copy(buf, v)
+		dst[k] = buf[:n:n]
+		buf = buf[n:]
+	}
 }
 
 // Header returns the handler's own header map.
@@ -165,26 +235,26 @@ func (tw *timeoutWriter) FlushError() error {
 // Unwrap returns the real writer, for http.ResponseController.
 func (tw *timeoutWriter) Unwrap() http.ResponseWriter { return tw.w }
 
-// startResponse commits the handler's header map; the caller holds mu.
+// startResponse makes the real header map equal to the handler's, which
+// is sent now; the caller holds mu. Deletions count too: the handler's map
+// started as a copy.
 func (tw *timeoutWriter) startResponse() {
 	tw.wroteHeader = true
-	tw.syncHeader()
+	syncHeader(tw.w.Header(), tw.h)
 }
 
-// syncHeader makes the real header map equal to the handler's; the caller
-// holds mu. Deletions count too: the handler's map started as a copy.
-func (tw *timeoutWriter) syncHeader() {
-	dst := tw.w.Header()
+// syncHeader makes dst equal to src.
+func syncHeader(dst, src http.Header) {
 	clear(dst)
-	maps.Copy(dst, tw.h)
+	maps.Copy(dst, src)
 }
 
-// expire runs when the timeout elapses. It may run a moment before ctx's
-// own timer has marked the context expired, so it records the expiry itself.
+// expire runs when the deadline passes: it ends the handler's context and
+// sends the 503 if nothing else has been sent.
 func (tw *timeoutWriter) expire() {
+	tw.ctx.expire()
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
-	tw.expired = true
 	tw.timeOut()
 }
 
@@ -198,26 +268,67 @@ func (tw *timeoutWriter) timeOut() bool {
 	if tw.timedOut {
 		return true
 	}
-	if tw.done || tw.wroteHeader || !(tw.expired || errors.Is(tw.ctx.Err(), context.DeadlineExceeded)) {
+	if tw.done || tw.wroteHeader || !errors.Is(tw.ctx.Err(), context.DeadlineExceeded) {
 		return false
 	}
 	tw.timedOut = true
-	problem.Write(tw.w, tw.r, tw.p)
+	p := *tw.unavailable
+	p.Instance = tw.instance
+	problem.Write(tw.w, tw.r, p)
 	_ = http.NewResponseController(tw.w).Flush()
 	return true
 }
 
 // finish ends the handler's use of tw and reports whether the 503 was sent.
-// Unless it was, the handler's header map is synced once more: it carries
-// fields set by a handler that returned an error without writing (405's
-// Allow), and trailers set after the body.
+// It stops the timer, passes on the header fields the real map still lacks,
+// ends the handler's context and returns the kit.
 func (tw *timeoutWriter) finish() (timedOut bool) {
+	k := tw.kit
+	stopped := k.timer.Stop()
 	tw.mu.Lock()
-	defer tw.mu.Unlock()
 	timedOut = tw.timeOut()
 	tw.done = true
-	if !timedOut {
-		tw.syncHeader()
+	switch {
+	case timedOut:
+	case !tw.wroteHeader:
+		// The handler returned without writing, perhaps with an error
+		// whose response will carry the fields it set (405's Allow).
+		syncHeader(tw.w.Header(), tw.h)
+	default:
+		copyTrailers(tw.w.Header(), tw.h)
+	}
+	// Late callers of Header, in breach of the ResponseWriter contract,
+	// get the real map rather than one another request may be using.
+	tw.h = tw.w.Header()
+	tw.mu.Unlock()
+	tw.ctx.release()
+	// A timer that could not be stopped has a callback under way that
+	// still refers to tw; that kit is left to the collector.
+	if stopped && len(k.h) <= maxPooledHeader {
+		k.tw.Store(nil)
+		clear(k.h)
+		timeoutKits.Put(k)
 	}
 	return timedOut
+}
+
+// copyTrailers copies to dst the trailer fields the handler set in src after
+// the response began: those its Trailer field declares and those named with
+// http.TrailerPrefix. Other fields set that late are not sent by any writer.
+func copyTrailers(dst, src http.Header) {
+	for k, v := range src {
+		switch {
+		case k == "Trailer":
+			for _, declared := range v {
+				for name := range strings.SplitSeq(declared, ",") {
+					name = http.CanonicalHeaderKey(textproto.TrimString(name))
+					if v, ok := src[name]; ok {
+						dst[name] = v
+					}
+				}
+			}
+		case strings.HasPrefix(k, http.TrailerPrefix):
+			dst[k] = v
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -194,6 +195,28 @@ func TestTimeoutErrorsAndHeaders(t *testing.T) {
 			wantStatus: http.StatusOK,
 			wantHeader: map[string]string{"X-Checksum": "abc"},
 		},
+		{
+			name: "trailer named with the prefix after the body",
+			handler: func(c echo.Context) error {
+				if err := c.String(http.StatusOK, "body"); err != nil {
+					return err
+				}
+				c.Response().Header().Set(http.TrailerPrefix+"X-Checksum", "def")
+				return nil
+			},
+			wantStatus: http.StatusOK,
+			wantHeader: map[string]string{"X-Checksum": "def"},
+		},
+		{
+			name: "header returned with an error that replaces an outer field",
+			handler: func(c echo.Context) error {
+				c.Response().Header().Set(middleware.HeaderRequestID, "replaced")
+				c.Response().Header().Add("Allow", "GET")
+				return echo.ErrMethodNotAllowed
+			},
+			wantStatus: http.StatusMethodNotAllowed,
+			wantHeader: map[string]string{"Allow": "GET", middleware.HeaderRequestID: "replaced"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -330,6 +353,130 @@ func TestTimeoutConcurrentRequests(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestTimeoutHandlerHeaderNotShared serves requests one after another, so
+// the header maps the middleware reuses pass from one to the next: no field
+// may leak across, and each handler starts from its own request's fields.
+func TestTimeoutHandlerHeaderNotShared(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	e := coreEcho(nil, middleware.RequestID(), middleware.Timeout(time.Minute))
+	var leaked []string
+	e.GET("/:n", func(c echo.Context) error {
+		h := c.Response().Header()
+		for k := range h {
+			if k != http.CanonicalHeaderKey(middleware.HeaderRequestID) {
+				leaked = append(leaked, k)
+			}
+		}
+		if got := h.Get(middleware.HeaderRequestID); got != "id-"+c.Param("n") {
+			t.Errorf("handler %s sees request ID %q", c.Param("n"), got)
+		}
+		h.Set("X-Handler-"+c.Param("n"), "1")
+		if c.Param("n") == "0" || c.Param("n") == "3" {
+			return echo.ErrTeapot // the map is synced at return, not on a write
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
+	for i := range 50 {
+		n := strconv.Itoa(i % 5)
+		r := httptest.NewRequest(http.MethodGet, "/"+n, nil)
+		r.Header.Set(middleware.HeaderRequestID, "id-"+n)
+		w := serve(e, r)
+		if w.Header().Get("X-Handler-"+n) != "1" {
+			t.Errorf("request %d: response lacks its handler's field: %v", i, w.Header())
+		}
+		for k := range w.Header() {
+			if strings.HasPrefix(k, "X-Handler-") && k != "X-Handler-"+n {
+				t.Errorf("request %d: response carries %s", i, k)
+			}
+		}
+	}
+	if len(leaked) > 0 {
+		t.Errorf("handlers found fields of earlier requests: %v", leaked)
+	}
+}
+
+// TestTimeoutDeadlineOfParentComesFirst checks that a sooner deadline
+// already on the request is the one the handler sees and the one the 503
+// is sent at; the handler here neither writes nor waits on its context, so
+// only the timer can answer.
+func TestTimeoutDeadlineOfParentComesFirst(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	var parentDeadline, seen time.Time
+	release := make(chan struct{})
+	e := coreEcho(nil,
+		func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				ctx, cancel := context.WithTimeout(c.Request().Context(), coreTestTimeout)
+				defer cancel()
+				parentDeadline, _ = ctx.Deadline()
+				c.SetRequest(c.Request().WithContext(ctx))
+				return next(c)
+			}
+		},
+		middleware.Timeout(time.Hour),
+	)
+	e.GET("/", func(c echo.Context) error {
+		seen, _ = c.Request().Context().Deadline()
+		<-release
+		return c.String(http.StatusOK, "late")
+	})
+	srv := httptest.NewServer(e)
+	client := &http.Client{Timeout: 10 * time.Second} // turns a missing 503 into a failure, not a hang
+	resp, err := client.Get(srv.URL)
+	close(release)
+	srv.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("status = %d, want 503", resp.StatusCode)
+	}
+	if !seen.Equal(parentDeadline) {
+		t.Errorf("handler deadline %v, want the request's own %v", seen, parentDeadline)
+	}
+}
+
+// TestTimeoutDerivedContexts checks what handlers that pass their context on
+// rely on: a context derived from it ends with context.DeadlineExceeded at
+// the deadline, and one still held when the handler returns ends then.
+func TestTimeoutDerivedContexts(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	derivedErr := make(chan error, 1)
+	afterReturn := make(chan error, 1)
+	e := coreEcho(nil, middleware.Timeout(coreTestTimeout))
+	e.GET("/slow", func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), time.Hour)
+		defer cancel()
+		<-ctx.Done() // a query running into the request's deadline
+		derivedErr <- ctx.Err()
+		return fmt.Errorf("query: %w", ctx.Err())
+	})
+	e.GET("/quick", func(c echo.Context) error {
+		ctx := c.Request().Context()
+		go func() { // outlives the handler
+			<-ctx.Done()
+			afterReturn <- ctx.Err()
+		}()
+		return c.NoContent(http.StatusNoContent)
+	})
+
+	w := serve(e, httptest.NewRequest(http.MethodGet, "/slow", nil))
+	if err := <-derivedErr; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("derived context ended with %v, want context.DeadlineExceeded", err)
+	}
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("status = %d, want 503", w.Code)
+	}
+
+	if w := serve(e, httptest.NewRequest(http.MethodGet, "/quick", nil)); w.Code != http.StatusNoContent {
+		t.Errorf("status = %d, want 204", w.Code)
+	}
+	if err := <-afterReturn; err != context.Canceled {
+		t.Errorf("context after the handler returned ended with %v, want context.Canceled", err)
 	}
 }
 

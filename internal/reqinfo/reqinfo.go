@@ -24,6 +24,28 @@ type Info struct {
 
 type ctxKey struct{}
 
+// Context is a context.Context that carries an Info inline: FromContext on it,
+// or on a context derived from it, returns a pointer to its Info field. It
+// does what NewContext does, but as a value a caller can embed in a record of
+// its own, so a middleware that makes one per request can allocate it
+// together with the rest of that request's state.
+//
+// Set Context to the parent before use; the zero value is not a usable
+// context.
+type Context struct {
+	context.Context
+	Info Info
+}
+
+// Value returns &c.Info for the key FromContext uses and defers to the
+// parent for every other key.
+func (c *Context) Value(key any) any {
+	if key == (ctxKey{}) {
+		return &c.Info
+	}
+	return c.Context.Value(key)
+}
+
 // NewContext returns a copy of ctx that carries info.
 func NewContext(ctx context.Context, info *Info) context.Context {
 	return context.WithValue(ctx, ctxKey{}, info)

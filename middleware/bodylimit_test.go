@@ -1,10 +1,13 @@
 package middleware_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -111,4 +114,46 @@ func ExampleBodyLimit() {
 	fmt.Println(w.Code, w.Body)
 	// Output:
 	// 413 {"type":"about:blank","title":"Request Entity Too Large","status":413,"detail":"The request body exceeds the limit of 4 bytes.","instance":"/"}
+}
+
+// deadlineBody fails its first read the way a connection past its read
+// deadline does.
+type deadlineBody struct{}
+
+func (deadlineBody) Read([]byte) (int, error) {
+	return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+}
+
+func TestSlowRequestBodyIsA408NotA500(t *testing.T) {
+	for _, limit := range []int64{0, 1 << 20} {
+		logs, logger := newCoreLog()
+		e := coreEcho(logger, middleware.BodyLimit(limit))
+		e.POST("/", func(c echo.Context) error {
+			var v map[string]any
+			if err := json.NewDecoder(c.Request().Body).Decode(&v); err != nil {
+				// As a handler typically does: wrap the decoding error.
+				return echo.NewHTTPError(http.StatusBadRequest, "bad JSON").SetInternal(err)
+			}
+			return c.NoContent(http.StatusNoContent)
+		})
+		r := httptest.NewRequest(http.MethodPost, "/", io.NopCloser(deadlineBody{}))
+		r.ContentLength = -1
+		w := serve(e, r)
+		if w.Code != http.StatusRequestTimeout || w.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("limit %d: slow body = %d %s, want 408 problem", limit, w.Code, w.Body)
+		}
+		if strings.Contains(logs.String(), `"level":"ERROR"`) {
+			t.Errorf("limit %d: a slow client was logged as a server error: %s", limit, logs)
+		}
+	}
+
+	// A handler's own dependency timing out is not the client's fault.
+	_, logger := newCoreLog()
+	e := coreEcho(logger, middleware.BodyLimit(0))
+	e.GET("/", func(c echo.Context) error {
+		return &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	})
+	if w := serve(e, httptest.NewRequest(http.MethodGet, "/", nil)); w.Code != http.StatusInternalServerError {
+		t.Errorf("dependency timeout = %d, want 500", w.Code)
+	}
 }

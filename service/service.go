@@ -186,9 +186,9 @@ func (s *Service) build() error {
 		}
 		stages.CORS = cors
 	}
-	if limit := cfg.HTTP.BodyLimit.Int64(); limit > 0 {
-		stages.BodyLimit = middleware.BodyLimit(limit)
-	}
+	// Installed even without a limit: it also turns a body read cut off by
+	// http.read_timeout into 408 rather than 500.
+	stages.BodyLimit = middleware.BodyLimit(cfg.HTTP.BodyLimit.Int64())
 	if cfg.HTTP.RequestTimeout > 0 {
 		stages.Timeout = middleware.Timeout(cfg.HTTP.RequestTimeout)
 	}

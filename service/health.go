@@ -107,49 +107,59 @@ func (p *probe) evaluate() *report {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
-	results := make([]checkResult, len(p.checks))
-	var wg sync.WaitGroup
-	for i, c := range p.checks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = runCheck(ctx, c)
-		}()
+
+	// One goroutine per check; a check that ignores its context is abandoned
+	// at the deadline (its goroutine ends whenever the check does, into the
+	// buffered channel).
+	type outcome struct {
+		i   int
+		err error
 	}
-	wg.Wait()
+	start := time.Now()
+	outcomes := make(chan outcome, len(p.checks))
+	for i, c := range p.checks {
+		go func() { outcomes <- outcome{i, callCheck(ctx, c.fn)} }()
+	}
+	results := make([]checkResult, len(p.checks))
+	finished := make([]bool, len(p.checks))
+	for range p.checks {
+		select {
+		case o := <-outcomes:
+			results[o.i] = newResult(p.checks[o.i], start, o.err)
+			finished[o.i] = true
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
 	r.Checks = make(map[string][]checkResult, len(p.checks))
 	for i, c := range p.checks {
-		res := results[i]
-		r.Checks[c.name] = []checkResult{res}
+		if !finished[i] {
+			results[i] = newResult(c, start, fmt.Errorf("check did not finish: %w", ctx.Err()))
+		}
+		r.Checks[c.name] = []checkResult{results[i]}
 		switch {
-		case res.Status == StatusFail:
+		case results[i].Status == StatusFail:
 			r.Status = StatusFail
-		case res.Status == StatusWarn && r.Status == StatusPass:
+		case results[i].Status == StatusWarn && r.Status == StatusPass:
 			r.Status = StatusWarn
 		}
 	}
 	return r
 }
 
-// runCheck runs one check, turning a panic or a check that ignores its
-// context into a failure instead of a stuck probe.
-func runCheck(ctx context.Context, c *check) checkResult {
-	start := time.Now()
-	errc := make(chan error, 1)
-	go func() {
-		defer func() {
-			if v := recover(); v != nil {
-				errc <- fmt.Errorf("check panicked: %v", v)
-			}
-		}()
-		errc <- c.fn(ctx)
+// callCheck runs fn, turning a panic into a failure instead of a crash.
+func callCheck(ctx context.Context, fn CheckFunc) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("check panicked: %v", v)
+		}
 	}()
-	var err error
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-		err = fmt.Errorf("check did not finish: %w", ctx.Err())
-	}
+	return fn(ctx)
+}
+
+// newResult is the report entry of check c, started at start, ending in err.
+func newResult(c *check, start time.Time, err error) checkResult {
 	res := checkResult{
 		Status:        StatusPass,
 		ObservedValue: float64(time.Since(start).Microseconds()) / 1000,

@@ -287,3 +287,12 @@ func TestSubsystemsContributeHealthChecks(t *testing.T) {
 		t.Fatalf("/readyz = %d %s, want 200 with store:replica warn", resp.StatusCode, body)
 	}
 }
+
+func TestPanickingCheckFailsInsteadOfCrashing(t *testing.T) {
+	r := start(t, nil, WithReadinessCheck("boom", func(context.Context) error { panic("nil map") }))
+	resp, body := get(t, r.adminBase()+"/readyz")
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz = %d %s, want 503", resp.StatusCode, body)
+	}
+	mustContain(t, string(body), "check panicked: nil map")
+}

@@ -1,0 +1,68 @@
+package telemetry
+
+// Metric names recorded by Troupe's subsystems. This list is the single
+// source of truth: docs/observability.md documents the same names, and
+// TestDocumentedMetrics fails when one is missing there. Prometheus scrapes
+// them with dots as underscores and the usual suffixes (see newPrometheus).
+const (
+	// MetricRateLimitDecisions counts rate-limit decisions, allowed or rejected.
+	MetricRateLimitDecisions = "troupe.ratelimit.decisions"
+	// MetricRateLimitStoreErrors counts failed calls to a rate-limit store.
+	MetricRateLimitStoreErrors = "troupe.ratelimit.store.errors"
+
+	// MetricBreakerTransitions counts circuit-breaker state changes.
+	MetricBreakerTransitions = "troupe.breaker.transitions"
+	// MetricBreakerState is a breaker's current state: 0 closed, 1 half-open, 2 open.
+	MetricBreakerState = "troupe.breaker.state"
+	// MetricBreakerRejections counts calls an open breaker refused.
+	MetricBreakerRejections = "troupe.breaker.rejections"
+
+	// MetricBulkheadQueueDuration is how long a call waited for a bulkhead slot.
+	MetricBulkheadQueueDuration = "troupe.bulkhead.queue.duration"
+	// MetricBulkheadInFlight is the number of calls holding a bulkhead slot.
+	MetricBulkheadInFlight = "troupe.bulkhead.in_flight"
+	// MetricBulkheadRejections counts calls a full bulkhead refused.
+	MetricBulkheadRejections = "troupe.bulkhead.rejections"
+
+	// MetricSheddingRejections counts requests the load shedder refused.
+	MetricSheddingRejections = "troupe.shedding.rejections"
+	// MetricSheddingLimit is the load shedder's current concurrency limit.
+	MetricSheddingLimit = "troupe.shedding.limit"
+
+	// MetricClientRetries counts outbound attempts; troupe.retry tells
+	// first attempts from retries.
+	MetricClientRetries = "troupe.client.retries"
+	// MetricClientRetryBudgetExhausted counts retries skipped because the
+	// retry budget was spent.
+	MetricClientRetryBudgetExhausted = "troupe.client.retry_budget.exhausted"
+
+	// MetricAuthnResults counts authentication outcomes.
+	MetricAuthnResults = "troupe.authn.results"
+	// MetricAuthzDecisions counts authorization decisions.
+	MetricAuthzDecisions = "troupe.authz.decisions"
+	// MetricAuthzDuration is how long an authorization decision took.
+	MetricAuthzDuration = "troupe.authz.duration"
+
+	// MetricActorProcessingDuration is how long an actor took to process one message.
+	MetricActorProcessingDuration = "troupe.actor.processing.duration"
+	// MetricActorRestarts counts actor restarts by their supervisor.
+	MetricActorRestarts = "troupe.actor.restarts"
+	// MetricActorDeadLetters counts messages that reached no actor.
+	MetricActorDeadLetters = "troupe.actor.dead_letters"
+	// MetricActorMailboxDropped counts messages a full mailbox dropped or rejected.
+	MetricActorMailboxDropped = "troupe.actor.mailbox.dropped"
+	// MetricActorMailboxDepth is the number of messages waiting in mailboxes.
+	MetricActorMailboxDepth = "troupe.actor.mailbox.depth"
+)
+
+// metricNames lists every constant above, for the documentation test.
+var metricNames = []string{
+	MetricRateLimitDecisions, MetricRateLimitStoreErrors,
+	MetricBreakerTransitions, MetricBreakerState, MetricBreakerRejections,
+	MetricBulkheadQueueDuration, MetricBulkheadInFlight, MetricBulkheadRejections,
+	MetricSheddingRejections, MetricSheddingLimit,
+	MetricClientRetries, MetricClientRetryBudgetExhausted,
+	MetricAuthnResults, MetricAuthzDecisions, MetricAuthzDuration,
+	MetricActorProcessingDuration, MetricActorRestarts, MetricActorDeadLetters,
+	MetricActorMailboxDropped, MetricActorMailboxDepth,
+}

@@ -1,0 +1,530 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/troupehq/troupe/internal/reqinfo"
+)
+
+// telemetryScope names the instrumentation scope of Troupe's spans and
+// metrics, so a backend can tell them from a handler's own.
+const telemetryScope = "github.com/troupehq/troupe/middleware"
+
+// maxTelemetryLabelSets bounds the cached label sets. Route templates,
+// methods, status classes and API versions are all finite, so a real service
+// stays far below it; past it, new combinations are labelled by method and
+// status class only, so neither memory nor metric series can grow without
+// end.
+const maxTelemetryLabelSets = 10_000
+
+// methodOther is the method label of every method outside the standard set.
+const methodOther = "_OTHER"
+
+// Attributes Troupe adds to the semantic conventions.
+const (
+	attrAPIVersion  = attribute.Key("troupe.api.version")
+	attrRequestID   = attribute.Key("troupe.request.id")
+	attrStatusClass = attribute.Key("http.response.status_class")
+)
+
+// durationBuckets are the semantic conventions' advised boundaries for
+// http.server.request.duration, in seconds.
+var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+
+// TelemetryConfig configures Telemetry.
+type TelemetryConfig struct {
+	// Skipper decides per request whether to skip the middleware.
+	// Default: middleware.DefaultSkipper.
+	Skipper middleware.Skipper
+	// TracerProvider makes the server spans. Nil (or a noop provider) turns
+	// tracing off.
+	TracerProvider trace.TracerProvider
+	// MeterProvider makes the request metrics. Nil (or a noop provider)
+	// turns metrics off.
+	MeterProvider metric.MeterProvider
+	// Propagator reads the caller's trace context and baggage from the
+	// request headers. Default: W3C traceparent/tracestate and baggage.
+	Propagator propagation.TextMapPropagator
+	// ServerName, when set, is recorded as server.address on every span.
+	ServerName string
+}
+
+// DefaultTelemetryConfig is the configuration Telemetry starts from.
+var DefaultTelemetryConfig = TelemetryConfig{
+	Skipper:    middleware.DefaultSkipper,
+	Propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+}
+
+// Telemetry returns middleware that traces every request as an OpenTelemetry
+// server span and records the HTTP server metrics of the semantic
+// conventions. Either provider may be nil.
+func Telemetry(tp trace.TracerProvider, mp metric.MeterProvider) echo.MiddlewareFunc {
+	cfg := DefaultTelemetryConfig
+	cfg.TracerProvider = tp
+	cfg.MeterProvider = mp
+	return TelemetryWithConfig(cfg)
+}
+
+// TelemetryWithConfig returns Telemetry with cfg; zero fields take their
+// defaults. With neither provider it returns a pass-through, so a service
+// with no exporter pays nothing per request.
+//
+// The span continues the caller's trace when the request carries a valid
+// traceparent; a malformed one is ignored and a new trace starts. It is named
+// after the route template ("GET /api/v2/notes/:id"), never the raw path,
+// or just the method when no route matched (404, 405). Methods outside the
+// standard set count as _OTHER. The span reaches the handler through the
+// request context, except when it records nothing and continues no trace:
+// then the request is left as it was, saving a copy per request. Without a
+// TracerProvider the caller's trace context and baggage still reach the
+// handler, so outbound calls continue the trace rather than break it.
+//
+// An error from the inner chain is rendered here through c.Error, as the
+// access log does, so the status recorded is the status sent; a 5xx marks
+// the span as an error, a 4xx does not (the client erred, not the server).
+// A panic passing through ends the span as an error and counts as a 500
+// without being recovered, so Recover further out still reports it. A
+// request the client abandoned before any response counts as 499, as in the
+// access log.
+//
+// Metrics are labelled by method, route template, status class and API
+// version only, never by anything the client chose, and their label sets are
+// built once per combination, so after warm-up recording allocates nothing.
+func TelemetryWithConfig(cfg TelemetryConfig) echo.MiddlewareFunc {
+	if cfg.Skipper == nil {
+		cfg.Skipper = DefaultTelemetryConfig.Skipper
+	}
+	if cfg.Propagator == nil {
+		cfg.Propagator = DefaultTelemetryConfig.Propagator
+	}
+	t := newTelemetry(cfg)
+	if t == nil {
+		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if cfg.Skipper(c) {
+				return next(c)
+			}
+			return t.serve(c, next)
+		}
+	}
+}
+
+// telemetry is the state the middleware shares across requests.
+type telemetry struct {
+	tracer     trace.Tracer // nil when tracing is off
+	propagator propagation.TextMapPropagator
+	server     []attribute.KeyValue // server.address, when configured
+	metrics    bool
+	duration   metric.Float64Histogram
+	active     metric.Int64UpDownCounter
+	bodyIn     metric.Int64Histogram
+	bodyOut    metric.Int64Histogram
+	routes     sync.Map     // routeKey → *routeLabels
+	labelSets  atomic.Int64 // entries in routes and in their outcomes
+}
+
+// newTelemetry returns nil when cfg asks for neither traces nor metrics.
+func newTelemetry(cfg TelemetryConfig) *telemetry {
+	tp, mp := cfg.TracerProvider, cfg.MeterProvider
+	if _, ok := tp.(tracenoop.TracerProvider); ok {
+		tp = nil
+	}
+	if _, ok := mp.(metricnoop.MeterProvider); ok {
+		mp = nil
+	}
+	if tp == nil && mp == nil {
+		return nil
+	}
+	t := &telemetry{propagator: cfg.Propagator}
+	if cfg.ServerName != "" {
+		t.server = []attribute.KeyValue{semconv.ServerAddress(cfg.ServerName)}
+	}
+	if tp != nil {
+		t.tracer = tp.Tracer(telemetryScope, trace.WithSchemaURL(semconv.SchemaURL))
+	}
+	if mp != nil {
+		t.metrics = true
+		t.newInstruments(mp.Meter(telemetryScope, metric.WithSchemaURL(semconv.SchemaURL)))
+	}
+	return t
+}
+
+// newInstruments creates the semantic conventions' HTTP server instruments.
+// A creation error goes to OpenTelemetry's error handler, as the API
+// intends, and an instrument the meter did not return is replaced by a noop,
+// so one faulty instrument never stops the service.
+func (t *telemetry) newInstruments(meter metric.Meter) {
+	duration, err1 := meter.Float64Histogram("http.server.request.duration",
+		metric.WithUnit("s"),
+		metric.WithDescription("Duration of HTTP server requests."),
+		metric.WithExplicitBucketBoundaries(durationBuckets...))
+	active, err2 := meter.Int64UpDownCounter("http.server.active_requests",
+		metric.WithUnit("{request}"),
+		metric.WithDescription("Number of active HTTP server requests."))
+	bodyIn, err3 := meter.Int64Histogram("http.server.request.body.size",
+		metric.WithUnit("By"),
+		metric.WithDescription("Size of HTTP server request bodies."))
+	bodyOut, err4 := meter.Int64Histogram("http.server.response.body.size",
+		metric.WithUnit("By"),
+		metric.WithDescription("Size of HTTP server response bodies."))
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		otel.Handle(err)
+	}
+	t.duration = orNoop[metric.Float64Histogram](duration, metricnoop.Float64Histogram{})
+	t.active = orNoop[metric.Int64UpDownCounter](active, metricnoop.Int64UpDownCounter{})
+	t.bodyIn = orNoop[metric.Int64Histogram](bodyIn, metricnoop.Int64Histogram{})
+	t.bodyOut = orNoop[metric.Int64Histogram](bodyOut, metricnoop.Int64Histogram{})
+}
+
+func orNoop[T comparable](inst, noop T) T {
+	var zero T
+	if inst == zero {
+		return noop
+	}
+	return inst
+}
+
+func (t *telemetry) serve(c echo.Context, next echo.HandlerFunc) error {
+	start := time.Now()
+	r := c.Request()
+	labels := t.routeLabels(c, r.Method)
+	in := countBody(r)
+	ctx := r.Context()
+	// Extract returns ctx itself when the request carries no trace context.
+	reqCtx := t.propagator.Extract(ctx, headerCarrier(r.Header))
+	var span trace.Span
+	if t.tracer != nil {
+		var spanCtx context.Context
+		spanCtx, span = t.tracer.Start(reqCtx, labels.spanName, labels.startOptions...)
+		if span.IsRecording() || reqCtx != ctx {
+			reqCtx = spanCtx
+		}
+	}
+	if reqCtx != ctx {
+		ctx = reqCtx
+		c.SetRequest(r.WithContext(ctx))
+	}
+	if t.metrics {
+		t.active.Add(ctx, 1, labels.activeOptions...)
+	}
+	var err error
+	completed := false
+	defer func() { t.finish(c, labels, span, start, in, err, completed) }()
+	if err = next(c); err != nil {
+		c.Error(err)
+	}
+	completed = true
+	return nil
+}
+
+// outcome is what finish learns of a request once it has run.
+type outcome struct {
+	status   int
+	bytesIn  int64 // -1 when unknown
+	bytesOut int64
+	version  string
+	err      error // returned by the inner chain, already rendered
+	panicked bool
+}
+
+// finish records the outcome of a request. completed is false while a panic
+// unwinds.
+func (t *telemetry) finish(c echo.Context, labels *routeLabels, span trace.Span, start time.Time, in *countingBody, err error, completed bool) {
+	r := c.Request()
+	res := c.Response()
+	ctx := r.Context()
+	o := outcome{status: res.Status, bytesIn: r.ContentLength, bytesOut: res.Size, err: err, panicked: !completed}
+	switch {
+	case o.panicked:
+		o.status = http.StatusInternalServerError
+	case !res.Committed && errors.Is(ctx.Err(), context.Canceled):
+		o.status = statusClientClosedRequest
+	}
+	if in != nil {
+		o.bytesIn = in.n
+	}
+	if info := reqinfo.FromContext(ctx); info != nil {
+		o.version = info.APIVersion
+	}
+	if span != nil {
+		endSpan(span, c, o)
+	}
+	if !t.metrics {
+		return
+	}
+	t.active.Add(ctx, -1, labels.activeOptions...)
+	record := t.outcomeOptions(labels, statusClass(o.status), o.version)
+	t.duration.Record(ctx, time.Since(start).Seconds(), record...)
+	if o.bytesIn >= 0 {
+		t.bodyIn.Record(ctx, o.bytesIn, record...)
+	}
+	t.bodyOut.Record(ctx, o.bytesOut, record...)
+}
+
+// endSpan sets the attributes and status of a recording span and ends it.
+// Every attribute beyond those the span started with is set here in one
+// call, which costs the SDK one copy instead of two, and an unsampled span
+// never builds them.
+//
+// A 5xx is an error of the server, a 4xx is not (the client erred). The
+// status description stays empty because the status code says it all,
+// except for a panic, which the code alone would hide.
+func endSpan(span trace.Span, c echo.Context, o outcome) {
+	defer span.End()
+	if !span.IsRecording() {
+		return
+	}
+	r := c.Request()
+	attrs := [...]attribute.KeyValue{
+		semconv.URLPath(r.URL.Path),
+		semconv.URLScheme(c.Scheme()),
+		semconv.ClientAddress(c.RealIP()),
+		semconv.UserAgentOriginal(r.UserAgent()),
+		semconv.NetworkProtocolVersion(protocolVersion(r)),
+		attrRequestID.String(reqinfo.RequestID(r.Context())),
+		semconv.HTTPResponseStatusCode(o.status),
+		semconv.HTTPResponseBodySize(int(o.bytesOut)),
+		{}, {}, {}, {},
+	}
+	n := len(attrs) - 4
+	if standardMethod(r.Method) == methodOther {
+		attrs[n] = semconv.HTTPRequestMethodOriginal(r.Method)
+		n++
+	}
+	if o.bytesIn > 0 {
+		attrs[n] = semconv.HTTPRequestBodySize(int(o.bytesIn))
+		n++
+	}
+	if o.version != "" {
+		attrs[n] = attrAPIVersion.String(o.version)
+		n++
+	}
+	switch {
+	case o.panicked:
+		attrs[n] = semconv.ErrorTypeKey.String("panic")
+		n++
+		span.SetStatus(codes.Error, "panic")
+	case o.status >= 500 && o.status <= 599:
+		attrs[n] = semconv.ErrorTypeKey.String(strconv.Itoa(o.status))
+		n++
+		span.SetStatus(codes.Error, "")
+		if o.err != nil {
+			span.RecordError(o.err)
+		}
+	}
+	span.SetAttributes(attrs[:n]...)
+}
+
+// headerCarrier is propagation.HeaderCarrier without the cost of
+// canonicalizing the W3C field names on every request: net/http's table of
+// common header names lacks them, so each lookup would allocate.
+type headerCarrier http.Header
+
+// Get returns the first value of key.
+func (h headerCarrier) Get(key string) string {
+	if v := h[canonicalTraceHeader(key)]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Values returns every value of key, so baggage split over several fields
+// is read whole.
+func (h headerCarrier) Values(key string) []string { return h[canonicalTraceHeader(key)] }
+
+// Set replaces the values of key.
+func (h headerCarrier) Set(key, value string) { http.Header(h).Set(key, value) }
+
+// Keys lists the field names present.
+func (h headerCarrier) Keys() []string { return propagation.HeaderCarrier(h).Keys() }
+
+func canonicalTraceHeader(key string) string {
+	switch key {
+	case "traceparent":
+		return "Traceparent"
+	case "tracestate":
+		return "Tracestate"
+	case "baggage":
+		return "Baggage"
+	}
+	return http.CanonicalHeaderKey(key)
+}
+
+// routeKey identifies the labels of requests before they run.
+type routeKey struct {
+	method string // standardMethod's result
+	route  string // "" when no route matched
+}
+
+// routeLabels holds what is prebuilt for one method and route.
+type routeLabels struct {
+	method        string
+	route         string // "" when no route matched, or for labels past the bound
+	spanName      string
+	startOptions  []trace.SpanStartOption
+	activeOptions []metric.AddOption
+	cached        bool     // false for labels built past the bound, which are not kept
+	outcomes      sync.Map // outcomeKey → []metric.RecordOption
+}
+
+// outcomeKey identifies the labels of requests after they ran.
+type outcomeKey struct {
+	class   string
+	version string
+}
+
+// routeLabels returns the labels for c's method and matched route. Echo
+// routes a request before its global middleware runs, so c.Path() is the
+// route template here already. A 405, and the OPTIONS answer Echo makes up
+// for a path with routes for other methods, leave the template of the path
+// in c.Path() but mark the context with the Allow list: no route for this
+// method matched, so no template is reported.
+func (t *telemetry) routeLabels(c echo.Context, rawMethod string) *routeLabels {
+	k := routeKey{method: standardMethod(rawMethod), route: c.Path()}
+	if c.Get(echo.ContextKeyHeaderAllow) != nil {
+		k.route = ""
+	}
+	if v, ok := t.routes.Load(k); ok {
+		return v.(*routeLabels)
+	}
+	if !t.reserveLabelSet() {
+		return t.newRouteLabels(k, false)
+	}
+	v, loaded := t.routes.LoadOrStore(k, t.newRouteLabels(k, true))
+	if loaded {
+		t.labelSets.Add(-1)
+	}
+	return v.(*routeLabels)
+}
+
+func (t *telemetry) newRouteLabels(k routeKey, cached bool) *routeLabels {
+	l := &routeLabels{method: k.method, cached: cached}
+	// The semantic conventions name spans of unknown methods "HTTP".
+	l.spanName = k.method
+	if k.method == methodOther {
+		l.spanName = "HTTP"
+	}
+	startAttrs := append([]attribute.KeyValue{semconv.HTTPRequestMethodKey.String(k.method)}, t.server...)
+	if k.route != "" {
+		l.spanName += " " + k.route
+		startAttrs = append(startAttrs, semconv.HTTPRoute(k.route))
+	}
+	l.startOptions = []trace.SpanStartOption{
+		trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(startAttrs...),
+	}
+	if cached {
+		l.route = k.route
+	}
+	active := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(k.method)}
+	if l.route != "" {
+		active = append(active, semconv.HTTPRoute(l.route))
+	}
+	l.activeOptions = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(active...))}
+	return l
+}
+
+// outcomeOptions returns the measurement options for a request of l that
+// ended in status class with API version.
+func (t *telemetry) outcomeOptions(l *routeLabels, class, version string) []metric.RecordOption {
+	k := outcomeKey{class: class, version: version}
+	if v, ok := l.outcomes.Load(k); ok {
+		return v.([]metric.RecordOption)
+	}
+	if !l.cached || !t.reserveLabelSet() {
+		return outcomeOptions(l.method, "", class, "")
+	}
+	v, loaded := l.outcomes.LoadOrStore(k, outcomeOptions(l.method, l.route, class, version))
+	if loaded {
+		t.labelSets.Add(-1)
+	}
+	return v.([]metric.RecordOption)
+}
+
+func outcomeOptions(method, route, class, version string) []metric.RecordOption {
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(method),
+		attrStatusClass.String(class),
+	}
+	if route != "" {
+		attrs = append(attrs, semconv.HTTPRoute(route))
+	}
+	if version != "" {
+		attrs = append(attrs, attrAPIVersion.String(version))
+	}
+	return []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+}
+
+// reserveLabelSet takes one of the bounded cache slots, or reports that
+// none is left.
+func (t *telemetry) reserveLabelSet() bool {
+	if t.labelSets.Add(1) > maxTelemetryLabelSets {
+		t.labelSets.Add(-1)
+		return false
+	}
+	return true
+}
+
+// standardMethod returns method when it is one of the methods of RFC 9110
+// and RFC 5789, and _OTHER otherwise, so a client cannot mint label values.
+func standardMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
+		http.MethodConnect, http.MethodOptions, http.MethodTrace, http.MethodPatch:
+		return method
+	}
+	return methodOther
+}
+
+// statusClass returns the label for status: "1xx" to "5xx", or "other" for
+// a code outside them.
+func statusClass(status int) string {
+	switch status / 100 {
+	case 1:
+		return "1xx"
+	case 2:
+		return "2xx"
+	case 3:
+		return "3xx"
+	case 4:
+		return "4xx"
+	case 5:
+		return "5xx"
+	}
+	return "other"
+}
+
+// protocolVersion returns network.protocol.version for r's HTTP version.
+func protocolVersion(r *http.Request) string {
+	switch {
+	case r.ProtoMajor == 1 && r.ProtoMinor == 1:
+		return "1.1"
+	case r.ProtoMajor == 1 && r.ProtoMinor == 0:
+		return "1.0"
+	case r.ProtoMajor == 2:
+		return "2"
+	case r.ProtoMajor == 3:
+		return "3"
+	}
+	return strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor)
+}

@@ -26,6 +26,9 @@ type Config struct {
 	Compression Compression `koanf:"compression"`
 	// Versioning configures API version lifecycle enforcement.
 	Versioning Versioning `koanf:"versioning"`
+	// Telemetry configures OpenTelemetry traces and metrics and the
+	// Prometheus endpoint.
+	Telemetry Telemetry `koanf:"telemetry"`
 }
 
 // HTTP is the [http] section: the public listener and its limits.
@@ -107,6 +110,9 @@ type Log struct {
 	// RedactHeaders names extra headers to mask in the access log, beyond
 	// the built-in list (Authorization, Cookie, ...).
 	RedactHeaders []string `koanf:"redact_headers"`
+	// RedactFields names log attributes whose values are replaced by
+	// "[REDACTED]" in every record, at any group depth.
+	RedactFields []string `koanf:"redact_fields"`
 }
 
 // SlogLevel returns Level as a slog.Level; an unrecognised level (which
@@ -190,6 +196,74 @@ type Versioning struct {
 	EnforceSunset bool `koanf:"enforce_sunset"`
 }
 
+// Telemetry is the [telemetry] section. Several keys also answer to the
+// standard OpenTelemetry variable named in their env tag, which ranks
+// between the config files and the service's own variables.
+type Telemetry struct {
+	// ServiceName is the service.name resource attribute; "" means the
+	// service's name.
+	ServiceName string `koanf:"service_name" env:"OTEL_SERVICE_NAME"`
+	// ResourceAttributes are extra resource attributes, "key=value" each.
+	ResourceAttributes []string `koanf:"resource_attributes" env:"OTEL_RESOURCE_ATTRIBUTES"`
+	// ShutdownTimeout bounds flushing spans and metrics at shutdown.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// Traces configures tracing.
+	Traces Traces `koanf:"traces"`
+	// Metrics configures the OTLP push of metrics.
+	Metrics Metrics `koanf:"metrics"`
+	// Prometheus configures the pull endpoint for metrics.
+	Prometheus Prometheus `koanf:"prometheus"`
+	// OTLP configures the exporters' connection to a collector.
+	OTLP OTLP `koanf:"otlp"`
+}
+
+// Traces is the [telemetry.traces] section.
+type Traces struct {
+	// Exporter is "otlp" to export spans, or "none": then no span is
+	// recorded and tracing costs next to nothing.
+	Exporter string `koanf:"exporter" env:"OTEL_TRACES_EXPORTER"`
+	// Sampler decides which new traces are recorded: always_on,
+	// always_off, traceidratio, or the parentbased_ forms of these, which
+	// follow an incoming traceparent's decision.
+	Sampler string `koanf:"sampler" env:"OTEL_TRACES_SAMPLER"`
+	// SamplerArg is the ratio (0 to 1) of the traceidratio samplers.
+	SamplerArg float64 `koanf:"sampler_arg" env:"OTEL_TRACES_SAMPLER_ARG"`
+}
+
+// Metrics is the [telemetry.metrics] section.
+type Metrics struct {
+	// Exporter is "otlp" to push metrics to the collector, or "none".
+	Exporter string `koanf:"exporter" env:"OTEL_METRICS_EXPORTER"`
+	// Interval is the period between two pushes.
+	Interval time.Duration `koanf:"interval" env:"OTEL_METRIC_EXPORT_INTERVAL,ms"`
+}
+
+// Prometheus is the [telemetry.prometheus] section.
+type Prometheus struct {
+	// Enabled serves /metrics in the Prometheus exposition format on the
+	// admin listener.
+	Enabled bool `koanf:"enabled"`
+	// Address, when set, also serves /metrics alone on a plaintext listener
+	// of its own, for scrapers that cannot reach the admin listener.
+	Address string `koanf:"address"`
+}
+
+// OTLP is the [telemetry.otlp] section.
+type OTLP struct {
+	// Endpoint is the collector's URL (http/protobuf: "http://host:4318";
+	// grpc: "http://host:4317" or "host:4317"). Required by an otlp exporter.
+	Endpoint string `koanf:"endpoint" env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	// Protocol is "http/protobuf" or "grpc".
+	Protocol string `koanf:"protocol" env:"OTEL_EXPORTER_OTLP_PROTOCOL"`
+	// Headers are sent with every export, "key=value" pairs separated by
+	// commas, values URL-encoded; typically an API key, hence secret.
+	Headers string `koanf:"headers" env:"OTEL_EXPORTER_OTLP_HEADERS" secret:"true"`
+	// Insecure sends over plaintext (no TLS) to an endpoint without a scheme.
+	Insecure bool `koanf:"insecure" env:"OTEL_EXPORTER_OTLP_INSECURE"`
+	// Timeout bounds each export.
+	Timeout time.Duration `koanf:"timeout" env:"OTEL_EXPORTER_OTLP_TIMEOUT,ms"`
+}
+
 // Default returns the configuration used when no source sets a key. Every
 // call returns fresh slices, so callers may modify the result.
 func Default() Config {
@@ -209,7 +283,7 @@ func Default() Config {
 			TLS:               TLS{MinVersion: "1.2"},
 		},
 		Admin: Admin{Address: "127.0.0.1:9090"},
-		Log:   Log{Level: "info", Format: "json", Access: true, RedactHeaders: []string{}},
+		Log:   Log{Level: "info", Format: "json", Access: true, RedactHeaders: []string{}, RedactFields: []string{}},
 		Health: Health{
 			Timeout:  2 * time.Second,
 			CacheTTL: time.Second,
@@ -236,6 +310,14 @@ func Default() Config {
 			Algorithms: []string{"zstd", "br", "gzip", "deflate"},
 		},
 		Versioning: Versioning{EnforceSunset: true},
+		Telemetry: Telemetry{
+			ResourceAttributes: []string{},
+			ShutdownTimeout:    5 * time.Second,
+			Traces:             Traces{Exporter: "none", Sampler: "parentbased_traceidratio", SamplerArg: 1},
+			Metrics:            Metrics{Exporter: "none", Interval: time.Minute},
+			Prometheus:         Prometheus{Enabled: true},
+			OTLP:               OTLP{Protocol: "http/protobuf", Timeout: 10 * time.Second},
+		},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -63,6 +64,23 @@ func TestConfigValidate(t *testing.T) {
 		{"no algorithms", func(c *Config) { c.Compression.Algorithms = nil }, "compression.algorithms", "must list at least one"},
 		{"unknown algorithm", func(c *Config) { c.Compression.Algorithms = []string{"gzip", "lz4"} }, "compression.algorithms", `unknown algorithm "lz4"`},
 		{"duplicate algorithm", func(c *Config) { c.Compression.Algorithms = []string{"gzip", "br", "gzip"} }, "compression.algorithms", `"gzip" is listed twice`},
+		{"empty redact field", func(c *Config) { c.Log.RedactFields = []string{"email", " "} }, "log.redact_fields", "empty name"},
+		{"service name injection", func(c *Config) { c.Telemetry.ServiceName = "a\nb" }, "telemetry.service_name", "control characters"},
+		{"resource attribute", func(c *Config) { c.Telemetry.ResourceAttributes = []string{"env"} }, "telemetry.resource_attributes", `"env" is not key=value`},
+		{"zero telemetry shutdown", func(c *Config) { c.Telemetry.ShutdownTimeout = 0 }, "telemetry.shutdown_timeout", "must be greater than 0"},
+		{"trace exporter", func(c *Config) { c.Telemetry.Traces.Exporter = "zipkin" }, "telemetry.traces.exporter", `got "zipkin"`},
+		{"sampler", func(c *Config) { c.Telemetry.Traces.Sampler = "sometimes" }, "telemetry.traces.sampler", `got "sometimes"`},
+		{"sampler arg", func(c *Config) { c.Telemetry.Traces.SamplerArg = 1.5 }, "telemetry.traces.sampler_arg", "between 0 and 1, got 1.5"},
+		{"sampler arg NaN", func(c *Config) { c.Telemetry.Traces.SamplerArg = math.NaN() }, "telemetry.traces.sampler_arg", "between 0 and 1"},
+		{"metric exporter", func(c *Config) { c.Telemetry.Metrics.Exporter = "prometheus" }, "telemetry.metrics.exporter", `got "prometheus"`},
+		{"metric interval", func(c *Config) { c.Telemetry.Metrics.Interval = 0 }, "telemetry.metrics.interval", "must be greater than 0"},
+		{"prometheus address", func(c *Config) { c.Telemetry.Prometheus.Address = "9464" }, "telemetry.prometheus.address", "is not host:port"},
+		{"otlp protocol", func(c *Config) { c.Telemetry.OTLP.Protocol = "http/json" }, "telemetry.otlp.protocol", `got "http/json"`},
+		{"otlp timeout", func(c *Config) { c.Telemetry.OTLP.Timeout = 0 }, "telemetry.otlp.timeout", "must be greater than 0"},
+		{"otlp headers", func(c *Config) { c.Telemetry.OTLP.Headers = "api-key" }, "telemetry.otlp.headers", "must be key=value pairs"},
+		{"otlp endpoint missing", func(c *Config) { c.Telemetry.Traces.Exporter = "otlp" }, "telemetry.otlp.endpoint", `must be set when an exporter is "otlp"`},
+		{"otlp endpoint scheme", func(c *Config) { c.Telemetry.OTLP.Endpoint = "ftp://collector" }, "telemetry.otlp.endpoint", "is not an http:// or https:// URL"},
+		{"otlp grpc endpoint", func(c *Config) { c.Telemetry.OTLP.Protocol, c.Telemetry.OTLP.Endpoint = "grpc", "collector" }, "telemetry.otlp.endpoint", "is not host:port"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,6 +112,18 @@ func TestConfigValidateAccepts(t *testing.T) {
 		{"admin disabled", func(c *Config) { c.Admin.Address = "" }},
 		{"no frame options", func(c *Config) { c.SecurityHeaders.FrameOptions = "" }},
 		{"one algorithm", func(c *Config) { c.Compression.Algorithms = []string{"gzip"} }},
+		{"otlp http", func(c *Config) {
+			c.Telemetry.Traces.Exporter, c.Telemetry.Metrics.Exporter = "otlp", "otlp"
+			c.Telemetry.OTLP.Endpoint = "https://collector.example:4318"
+		}},
+		{"otlp grpc host:port", func(c *Config) {
+			c.Telemetry.Traces.Exporter, c.Telemetry.OTLP.Protocol, c.Telemetry.OTLP.Endpoint = "otlp", "grpc", "collector:4317"
+		}},
+		{"telemetry extras", func(c *Config) {
+			c.Telemetry.ResourceAttributes = []string{"deployment.environment=prod", "team=core"}
+			c.Telemetry.OTLP.Headers = "api-key=abc%20def,x-tenant=t1"
+			c.Telemetry.Traces.Sampler, c.Telemetry.Traces.SamplerArg = "traceidratio", 0
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

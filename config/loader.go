@@ -37,7 +37,9 @@ type Loader struct {
 // Load fills dst, a pointer to a struct already holding the defaults, from
 // every source in precedence order: defaults, the XDG config dirs (the first
 // listed wins), the XDG config home, ./config.toml (or the file named by
-// <PREFIX>_CONFIG, or Loader.File), then the environment. Every problem in
+// <PREFIX>_CONFIG, or Loader.File), the standard variables some keys answer
+// to (OTEL_*, declared by an `env` struct tag), then the <PREFIX>_*
+// environment. Every problem in
 // every source is collected and returned together as Errors; on error dst
 // may hold a partial result and must not be used. When dst has a
 // Validate() error method it runs last, and the keys its errors name are
@@ -65,6 +67,7 @@ func (l Loader) Load(dst any) (*Effective, error) {
 	for _, f := range l.files(environ) {
 		r.loadFile(f)
 	}
+	r.loadAliases(environ)
 	r.loadEnv(environ, EnvPrefix(l.Service))
 	r.resolveSecrets()
 	if err := r.merged.UnmarshalWithConf("", dst, koanf.UnmarshalConf{DecoderConfig: decoderConfig()}); err != nil {

@@ -403,6 +403,9 @@ func TestLoadRejectsMisuse(t *testing.T) {
 		S string `koanf:"s" secret:"true"`
 		F string `koanf:"s_file"`
 	}
+	var millis struct {
+		N int `koanf:"n" env:"OTEL_N,ms"`
+	}
 	cfg := defaultTestConfig()
 	tests := []struct {
 		name    string
@@ -419,6 +422,7 @@ func TestLoadRejectsMisuse(t *testing.T) {
 		{"pointer field", "showcase", &pointer, "unsupported type *int"},
 		{"secret int", "showcase", &notString, "tagged secret but is not a string"},
 		{"key clash", "showcase", &clash, `key "s_file" is declared twice`},
+		{"millisecond alias of an int", "showcase", &millis, "env alias in milliseconds but is not a duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

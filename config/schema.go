@@ -25,6 +25,8 @@ type leaf struct {
 	typ    reflect.Type // the field's type; string for a secret's _file key
 	secret bool         // the value must never be printed
 	fileOf string       // for "<key>_file": the secret key it fills
+	alias  string       // a standard variable (OTEL_*) that also sets the key
+	millis bool         // the alias gives a duration as whole milliseconds
 }
 
 // schema is the set of valid keys and their Go types, derived from the
@@ -81,6 +83,12 @@ func (s *schema) walk(t reflect.Type, prefix string, index []int) error {
 			return fmt.Errorf("config: field %s.%s (%s) has an unsupported type %s", t, f.Name, key, f.Type)
 		}
 		l := &leaf{key: key, index: idx, typ: f.Type, secret: f.Tag.Get("secret") == "true"}
+		if alias := f.Tag.Get("env"); alias != "" {
+			l.alias, l.millis = strings.CutSuffix(alias, ",ms")
+			if l.millis && f.Type != durationType {
+				return fmt.Errorf("config: field %s.%s (%s) has an env alias in milliseconds but is not a duration", t, f.Name, key)
+			}
+		}
 		if err := s.add(key, l); err != nil {
 			return err
 		}

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/knadh/koanf/parsers/toml/v2"
 	"github.com/knadh/koanf/providers/confmap"
@@ -85,6 +89,44 @@ func (r *run) loadEnv(environ []string, prefix string) {
 		}
 		sources[key] = source
 		raw, err := envValue(v.value, l.typ)
+		if err != nil {
+			r.fail(key, source, err)
+			continue
+		}
+		values[key] = raw
+	}
+	r.apply(values, sources)
+}
+
+// loadAliases reads the standard variables that some keys also answer to
+// (OTEL_SERVICE_NAME sets telemetry.service_name), declared with an `env`
+// struct tag. They rank between the files and the service's own variables:
+// a deployment-wide OTEL_* setting beats a file, and ORDERS_* beats both.
+// As the OpenTelemetry specification says, an empty value counts as unset.
+func (r *run) loadAliases(environ []string) {
+	values := map[string]any{}
+	sources := map[string]string{}
+	for _, key := range r.schema.keys {
+		l := r.schema.leaves[key]
+		if l.alias == "" {
+			continue
+		}
+		value := lookupEnv(environ, l.alias)
+		if value == "" {
+			continue
+		}
+		source := "env " + l.alias
+		sources[key] = source
+		if l.millis {
+			ms, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+			if err != nil || ms < 0 || ms > math.MaxInt64/int64(time.Millisecond) {
+				r.fail(key, source, fmt.Errorf("invalid duration %q (want whole milliseconds)", value))
+				continue
+			}
+			values[key] = (time.Duration(ms) * time.Millisecond).String()
+			continue
+		}
+		raw, err := envValue(value, l.typ)
 		if err != nil {
 			r.fail(key, source, err)
 			continue

@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +60,11 @@ func (c *Config) Validate() error {
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "json", "text")
 	v.tokens("log.redact_headers", c.Log.RedactHeaders)
+	for _, f := range c.Log.RedactFields {
+		if strings.TrimSpace(f) == "" {
+			v.fail("log.redact_fields", "must not contain an empty name")
+		}
+	}
 
 	v.positive("health.timeout", c.Health.Timeout)
 	v.nonNegative("health.cache_ttl", c.Health.CacheTTL)
@@ -78,10 +85,84 @@ func (c *Config) Validate() error {
 	}
 	v.algorithms(c.Compression.Algorithms)
 
+	v.telemetry(c.Telemetry)
+
 	if len(v.errs) == 0 {
 		return nil
 	}
 	return v.errs
+}
+
+// Samplers are the values of telemetry.traces.sampler, as the
+// OpenTelemetry specification spells them for OTEL_TRACES_SAMPLER.
+var Samplers = []string{"always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"}
+
+func (v *validator) telemetry(t Telemetry) {
+	v.headerValue("telemetry.service_name", t.ServiceName)
+	if _, err := ParsePairs(strings.Join(t.ResourceAttributes, ",")); err != nil {
+		v.check("telemetry.resource_attributes", err)
+	}
+	v.positive("telemetry.shutdown_timeout", t.ShutdownTimeout)
+	v.oneOf("telemetry.traces.exporter", t.Traces.Exporter, "none", "otlp")
+	v.oneOf("telemetry.traces.sampler", t.Traces.Sampler, Samplers...)
+	if t.Traces.SamplerArg < 0 || t.Traces.SamplerArg > 1 || math.IsNaN(t.Traces.SamplerArg) {
+		v.fail("telemetry.traces.sampler_arg", "must be between 0 and 1, got %v", t.Traces.SamplerArg)
+	}
+	v.oneOf("telemetry.metrics.exporter", t.Metrics.Exporter, "none", "otlp")
+	v.positive("telemetry.metrics.interval", t.Metrics.Interval)
+	if t.Prometheus.Address != "" {
+		v.check("telemetry.prometheus.address", hostPort(t.Prometheus.Address))
+	}
+	o := t.OTLP
+	v.oneOf("telemetry.otlp.protocol", o.Protocol, "http/protobuf", "grpc")
+	v.positive("telemetry.otlp.timeout", o.Timeout)
+	if _, err := ParsePairs(o.Headers); err != nil {
+		// The value is a secret: say what is wrong, never what it is.
+		v.fail("telemetry.otlp.headers", "must be key=value pairs separated by commas")
+	}
+	switch {
+	case o.Endpoint != "":
+		v.check("telemetry.otlp.endpoint", otlpEndpoint(o.Endpoint, o.Protocol))
+	case t.Traces.Exporter == "otlp" || t.Metrics.Exporter == "otlp":
+		v.fail("telemetry.otlp.endpoint", "must be set when an exporter is \"otlp\"")
+	}
+}
+
+// otlpEndpoint checks a collector address: an http(s) URL, or for gRPC also
+// a bare host:port.
+func otlpEndpoint(endpoint, protocol string) error {
+	if protocol == "grpc" && !strings.Contains(endpoint, "://") {
+		return hostPort(endpoint)
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http:// or https:// URL", endpoint)
+	}
+	return nil
+}
+
+// ParsePairs parses the "key=value,key=value" lists of the OpenTelemetry
+// variables (OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS): keys are
+// trimmed and must not be empty, values are URL-decoded. An empty string
+// is an empty map.
+func ParsePairs(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for item := range strings.SplitSeq(s, ",") {
+		k, val, ok := strings.Cut(item, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%q is not key=value", item)
+		}
+		dec, err := url.PathUnescape(strings.TrimSpace(val))
+		if err != nil {
+			return nil, fmt.Errorf("the value of %q is not URL-encoded correctly", k)
+		}
+		out[k] = dec
+	}
+	return out, nil
 }
 
 // validator collects problems so that Validate reports all of them.

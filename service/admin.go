@@ -8,7 +8,8 @@ import (
 )
 
 // adminHandler serves the admin listener: detailed health, the redacted
-// effective config and, when admin.pprof is on, the Go profiler. It listens on
+// effective config, Prometheus metrics when telemetry.prometheus.enabled is
+// on and, when admin.pprof is on, the Go profiler. It listens on
 // loopback by default because what it shows is for operators only.
 func (s *Service) adminHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -24,6 +25,9 @@ func (s *Service) adminHandler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.New(http.StatusNotFound, "no admin endpoint at this path"))
 	})
+	if h := s.tel.MetricsHandler(); h != nil && s.cfg.Telemetry.Prometheus.Enabled {
+		mux.Handle("GET /metrics", h)
+	}
 	if s.cfg.Admin.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

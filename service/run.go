@@ -39,12 +39,24 @@ func (s *Service) Run(ctx context.Context) error {
 
 	mainLn, err := s.listen("http.address", s.cfg.HTTP.Address)
 	if err != nil {
+		s.flushTelemetry()
 		return err
 	}
-	var adminLn net.Listener
+	// The private listeners: admin, and the optional metrics-only one.
+	private := []*privateListener{}
 	if s.cfg.Admin.Address != "" {
-		if adminLn, err = s.listen("admin.address", s.cfg.Admin.Address); err != nil {
+		private = append(private, &privateListener{name: "admin", key: "admin.address", addr: s.cfg.Admin.Address, handler: s.adminHandler})
+	}
+	if addr := s.cfg.Telemetry.Prometheus.Address; addr != "" {
+		private = append(private, &privateListener{name: "metrics", key: "telemetry.prometheus.address", addr: addr, handler: s.metricsHandler})
+	}
+	for i, p := range private {
+		if p.ln, err = s.listen(p.key, p.addr); err != nil {
 			_ = mainLn.Close()
+			for _, q := range private[:i] {
+				_ = q.ln.Close()
+			}
+			s.flushTelemetry()
 			return err
 		}
 	}
@@ -60,44 +72,44 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.tlsConfig != nil {
 		mainSrv.TLSConfig = s.tlsConfig
 	}
-	var adminSrv *http.Server
-	if adminLn != nil {
-		adminSrv = s.httpServer(s.adminHandler(), base)
-	}
 
-	serveErr := make(chan error, 2)
+	serveErr := make(chan error, 1+len(private))
 	serve := func(name string, srv *http.Server, ln net.Listener) {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- fmt.Errorf("service: %s listener: %w", name, err)
 		}
 	}
 	go serve("main", mainSrv, mainLn)
-	if adminSrv != nil {
-		go serve("admin", adminSrv, adminLn)
+	for _, p := range private {
+		p.srv = s.httpServer(p.handler(), base)
+		go serve(p.name, p.srv, p.ln)
 	}
 
 	started, err := s.startSubsystems(ctx)
 	if err != nil {
 		s.health.setState(stateStopping)
 		_ = mainSrv.Close()
-		if adminSrv != nil {
-			_ = adminSrv.Close()
+		for _, p := range private {
+			_ = p.srv.Close()
 		}
 		s.stopSubsystems(started, s.cfg.HTTP.ShutdownTimeout)
+		s.flushTelemetry()
 		return err
 	}
 
 	s.mu.Lock()
 	s.addr = mainLn.Addr()
-	if adminLn != nil {
-		s.admin = adminLn.Addr()
+	for _, p := range private {
+		if p.name == "admin" {
+			s.admin = p.ln.Addr()
+		}
 	}
 	s.mu.Unlock()
 	s.health.setState(stateReady)
 	close(s.started)
 	attrs := []any{"address", mainLn.Addr().String(), "tls", s.tlsConfig != nil}
-	if adminLn != nil {
-		attrs = append(attrs, "admin_address", adminLn.Addr().String())
+	for _, p := range private {
+		attrs = append(attrs, p.name+"_address", p.ln.Addr().String())
 	}
 	if s.opts.version != "" {
 		attrs = append(attrs, "version", s.opts.version)
@@ -126,14 +138,14 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 	}()
 
-	if err := s.shutdown(mainSrv, adminSrv, cancelBase, started); err != nil && runErr == nil {
+	if err := s.shutdown(mainSrv, private, cancelBase, started); err != nil && runErr == nil {
 		runErr = err
 	}
 	return runErr
 }
 
 // shutdown runs DESIGN §6 in order, logging every phase with its duration.
-func (s *Service) shutdown(mainSrv, adminSrv *http.Server, cancelBase context.CancelFunc, started []Subsystem) error {
+func (s *Service) shutdown(mainSrv *http.Server, private []*privateListener, cancelBase context.CancelFunc, started []Subsystem) error {
 	begin := time.Now()
 	phase := func(name string, start time.Time, attrs ...any) {
 		s.logger.Info("shutdown phase done", append([]any{"phase", name, "duration", time.Since(start)}, attrs...)...)
@@ -171,11 +183,18 @@ func (s *Service) shutdown(mainSrv, adminSrv *http.Server, cancelBase context.Ca
 	}
 	phase("subsystems_stop", t, "count", len(started))
 
-	if adminSrv != nil {
+	t = time.Now()
+	s.flushTelemetry()
+	phase("telemetry_flush", t)
+
+	if len(private) > 0 {
+		// Last, so probes and metrics stay visible while the rest stops.
 		t = time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		if adminSrv.Shutdown(ctx) != nil {
-			_ = adminSrv.Close()
+		for _, p := range private {
+			if p.srv.Shutdown(ctx) != nil {
+				_ = p.srv.Close()
+			}
 		}
 		cancel()
 		phase("admin_stop", t)
@@ -241,4 +260,13 @@ func (s *Service) stopSubsystems(started []Subsystem, timeout time.Duration) err
 		s.logger.Info("subsystem stopped", "subsystem", sub.Name(), "duration", time.Since(t))
 	}
 	return errors.Join(errs...)
+}
+
+// privateListener is a listener for operators rather than clients: the
+// admin listener, or the metrics-only one.
+type privateListener struct {
+	name, key, addr string
+	handler         func() http.Handler
+	ln              net.Listener
+	srv             *http.Server
 }

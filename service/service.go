@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/middleware"
 	"github.com/troupehq/troupe/versioning"
 )
@@ -32,6 +33,7 @@ type Service struct {
 	handler   http.Handler
 	health    *health
 	tlsConfig *tls.Config
+	tel       *telemetry.Telemetry
 
 	started chan struct{}
 	mu      sync.Mutex
@@ -86,7 +88,11 @@ func New(name string, opts ...Option) (*Service, error) {
 	s.logger = newLogger(s.opts.logOutput, cfg.Log)
 	s.health = newHealth(s.opts.version, cfg.Health.Timeout, cfg.Health.CacheTTL, s.opts.liveness, s.opts.readiness)
 
+	if err := s.setupTelemetry(); err != nil {
+		return nil, fmt.Errorf("service %s: %w", name, err)
+	}
 	if err := s.build(); err != nil {
+		s.flushTelemetry()
 		return nil, fmt.Errorf("service %s: %w", name, err)
 	}
 	return s, nil
@@ -153,6 +159,11 @@ func (s *Service) build() error {
 	stages := middleware.Stages{
 		Recover:   middleware.RecoverWithConfig(middleware.RecoverConfig{Logger: s.logger}),
 		RequestID: middleware.RequestID(),
+		Telemetry: middleware.TelemetryWithConfig(middleware.TelemetryConfig{
+			TracerProvider: s.tel.TracerProvider(),
+			MeterProvider:  s.tel.MeterProvider(),
+			Propagator:     s.tel.Propagator(),
+		}),
 	}
 	if cfg.Log.Access {
 		stages.AccessLog = middleware.AccessLogWithConfig(middleware.AccessLogConfig{

@@ -1,6 +1,77 @@
-// Package actors will hold the actor runtime: spawn, refs, bounded
-// mailboxes, supervision, request/response and pub/sub.
+// Package actors is Troupe's actor runtime: spawn, refs, bounded mailboxes,
+// a name registry, request/response, pub/sub, supervision, timers and dead
+// letters, behind a small API ([System], [Ref], [Context], [Actor]).
 //
-// It is reserved by the package layout in DESIGN §2 and has no API yet; see
-// the project's open issues for the planned scope.
+// An actor is a value with a Receive method. The runtime guarantees that one
+// actor never runs two Receive calls at once and that messages from one
+// sender arrive in the order they were sent. Receive gets lifecycle messages
+// too: [Started] first (again after each restart), [Stopping] and [Stopped]
+// last, and [Restarting] for actors spawned by value.
+//
+//	ref, _ := sys.Spawn("greeter", func() actors.Actor { return &Greeter{} })
+//	reply, err := sys.Request(ctx, ref, "hello")
+//
+// Failures are contained: a panic in Receive is recovered, logged with its
+// stack, published as an [ActorFailed] event, and handed to the parent's
+// [Strategy] (OneForOne, OneForAll, RestForOne) which restarts after an
+// exponential backoff, or, past the restart intensity, gives up and makes
+// the parent fail in turn ([Escalated]); at the top level the actor stops.
+// Messages that cannot be delivered are [DeadLetter]s, counted in [Stats]
+// and published on [System.DeadLetters].
+//
+// # Rationale
+//
+// These decisions are not obvious from the code; change them knowingly.
+//
+// No goroutine per actor. A goroutine costs at least a 2 KiB stack, so an
+// idle actor has none: it is a ~500-byte struct. The sender that queues a
+// message into an idle mailbox flips running (under the mailbox lock) and
+// starts a drain goroutine, which processes what is queued and exits when
+// the mailbox is empty, clearing running under the same lock, so a wake-up
+// cannot be lost. Starting a goroutine is cheap (Go reuses stacks) and for
+// request/response it is the fastest path: the new goroutine sits in the
+// sender's run-next slot, so the request, the reply and the caller's wake-up
+// all happen on one P without cross-core hand-off. Spinning before going
+// idle was not needed to meet the latency target and would burn a core.
+//
+// Mailboxes are a mutex-protected ring of envelopes stored by value, grown
+// by doubling on demand (never preallocated to the bound), so Send allocates
+// nothing beyond boxing the message. The drain goroutine takes up to 256
+// envelopes per lock acquisition and runs them outside the lock, so
+// producers and the consumer touch the lock once per batch rather than per
+// message; this beat a lock-free linked queue, which allocates a node per
+// message. The bound counts messages queued and not yet taken: an actor may
+// hold up to 255 more in its current batch. Drop-oldest evicts the ring
+// head. Block waits on a channel that the consumer closes when it frees
+// space, so blocked senders cost nothing until the mailbox is full.
+//
+// Panic containment costs one deferred recover per batch, not per message.
+// System messages (start, stop, restart, a child's escalation) sit in a
+// separate queue that the drain loop checks first; an atomic flag lets it
+// notice one between two messages of a batch without taking the lock.
+//
+// Request/response uses pooled reply slots (a one-element channel and an
+// atomic state). The replier and the giving-up caller race with a CAS on the
+// state; a caller that gives up abandons its slot to the GC rather than
+// returning it to the pool, so a late reply can never reach a later request.
+// No timer is created: the caller waits on ctx.Done(), which is nil (free)
+// without a deadline. A request that Receive returns from without Respond
+// or Forward fails at once with [ErrNoReply], so no caller waits for a reply
+// that cannot come; Stop fails queued requests with [ErrStopped].
+//
+// Supervision runs on the failing actor's own goroutine: it consults the
+// parent's strategy, and restarts (its own and its siblings') travel as
+// system messages, so every lifecycle transition of an actor happens on its
+// own drain goroutine and never concurrently with its Receive. Restarting
+// an actor stops its children and clears its timers and subscriptions; its
+// new Started recreates them, and its mailbox is kept.
+//
+// Names are global to the System and held in a sync.Map (Lookup is one
+// lock-free load). Ids are never reused, so a stale Ref cannot reach a newer
+// actor that took the same name. A [Ref] is two words: the id, which is the
+// address a remote transport would route on, and the endpoint that accepts
+// messages for it, which a transport would replace with a proxy.
+//
+// Metrics are optional: without a meter provider the hot path pays a nil
+// check; mailbox depth is read by walking the tree at collection time.
 package actors

@@ -1,0 +1,158 @@
+package actors
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Context is the actor's view of the current message and its handle on the
+// System. It is valid only during the Receive call it was passed to: the
+// runtime reuses it for the next message, so never keep it.
+type Context struct {
+	p       *process
+	env     *envelope
+	reqCtx  context.Context
+	replied bool
+}
+
+// Self returns the actor's own Ref.
+func (c *Context) Self() Ref { return c.p.ref() }
+
+// System returns the System running the actor.
+func (c *Context) System() *System { return c.p.sys }
+
+// Sender returns the actor that sent the current message, or the zero Ref
+// when it came from outside the System (or from the runtime).
+func (c *Context) Sender() Ref { return c.env.from.ref() }
+
+// Message returns the current message.
+func (c *Context) Message() any { return c.env.msg }
+
+// Context returns the context of the Request that sent the current message,
+// carrying its deadline and values, or context.Background() otherwise.
+func (c *Context) Context() context.Context {
+	if c.reqCtx != nil {
+		return c.reqCtx
+	}
+	return bg
+}
+
+// Respond answers the current message: it completes the waiting Request
+// (once; later calls are ignored), or else sends reply to the sending actor.
+// A reply nobody waits for any more is a dead letter ("late reply"), and so
+// is one to a message with neither ("no sender").
+func (c *Context) Respond(reply any) {
+	env := c.env
+	switch {
+	case env.req != nil:
+		if c.replied {
+			return
+		}
+		c.replied = true
+		if !env.req.complete(reply, nil) {
+			c.p.sys.deadLetter(c.p, &envelope{msg: reply, from: c.p}, ReasonLateReply)
+		}
+	case env.from != nil:
+		_ = c.p.sys.send(bg, c.p, env.from.ref(), reply)
+	default:
+		c.p.sys.deadLetter(c.p, &envelope{msg: reply, from: c.p}, ReasonNoSender)
+	}
+}
+
+// Forward hands the current message to another actor with its original
+// sender and pending Request, so that actor's Respond answers the caller.
+func (c *Context) Forward(to Ref) error {
+	if to.p == nil {
+		return &NotFoundError{}
+	}
+	env := *c.env
+	if c.replied {
+		env.req = nil
+	}
+	if err := to.p.enqueue(c.Context(), env); err != nil {
+		if err == errDropped {
+			return ErrMailboxFull
+		}
+		return err
+	}
+	if env.req != nil {
+		c.replied = true
+	}
+	return nil
+}
+
+// Send sends msg to to with this actor as the sender.
+func (c *Context) Send(to Ref, msg any) error { return c.p.sys.send(bg, c.p, to, msg) }
+
+// Request sends msg to to and waits for the reply like System.Request; the
+// wait also ends (with ErrStopped) when this actor is stopped. Requesting
+// itself returns ErrSelfRequest instead of deadlocking.
+func (c *Context) Request(ctx context.Context, to Ref, msg any) (any, error) {
+	if to.p == c.p {
+		return nil, ErrSelfRequest
+	}
+	return c.p.sys.request(ctx, c.p, to, msg)
+}
+
+// Spawn starts a child of this actor, supervised by this actor's Strategy.
+func (c *Context) Spawn(name string, p Producer, opts ...SpawnOption) (Ref, error) {
+	if p == nil {
+		return Ref{}, errNilProducer
+	}
+	return c.p.sys.spawn(c.p, name, p, nil, opts)
+}
+
+// SpawnActor starts a child from a value (see System.SpawnActor).
+func (c *Context) SpawnActor(name string, a Actor, opts ...SpawnOption) (Ref, error) {
+	if a == nil {
+		return Ref{}, errNilActor
+	}
+	return c.p.sys.spawn(c.p, name, nil, a, opts)
+}
+
+// Parent returns the parent, or the zero Ref for a top-level actor.
+func (c *Context) Parent() Ref {
+	if c.p.parent == c.p.sys.root {
+		return Ref{}
+	}
+	return c.p.parent.ref()
+}
+
+// Children returns the live children in spawn order.
+func (c *Context) Children() []Ref {
+	c.p.mu.Lock()
+	kids := c.p.childList()
+	c.p.mu.Unlock()
+	refs := make([]Ref, len(kids))
+	for i, k := range kids {
+		refs[i] = k.ref()
+	}
+	return refs
+}
+
+// Stop stops ref (see System.Stop); stopping Self stops after this message.
+func (c *Context) Stop(ref Ref) error { return c.p.sys.Stop(ref) }
+
+// Poison queues an in-band stop for ref (see System.Poison).
+func (c *Context) Poison(ref Ref) error { return c.p.sys.Poison(ref) }
+
+// Subscribe subscribes this actor to the subjects matching pattern. The
+// subscription ends when the actor stops or restarts, or on cancel.
+func (c *Context) Subscribe(pattern string) (cancel func(), err error) {
+	return c.p.sys.Subscribe(c.p.ref(), pattern)
+}
+
+// After sends msg to this actor once, after d.
+func (c *Context) After(d time.Duration, msg any) *Timer { return c.p.newTimer(d, 0, msg) }
+
+// Every sends msg to this actor every d until the Timer is stopped.
+func (c *Context) Every(d time.Duration, msg any) *Timer { return c.p.newTimer(d, d, msg) }
+
+// Logger returns the System's logger with an "actor" attribute.
+func (c *Context) Logger() *slog.Logger {
+	if c.p.logger == nil {
+		c.p.logger = c.p.sys.logger.With("actor", c.p.ref().String())
+	}
+	return c.p.logger
+}

@@ -1,0 +1,93 @@
+package actors
+
+import "time"
+
+// Lifecycle messages, delivered to Receive by the runtime.
+type (
+	// Started is the first message of every instance: after Spawn and after
+	// each restart. Set up timers, children and subscriptions here.
+	Started struct{}
+	// Stopping is delivered when the actor begins to stop, before its
+	// children are stopped.
+	Stopping struct{}
+	// Stopped is the last message: children, timers and subscriptions are
+	// gone and the mailbox has been turned into dead letters.
+	Stopped struct{}
+	// Restarting is delivered to an actor spawned by value (SpawnActor)
+	// before it is restarted, so it can reset its own state; Started follows.
+	Restarting struct{ Reason error }
+)
+
+// Dead-letter reasons, the DeadLetter.Reason values.
+const (
+	// ReasonStopped: the target had stopped, or stopped with the message queued.
+	ReasonStopped = "stopped"
+	// ReasonMailboxFull: refused by Reject, or Block's deadline passed.
+	ReasonMailboxFull = "mailbox full"
+	// ReasonDroppedOldest: evicted from a full DropOldest mailbox.
+	ReasonDroppedOldest = "dropped oldest"
+	// ReasonDroppedNewest: discarded by a full DropNewest mailbox.
+	ReasonDroppedNewest = "dropped newest"
+	// ReasonLateReply: a reply to a Request whose caller had given up.
+	ReasonLateReply = "late reply"
+	// ReasonNoSender: Respond to a message that has neither a Request
+	// waiting nor a sending actor.
+	ReasonNoSender = "no sender"
+)
+
+// deadLetterReasons orders the reasons for the Stats counters.
+var deadLetterReasons = [...]string{
+	ReasonStopped, ReasonMailboxFull, ReasonDroppedOldest, ReasonDroppedNewest, ReasonLateReply, ReasonNoSender,
+}
+
+// DeadLetter is a message that did not reach Receive (or a reply nobody
+// waited for). Publish with no subscriber is not a dead letter: its count
+// of zero is the signal.
+type DeadLetter struct {
+	To, From Ref
+	Message  any
+	Reason   string
+}
+
+// Event is a lifecycle event published on System.Events: one of
+// ActorStarted, ActorStopped, ActorRestarted, ActorFailed, Escalated.
+type Event interface{ isEvent() }
+
+// ActorStarted: an actor was spawned (not emitted for restarts).
+type ActorStarted struct{ Ref Ref }
+
+// ActorStopped: an actor terminated; Reason is nil for Stop, Poison and
+// Shutdown, else the failure that made its supervisor give up.
+type ActorStopped struct {
+	Ref    Ref
+	Reason error
+}
+
+// ActorRestarted: an actor was restarted by its supervisor after Delay.
+type ActorRestarted struct {
+	Ref    Ref
+	Reason error
+	Delay  time.Duration
+}
+
+// ActorFailed: Receive (or Started) failed; Stack is set for panics.
+type ActorFailed struct {
+	Ref   Ref
+	Err   error
+	Stack []byte
+}
+
+// Escalated: Ref exceeded its restart intensity. Supervisor is the parent
+// that now fails in turn, or the zero Ref at the top level, where Ref is
+// stopped instead.
+type Escalated struct {
+	Ref        Ref
+	Supervisor Ref
+	Err        error
+}
+
+func (ActorStarted) isEvent()   {}
+func (ActorStopped) isEvent()   {}
+func (ActorRestarted) isEvent() {}
+func (ActorFailed) isEvent()    {}
+func (Escalated) isEvent()      {}

@@ -1,0 +1,75 @@
+package actors
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/troupehq/troupe/actors/internal/topic"
+)
+
+var matchPool = sync.Pool{New: func() any { s := make([]Ref, 0, 16); return &s }}
+
+// Publish sends msg to every actor subscribed to a pattern matching subject
+// (NATS syntax: tokens separated by '.') and returns how many accepted it.
+// An invalid subject is an error; no subscriber is not (delivered is 0).
+func (s *System) Publish(subject string, msg any) (delivered int, err error) {
+	if err := topic.ValidateSubject(subject); err != nil {
+		return 0, err
+	}
+	buf := matchPool.Get().(*[]Ref)
+	refs := s.topics.AppendMatches((*buf)[:0], subject)
+	for _, r := range refs {
+		if r.p.enqueue(bg, envelope{msg: msg}) == nil {
+			delivered++
+		}
+	}
+	clear(refs)
+	*buf = refs[:0]
+	matchPool.Put(buf)
+	return delivered, nil
+}
+
+// Subscribe subscribes ref to pattern, where "*" matches one token and ">"
+// one or more trailing tokens. The subscription ends on cancel, or when ref
+// stops or restarts. Subscribing twice to one pattern is one subscription.
+func (s *System) Subscribe(ref Ref, pattern string) (cancel func(), err error) {
+	p := ref.p
+	if p == nil {
+		return nil, &NotFoundError{}
+	}
+	if err := s.topics.Insert(pattern, ref); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		s.topics.Remove(pattern, ref)
+		return nil, ErrStopped
+	}
+	if !slices.Contains(p.subs, pattern) {
+		p.subs = append(p.subs, pattern)
+	}
+	p.mu.Unlock()
+	return func() {
+		p.mu.Lock()
+		i := slices.Index(p.subs, pattern)
+		if i >= 0 {
+			p.subs = slices.Delete(p.subs, i, i+1)
+		}
+		p.mu.Unlock()
+		if i >= 0 {
+			s.topics.Remove(pattern, ref)
+		}
+	}, nil
+}
+
+// unsubscribeAll removes every subscription of the actor.
+func (p *process) unsubscribeAll() {
+	p.mu.Lock()
+	subs := p.subs
+	p.subs = nil
+	p.mu.Unlock()
+	for _, pat := range subs {
+		p.sys.topics.Remove(pat, p.ref())
+	}
+}

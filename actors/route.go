@@ -1,0 +1,203 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/troupehq/troupe/internal/problem"
+)
+
+// HTTPRequest is what a Route sends to its actor: the parts of the request
+// an actor needs, detached from net/http and Echo.
+type HTTPRequest struct {
+	Method string
+	// Route is the route template, such as "/api/v1/orders/:id".
+	Route    string
+	Params   map[string]string
+	Query    url.Values
+	Header   http.Header
+	Body     []byte
+	RemoteIP string
+}
+
+// HTTPResponse is a reply that controls the response exactly. Status 0 means
+// 200. Any other reply value is sent as 200 JSON (nil as 204), and an error
+// reply becomes problem+json.
+type HTTPResponse struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Client-visible details; causes are logged by the error handler, never sent.
+const (
+	unavailableDetail = "The actor handling this request is unavailable."
+	failedDetail      = "The actor failed to handle the request."
+)
+
+type routeConfig struct{ sys *System }
+
+// RouteOption configures a Route.
+type RouteOption func(*routeConfig)
+
+// WithSystem makes the Route use s instead of finding a System per request.
+func WithSystem(s *System) RouteOption { return func(c *routeConfig) { c.sys = s } }
+
+type systemKey struct{}
+
+// NewContext returns a copy of ctx carrying s, for Route handlers (and any
+// code below them) to find with FromContext.
+func NewContext(ctx context.Context, s *System) context.Context {
+	return context.WithValue(ctx, systemKey{}, s)
+}
+
+// FromContext returns the System stored by NewContext, or nil.
+func FromContext(ctx context.Context) *System {
+	s, _ := ctx.Value(systemKey{}).(*System)
+	return s
+}
+
+// bindings maps an *echo.Echo to the System its Route handlers use. Routes
+// are declared before the System exists, so they resolve it per request;
+// keying on the Echo instance (one per service) makes that a lock-free load
+// with no allocation, where a context value would cost a request copy.
+var bindings sync.Map // *echo.Echo → *System
+
+// Bind makes the Route handlers served by e use s. The service calls it once
+// when it builds its Echo instance; Shutdown drops the binding.
+func (s *System) Bind(e *echo.Echo) { bindings.Store(e, s) }
+
+// unbind drops the System's Echo bindings (at Shutdown).
+func (s *System) unbind() {
+	bindings.Range(func(k, v any) bool {
+		if v == s {
+			bindings.CompareAndDelete(k, v)
+		}
+		return true
+	})
+}
+
+// Route returns a handler that sends the request as an *HTTPRequest to the
+// actor registered as name, with the request's context (so its deadline
+// bounds the wait), and writes the reply: *HTTPResponse as is, an error as
+// problem+json (a *problem.Error keeps its status, others are 500), nil as
+// 204, anything else as 200 JSON. A full mailbox, a stopped or unknown actor
+// is 503 with Retry-After: 1; a timeout returns an error wrapping
+// context.DeadlineExceeded for the timeout stage to map. Problems are
+// returned as *problem.Error for the service's error handler to render.
+func Route(name string, opts ...RouteOption) echo.HandlerFunc {
+	var rc routeConfig
+	for _, o := range opts {
+		o(&rc)
+	}
+	return func(c echo.Context) error {
+		r := c.Request()
+		ctx := r.Context()
+		s := rc.sys
+		if s == nil {
+			s = FromContext(ctx)
+		}
+		if s == nil {
+			if v, ok := bindings.Load(c.Echo()); ok {
+				s = v.(*System)
+			}
+		}
+		if s == nil {
+			err := problem.NewError(http.StatusInternalServerError, failedDetail)
+			err.Err = errors.New("actors: Route " + name + ": no System (bind one with System.Bind or use WithSystem)")
+			return err
+		}
+		ref, err := s.Lookup(name)
+		if err != nil {
+			return unavailable(err)
+		}
+		var body []byte
+		if r.Body != nil && r.Body != http.NoBody {
+			if body, err = io.ReadAll(r.Body); err != nil {
+				return err // the body-limit stage maps its own errors
+			}
+		}
+		reply, err := s.Request(ctx, ref, &HTTPRequest{
+			Method:   r.Method,
+			Route:    c.Path(),
+			Params:   params(c),
+			Query:    c.QueryParams(),
+			Header:   r.Header,
+			Body:     body,
+			RemoteIP: c.RealIP(),
+		})
+		if err != nil {
+			switch {
+			case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+				return err
+			case errors.Is(err, ErrMailboxFull), errors.Is(err, ErrStopped), errors.Is(err, ErrNotFound):
+				return unavailable(err)
+			}
+			return failed(err)
+		}
+		return writeReply(c, reply)
+	}
+}
+
+func params(c echo.Context) map[string]string {
+	names := c.ParamNames()
+	if len(names) == 0 {
+		return nil
+	}
+	values := c.ParamValues()
+	m := make(map[string]string, len(names))
+	for i, n := range names {
+		if i < len(values) {
+			m[n] = values[i]
+		}
+	}
+	return m
+}
+
+func unavailable(cause error) error {
+	pe := problem.NewError(http.StatusServiceUnavailable, unavailableDetail).WithHeader("Retry-After", "1")
+	pe.Err = cause
+	return pe
+}
+
+func failed(cause error) error {
+	pe := problem.NewError(http.StatusInternalServerError, failedDetail)
+	pe.Err = cause
+	return pe
+}
+
+func writeReply(c echo.Context, reply any) error {
+	switch v := reply.(type) {
+	case *HTTPResponse:
+		return writeResponse(c, v)
+	case HTTPResponse:
+		return writeResponse(c, &v)
+	case *problem.Error:
+		return v
+	case error:
+		return failed(v)
+	case nil:
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.JSON(http.StatusOK, reply)
+}
+
+func writeResponse(c echo.Context, resp *HTTPResponse) error {
+	h := c.Response().Header()
+	for k, v := range resp.Header {
+		h[k] = v
+	}
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	c.Response().WriteHeader(status)
+	_, err := c.Response().Write(resp.Body)
+	return err
+}

@@ -1,0 +1,380 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/troupehq/troupe/actors/internal/topic"
+)
+
+// Actor is the behaviour of an actor: Receive handles one message at a time,
+// never concurrently with another message of the same actor.
+type Actor interface {
+	Receive(c *Context, msg any)
+}
+
+// Producer makes a fresh Actor instance: at Spawn and at every restart.
+type Producer func() Actor
+
+// System runs actors: it spawns them, routes messages, supervises failures
+// and shuts them down in order. It is safe for concurrent use.
+type System struct {
+	cfg           Config
+	logger        *slog.Logger
+	meterProvider metric.MeterProvider
+	metrics       actorMetrics // nil without WithMeterProvider
+	unobserve     func()
+
+	root   *process // the guardian: parent of top-level actors, never runs
+	names  sync.Map // string → *process
+	nextID atomic.Uint64
+	topics *topic.Trie[Ref]
+
+	deadLetters Stream[DeadLetter]
+	events      Stream[Event]
+
+	shutdownOnce sync.Once
+	shutdownDone chan struct{}
+	shutdownErr  error
+
+	sent, processed, restarts atomic.Uint64
+	live                      atomic.Int64
+	deadByReason              [len(deadLetterReasons)]atomic.Uint64
+	dropped                   [Reject + 1]atomic.Uint64
+}
+
+// NewSystem returns a running System.
+func NewSystem(opts ...Option) *System {
+	s := &System{
+		cfg:          DefaultConfig(),
+		logger:       slog.Default(),
+		topics:       topic.NewTrie[Ref](),
+		shutdownDone: make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.root = &process{sys: s, name: "root", kind: "root", strategy: OneForOne().resolve(s.cfg)}
+	if s.meterProvider != nil {
+		s.metrics, s.unobserve = newActorMetrics(s, s.meterProvider)
+	}
+	return s
+}
+
+// Spawn starts a top-level actor made by p. name "" means anonymous; a taken
+// name returns a *NameTakenError. The actor receives Started first.
+func (s *System) Spawn(name string, p Producer, opts ...SpawnOption) (Ref, error) {
+	if p == nil {
+		return Ref{}, errNilProducer
+	}
+	return s.spawn(s.root, name, p, nil, opts)
+}
+
+// SpawnActor starts a top-level actor from a value. The same value is kept
+// across restarts: it receives Restarting, then Started, and must reset its
+// own state.
+func (s *System) SpawnActor(name string, a Actor, opts ...SpawnOption) (Ref, error) {
+	if a == nil {
+		return Ref{}, errNilActor
+	}
+	return s.spawn(s.root, name, nil, a, opts)
+}
+
+func (s *System) spawn(parent *process, name string, prod Producer, a Actor, opts []SpawnOption) (Ref, error) {
+	var sc spawnConfig
+	for _, o := range opts {
+		o(&sc)
+	}
+	if prod != nil {
+		var err error
+		if a, err = produce(prod); err != nil {
+			return Ref{}, err
+		}
+	}
+	p := &process{
+		sys:      s,
+		id:       s.nextID.Add(1),
+		name:     name,
+		kind:     sc.kind,
+		parent:   parent,
+		capacity: s.cfg.MailboxSize,
+		policy:   s.cfg.Overflow,
+		actor:    a,
+		producer: prod,
+	}
+	p.cx.p = p
+	if sc.mailboxSize > 0 {
+		p.capacity = sc.mailboxSize
+	}
+	if sc.hasOverflow {
+		p.policy = sc.overflow
+	}
+	if sc.strategy != nil {
+		p.strategy = sc.strategy.resolve(s.cfg)
+	} else {
+		p.strategy = s.root.strategy
+	}
+	if p.kind == "" {
+		p.kind = reflect.TypeOf(a).String()
+	}
+	if name != "" {
+		if _, taken := s.names.LoadOrStore(name, p); taken {
+			return Ref{}, &NameTakenError{Name: name}
+		}
+	}
+	parent.mu.Lock()
+	if parent.closed {
+		parent.mu.Unlock()
+		if name != "" {
+			s.names.CompareAndDelete(name, p)
+		}
+		return Ref{}, ErrStopped
+	}
+	if parent.children == nil {
+		parent.children = make(map[uint64]*process)
+	}
+	parent.children[p.id] = p
+	parent.mu.Unlock()
+	s.live.Add(1)
+	if s.events.hasSubscribers() {
+		s.events.publish(ActorStarted{Ref: p.ref()})
+	}
+	p.enqueueSys(sysMsg{kind: sysStart})
+	return p.ref(), nil
+}
+
+var (
+	errNilProducer = errors.New("actors: nil Producer")
+	errNilActor    = errors.New("actors: nil Actor")
+)
+
+// produce calls a Producer, turning a panic or a nil Actor into an error.
+func produce(prod Producer) (a Actor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r}
+		}
+	}()
+	if a = prod(); a == nil {
+		return nil, errors.New("actors: Producer returned nil")
+	}
+	return a, nil
+}
+
+// Send delivers msg to to without waiting for it to be processed. It returns
+// ErrMailboxFull (Reject, or Block past Config.BlockTimeout), ErrStopped, or
+// a *NotFoundError for the zero Ref; refused messages are also dead letters.
+func (s *System) Send(to Ref, msg any) error {
+	return s.send(bg, nil, to, msg)
+}
+
+// SendContext is Send whose Block-policy wait is bounded by ctx.
+func (s *System) SendContext(ctx context.Context, to Ref, msg any) error {
+	return s.send(ctx, nil, to, msg)
+}
+
+func (s *System) send(ctx context.Context, from *process, to Ref, msg any) error {
+	if to.p == nil {
+		return &NotFoundError{}
+	}
+	err := to.p.enqueue(ctx, envelope{msg: msg, from: from})
+	if err == errDropped {
+		return nil
+	}
+	return err
+}
+
+// Request sends msg to to and waits for the reply, for at most ctx's
+// deadline. The reply is returned as is, even when it is an error value; the
+// error result is about delivery: *TimeoutError (errors.Is ErrTimeout and
+// context.DeadlineExceeded), ErrStopped, ErrMailboxFull, ErrNoReply, or the
+// actor's failure. A reply arriving after the deadline is a dead letter.
+func (s *System) Request(ctx context.Context, to Ref, msg any) (any, error) {
+	return s.request(ctx, nil, to, msg)
+}
+
+// Lookup returns the live actor registered under name, or a *NotFoundError.
+func (s *System) Lookup(name string) (Ref, error) {
+	if v, ok := s.names.Load(name); ok {
+		return v.(*process).ref(), nil
+	}
+	return Ref{}, &NotFoundError{Name: name}
+}
+
+// Stop stops ref after its current message: its children stop first, the
+// rest of its mailbox becomes dead letters, and its name is freed. It returns
+// at once (see Done) and ErrStopped if ref is already stopping or stopped.
+func (s *System) Stop(ref Ref) error {
+	if ref.p == nil {
+		return &NotFoundError{}
+	}
+	if !ref.p.requestStop() {
+		return ErrStopped
+	}
+	return nil
+}
+
+// Poison queues an in-band stop: ref processes what was queued before it,
+// then stops (its children drain and stop first). It ignores the mailbox
+// bound and returns ErrStopped if ref is already stopping.
+func (s *System) Poison(ref Ref) error {
+	if ref.p == nil {
+		return &NotFoundError{}
+	}
+	return ref.p.poison()
+}
+
+// Done returns a channel closed when ref has terminated (its Stopped was
+// delivered and its name freed); for the zero Ref it is already closed.
+func (s *System) Done(ref Ref) <-chan struct{} {
+	if ref.p == nil {
+		return closedChan
+	}
+	return ref.p.doneChan()
+}
+
+// DeadLetters is the stream of messages that did not reach Receive.
+func (s *System) DeadLetters() *Stream[DeadLetter] { return &s.deadLetters }
+
+// Events is the stream of lifecycle events.
+func (s *System) Events() *Stream[Event] { return &s.events }
+
+// Stats is a snapshot of the System's counters.
+type Stats struct {
+	// Sent counts messages accepted into mailboxes. It is updated when a
+	// drain goroutine picks them up, so it may lag by what is still queued.
+	Sent uint64
+	// Processed counts messages handled by Receive, added per batch.
+	Processed uint64
+	// DeadLetters counts dead letters by reason (the Reason* constants).
+	DeadLetters map[string]uint64
+	// Dropped counts messages lost or refused by each overflow policy
+	// (Block counts deadline expiries).
+	Dropped map[OverflowPolicy]uint64
+	// Restarts counts supervisor restarts.
+	Restarts uint64
+	// Live is the number of actors spawned and not yet terminated.
+	Live int64
+}
+
+// Stats returns a snapshot of the counters.
+func (s *System) Stats() Stats {
+	st := Stats{
+		Sent:        s.sent.Load(),
+		Processed:   s.processed.Load(),
+		DeadLetters: make(map[string]uint64, len(deadLetterReasons)),
+		Dropped:     make(map[OverflowPolicy]uint64, len(s.dropped)),
+		Restarts:    s.restarts.Load(),
+		Live:        s.live.Load(),
+	}
+	for i, r := range deadLetterReasons {
+		st.DeadLetters[r] = s.deadByReason[i].Load()
+	}
+	for i := range s.dropped {
+		st.Dropped[OverflowPolicy(i)] = s.dropped[i].Load()
+	}
+	return st
+}
+
+// drop counts a message lost to an overflow policy and dead-letters it.
+func (s *System) drop(policy OverflowPolicy, to *process, env *envelope, reason string) {
+	s.dropped[policy].Add(1)
+	if s.metrics != nil {
+		s.metrics.Dropped(bg, to.kind, policy.String())
+	}
+	s.deadLetter(to, env, reason)
+}
+
+// deadLetter counts and publishes a message that did not reach Receive.
+func (s *System) deadLetter(to *process, env *envelope, reason string) {
+	for i, r := range deadLetterReasons {
+		if r == reason {
+			s.deadByReason[i].Add(1)
+			break
+		}
+	}
+	if s.metrics != nil {
+		s.metrics.DeadLetter(bg, reason)
+	}
+	if s.deadLetters.hasSubscribers() {
+		s.deadLetters.publish(DeadLetter{To: to.ref(), From: env.from.ref(), Message: env.msg, Reason: reason})
+	}
+}
+
+// Shutdown stops every actor: top-level actors in reverse spawn order, each
+// draining its mailbox after its children did, within ctx (or
+// Config.ShutdownTimeout when ctx has no deadline). Past the deadline the
+// rest are stopped at once, their queues becoming dead letters. When it
+// returns nil no actor goroutine or timer remains. Spawn fails afterwards.
+func (s *System) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		s.shutdownErr = s.shutdown(ctx)
+		close(s.shutdownDone)
+	})
+	select {
+	case <-s.shutdownDone:
+		return s.shutdownErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *System) shutdown(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+		defer cancel()
+	}
+	root := s.root
+	root.mu.Lock()
+	root.closed = true
+	kids := root.childList()
+	root.mu.Unlock()
+	var err error
+	for i := len(kids) - 1; i >= 0 && err == nil; i-- {
+		c := kids[i]
+		if c.poison() != nil {
+			c.requestStop()
+		}
+		select {
+		case <-c.doneChan():
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		err = s.hardStop(kids, err)
+	}
+	if s.unobserve != nil {
+		s.unobserve()
+	}
+	s.unbind()
+	s.deadLetters.close()
+	s.events.close()
+	return err
+}
+
+// hardStop stops what draining left and waits a grace period for actors
+// still inside Receive.
+func (s *System) hardStop(kids []*process, cause error) error {
+	for _, c := range kids {
+		c.requestStop()
+	}
+	grace, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	for _, c := range kids {
+		select {
+		case <-c.doneChan():
+		case <-grace.Done():
+			return fmt.Errorf("actors: shutdown: %w; %s still running after a hard stop", cause, c.ref())
+		}
+	}
+	return fmt.Errorf("actors: shutdown drained partially: %w", cause)
+}

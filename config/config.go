@@ -29,6 +29,8 @@ type Config struct {
 	// Telemetry configures OpenTelemetry traces and metrics and the
 	// Prometheus endpoint.
 	Telemetry Telemetry `koanf:"telemetry"`
+	// Actors configures the actor system's defaults.
+	Actors Actors `koanf:"actors"`
 }
 
 // HTTP is the [http] section: the public listener and its limits.
@@ -264,6 +266,32 @@ type OTLP struct {
 	Timeout time.Duration `koanf:"timeout" env:"OTEL_EXPORTER_OTLP_TIMEOUT,ms"`
 }
 
+// Actors is the [actors] section: defaults for every actor the service
+// spawns; a spawn option overrides them for one actor.
+type Actors struct {
+	// MessageQueueSize bounds each actor's mailbox.
+	MessageQueueSize int `koanf:"message_queue_size"`
+	// OverflowPolicy is what a full mailbox does with one more message:
+	// block (the sender waits, up to BlockTimeout or its deadline),
+	// drop_newest, drop_oldest or reject.
+	OverflowPolicy string `koanf:"overflow_policy"`
+	// BlockTimeout bounds how long a blocked sender without a deadline
+	// waits for room.
+	BlockTimeout time.Duration `koanf:"block_timeout"`
+	// ShutdownTimeout bounds stopping every actor at shutdown, mailboxes
+	// drained; what is left then becomes dead letters.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// MaxRestarts and RestartWindow are the restart intensity: more than
+	// MaxRestarts failures within RestartWindow and a supervisor gives up
+	// on the actor and escalates.
+	MaxRestarts   int           `koanf:"max_restarts"`
+	RestartWindow time.Duration `koanf:"restart_window"`
+	// BackoffMin and BackoffMax bound the delay before a restart, which
+	// doubles with each failure inside the window.
+	BackoffMin time.Duration `koanf:"backoff_min"`
+	BackoffMax time.Duration `koanf:"backoff_max"`
+}
+
 // Default returns the configuration used when no source sets a key. Every
 // call returns fresh slices, so callers may modify the result.
 func Default() Config {
@@ -317,6 +345,16 @@ func Default() Config {
 			Metrics:            Metrics{Exporter: "none", Interval: time.Minute},
 			Prometheus:         Prometheus{Enabled: true},
 			OTLP:               OTLP{Protocol: "http/protobuf", Timeout: 10 * time.Second},
+		},
+		Actors: Actors{
+			MessageQueueSize: 1024,
+			OverflowPolicy:   "block",
+			BlockTimeout:     time.Second,
+			ShutdownTimeout:  10 * time.Second,
+			MaxRestarts:      10,
+			RestartWindow:    10 * time.Second,
+			BackoffMin:       time.Millisecond,
+			BackoffMax:       time.Second,
 		},
 	}
 }

@@ -81,6 +81,14 @@ func TestConfigValidate(t *testing.T) {
 		{"otlp endpoint missing", func(c *Config) { c.Telemetry.Traces.Exporter = "otlp" }, "telemetry.otlp.endpoint", `must be set when an exporter is "otlp"`},
 		{"otlp endpoint scheme", func(c *Config) { c.Telemetry.OTLP.Endpoint = "ftp://collector" }, "telemetry.otlp.endpoint", "is not an http:// or https:// URL"},
 		{"otlp grpc endpoint", func(c *Config) { c.Telemetry.OTLP.Protocol, c.Telemetry.OTLP.Endpoint = "grpc", "collector" }, "telemetry.otlp.endpoint", "is not host:port"},
+		{"mailbox size", func(c *Config) { c.Actors.MessageQueueSize = 0 }, "actors.message_queue_size", "must be at least 1, got 0"},
+		{"overflow policy", func(c *Config) { c.Actors.OverflowPolicy = "drop" }, "actors.overflow_policy", `got "drop"`},
+		{"block timeout", func(c *Config) { c.Actors.BlockTimeout = 0 }, "actors.block_timeout", "must be greater than 0"},
+		{"actor shutdown", func(c *Config) { c.Actors.ShutdownTimeout = -1 }, "actors.shutdown_timeout", "must be greater than 0"},
+		{"max restarts", func(c *Config) { c.Actors.MaxRestarts = 0 }, "actors.max_restarts", "must be at least 1"},
+		{"restart window", func(c *Config) { c.Actors.RestartWindow = 0 }, "actors.restart_window", "must be greater than 0"},
+		{"backoff min", func(c *Config) { c.Actors.BackoffMin, c.Actors.BackoffMax = 0, 0 }, "actors.backoff_min", "must be greater than 0"},
+		{"backoff max", func(c *Config) { c.Actors.BackoffMax = time.Microsecond }, "actors.backoff_max", "must not be less than actors.backoff_min (1ms), got 1µs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

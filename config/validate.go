@@ -87,11 +87,30 @@ func (c *Config) Validate() error {
 
 	v.telemetry(c.Telemetry)
 
+	a := c.Actors
+	if a.MessageQueueSize < 1 {
+		v.fail("actors.message_queue_size", "must be at least 1, got %d", a.MessageQueueSize)
+	}
+	v.oneOf("actors.overflow_policy", a.OverflowPolicy, OverflowPolicies...)
+	v.positive("actors.block_timeout", a.BlockTimeout)
+	v.positive("actors.shutdown_timeout", a.ShutdownTimeout)
+	if a.MaxRestarts < 1 {
+		v.fail("actors.max_restarts", "must be at least 1, got %d", a.MaxRestarts)
+	}
+	v.positive("actors.restart_window", a.RestartWindow)
+	v.positive("actors.backoff_min", a.BackoffMin)
+	if a.BackoffMax < a.BackoffMin {
+		v.fail("actors.backoff_max", "must not be less than actors.backoff_min (%s), got %s", shortDuration(a.BackoffMin), shortDuration(a.BackoffMax))
+	}
+
 	if len(v.errs) == 0 {
 		return nil
 	}
 	return v.errs
 }
+
+// OverflowPolicies are the values of actors.overflow_policy.
+var OverflowPolicies = []string{"block", "drop_newest", "drop_oldest", "reject"}
 
 // Samplers are the values of telemetry.traces.sampler, as the
 // OpenTelemetry specification spells them for OTEL_TRACES_SAMPLER.

@@ -35,6 +35,14 @@ const everyKeyTest = "TestEveryConfigKeyHasAnEffect"
 // parsed but changes nothing is a bug). TestEveryConfigKeyIsTested keeps it
 // equal to the schema, so a new key without an effect test fails CI.
 var configKeyTests = []struct{ key, test string }{
+	{"actors.backoff_max", "TestActorsRestartConfig"},
+	{"actors.backoff_min", "TestActorsRestartConfig"},
+	{"actors.block_timeout", "TestActorsMailboxConfig"},
+	{"actors.max_restarts", "TestActorsRestartConfig"},
+	{"actors.message_queue_size", "TestActorsMailboxConfig"},
+	{"actors.overflow_policy", "TestActorsMailboxConfig"},
+	{"actors.restart_window", "TestActorsRestartConfig"},
+	{"actors.shutdown_timeout", "TestActorsShutdownTimeout"},
 	{"admin.address", everyKeyTest},
 	{"admin.pprof", everyKeyTest},
 	{"compression.algorithms", everyKeyTest},

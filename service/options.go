@@ -20,6 +20,7 @@ type options struct {
 	readiness  []*check
 	liveness   []*check
 	subsystems []Subsystem
+	actors     []actorSpec
 }
 
 // WithAPI mounts the versioned API. It is the only way to add application

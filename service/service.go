@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/middleware"
@@ -34,6 +35,8 @@ type Service struct {
 	health    *health
 	tlsConfig *tls.Config
 	tel       *telemetry.Telemetry
+
+	actorSystem *actors.System
 
 	started chan struct{}
 	mu      sync.Mutex
@@ -74,6 +77,9 @@ func New(name string, opts ...Option) (*Service, error) {
 	if err := s.checkRegistrations(); err != nil {
 		problems = append(problems, err)
 	}
+	if err := checkActors(s.opts.actors); err != nil {
+		problems = append(problems, err)
+	}
 	if len(problems) > 0 {
 		// Building on an invalid config would only add noise; the API builder
 		// is checked on its own so its mistakes are reported in the same run.
@@ -91,6 +97,9 @@ func New(name string, opts ...Option) (*Service, error) {
 	if err := s.setupTelemetry(); err != nil {
 		return nil, fmt.Errorf("service %s: %w", name, err)
 	}
+	s.buildActors()
+	// Actors start after the application's subsystems and stop before them.
+	s.opts.subsystems = append(s.opts.subsystems, actorSubsystem{s})
 	if err := s.build(); err != nil {
 		s.flushTelemetry()
 		return nil, fmt.Errorf("service %s: %w", name, err)
@@ -216,6 +225,7 @@ func (s *Service) build() error {
 		stages.Compress = compress
 	}
 	e.Use(middleware.Chain(stages))
+	s.actorSystem.Bind(e)
 
 	if s.opts.api != nil {
 		err := s.opts.api.Mount(e, versioning.MountOptions{EnforceSunset: cfg.Versioning.EnforceSunset})

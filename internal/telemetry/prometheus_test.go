@@ -35,8 +35,8 @@ func TestPrometheusHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer shutdown(t, tel)
-	if tel.TracingEnabled() {
-		t.Error("Prometheus alone enabled tracing")
+	if tel.TracingEnabled() || !tel.MetricsEnabled() {
+		t.Errorf("Prometheus alone: TracingEnabled %v, MetricsEnabled %v; want false, true", tel.TracingEnabled(), tel.MetricsEnabled())
 	}
 	h := tel.MetricsHandler()
 	if h == nil {

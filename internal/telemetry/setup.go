@@ -193,6 +193,16 @@ func (t *Telemetry) MeterProvider() metric.MeterProvider {
 	return t.meterProvider
 }
 
+// MetricsEnabled reports whether metrics are recorded anywhere (Prometheus
+// or OTLP), so a subsystem can skip measuring what nobody would see.
+func (t *Telemetry) MetricsEnabled() bool {
+	if t == nil {
+		return false
+	}
+	_, ok := t.meterProvider.(*sdkmetric.MeterProvider)
+	return ok
+}
+
 // Propagator returns the W3C trace-context and baggage propagator. It is
 // returned even when tracing is off, so incoming trace context still flows
 // to outgoing requests through services that record nothing themselves.

@@ -31,8 +31,8 @@ func TestSetupNothingConfigured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tel.TracingEnabled() {
-		t.Error("TracingEnabled() = true with no exporter")
+	if tel.TracingEnabled() || tel.MetricsEnabled() {
+		t.Error("TracingEnabled() or MetricsEnabled() = true with nothing configured")
 	}
 	if _, ok := tel.TracerProvider().(tracenoop.TracerProvider); !ok {
 		t.Errorf("TracerProvider() = %T, want the noop provider", tel.TracerProvider())
@@ -54,7 +54,7 @@ func TestSetupNothingConfigured(t *testing.T) {
 
 func TestNilTelemetryIsOff(t *testing.T) {
 	var tel *Telemetry
-	if tel.TracingEnabled() || tel.MetricsHandler() != nil || tel.Shutdown(context.Background()) != nil {
+	if tel.TracingEnabled() || tel.MetricsEnabled() || tel.MetricsHandler() != nil || tel.Shutdown(context.Background()) != nil {
 		t.Error("a nil Telemetry is not off")
 	}
 	if tel.TracerProvider() == nil || tel.MeterProvider() == nil || tel.Propagator() == nil {

@@ -28,7 +28,8 @@ type HTTPRequest struct {
 
 // HTTPResponse is a reply that controls the response exactly. Status 0 means
 // 200. Any other reply value is sent as 200 JSON (nil as 204), and an error
-// reply becomes problem+json.
+// reply becomes problem+json: reply echo.NewHTTPError(404, "...") for a
+// client error.
 type HTTPResponse struct {
 	Status int
 	Header http.Header
@@ -86,7 +87,8 @@ func (s *System) unbind() {
 // Route returns a handler that sends the request as an *HTTPRequest to the
 // actor registered as name, with the request's context (so its deadline
 // bounds the wait), and writes the reply: *HTTPResponse as is, an error as
-// problem+json (a *problem.Error keeps its status, others are 500), nil as
+// problem+json (an *echo.HTTPError keeps its status and message, as it would
+// from a handler; any other error is a 500 whose cause is logged), nil as
 // 204, anything else as 200 JSON. A full mailbox, a stopped or unknown actor
 // is 503 with Retry-After: 1; a timeout returns an error wrapping
 // context.DeadlineExceeded for the timeout stage to map. Problems are
@@ -179,6 +181,8 @@ func writeReply(c echo.Context, reply any) error {
 	case HTTPResponse:
 		return writeResponse(c, &v)
 	case *problem.Error:
+		return v
+	case *echo.HTTPError:
 		return v
 	case error:
 		return failed(v)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,8 +24,11 @@ func newRouteServer(t *testing.T, s *System, name string) *httptest.Server {
 	e := echo.New()
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
 		var pe *problem.Error
+		var he *echo.HTTPError
 		switch {
 		case errors.As(err, &pe):
+		case errors.As(err, &he):
+			pe = problem.NewError(he.Code, fmt.Sprint(he.Message))
 		case errors.Is(err, context.DeadlineExceeded):
 			pe = problem.NewError(http.StatusServiceUnavailable, "timeout")
 		default:
@@ -64,6 +68,8 @@ func TestRoute(t *testing.T) {
 				c.Respond(&HTTPResponse{Status: http.StatusCreated, Header: http.Header{"X-Thing": {"1"}}, Body: []byte("made")})
 			case "teapot":
 				c.Respond(problem.NewError(http.StatusTeapot, "short and stout"))
+			case "gone":
+				c.Respond(echo.NewHTTPError(http.StatusNotFound, "no such thing"))
 			case "err":
 				c.Respond(errors.New("secret cause"))
 			case "slow":
@@ -82,6 +88,7 @@ func TestRoute(t *testing.T) {
 		{"json?q=1", "application/json", `"route":"/things/:id"`, 200},
 		{"raw", "", "made", 201},
 		{"teapot", "application/problem+json", "short and stout", 418},
+		{"gone", "application/problem+json", "no such thing", 404},
 		{"err", "application/problem+json", failedDetail, 500},
 		{"slow", "application/problem+json", "timeout", 503},
 	}

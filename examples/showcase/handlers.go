@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,12 +13,64 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/troupehq/troupe/actors"
 )
 
 const maxTitleLen = 200
 
-type handlers struct {
+// notesActor serves the notes routes: every request reaches it through
+// actors.Route("notes") as an *actors.HTTPRequest, one at a time, so the
+// store needs no lock. It publishes a noteEvent on notes.events.<kind> for
+// every note created or deleted.
+type notesActor struct {
 	store *noteStore
+}
+
+// noteEvent is published on notes.events.created and notes.events.deleted.
+type noteEvent struct {
+	Kind string
+	ID   int
+}
+
+// Receive answers each routed request with the reply Route renders.
+func (a *notesActor) Receive(c *actors.Context, msg any) {
+	if req, ok := msg.(*actors.HTTPRequest); ok {
+		c.Respond(a.serve(c, req))
+	}
+}
+
+func (a *notesActor) serve(c *actors.Context, req *actors.HTTPRequest) any {
+	switch req.Method + " " + req.Route {
+	case "GET /api/v1/notes":
+		return a.listV1()
+	case "GET /api/v2/notes":
+		notes := a.store.list()
+		return map[string]any{"notes": notes, "count": len(notes)}
+	case "GET /api/v2/notes/:id":
+		id, err := noteID(req)
+		if err != nil {
+			return err
+		}
+		n, ok := a.store.get(id)
+		if !ok {
+			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("note %d does not exist", id))
+		}
+		return n
+	case "POST /api/v2/notes":
+		return a.create(c, req)
+	case "DELETE /api/v2/notes/:id":
+		id, err := noteID(req)
+		if err != nil {
+			return err
+		}
+		if !a.store.delete(id) {
+			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("note %d does not exist", id))
+		}
+		a.publish(c, "deleted", id)
+		return &actors.HTTPResponse{Status: http.StatusNoContent}
+	}
+	return echo.NewHTTPError(http.StatusNotFound, "no such notes route")
 }
 
 // noteV1 is the v1 shape of a note: no timestamps.
@@ -27,33 +80,14 @@ type noteV1 struct {
 	Body  string `json:"body"`
 }
 
-// listV1 answers GET /api/v1/notes with a bare array, the v1 contract.
-func (h *handlers) listV1(c echo.Context) error {
-	notes := h.store.list()
+// listV1 is GET /api/v1/notes: a bare array, the v1 contract.
+func (a *notesActor) listV1() []noteV1 {
+	notes := a.store.list()
 	out := make([]noteV1, len(notes))
 	for i, n := range notes {
 		out[i] = noteV1{ID: n.ID, Title: n.Title, Body: n.Body}
 	}
-	return c.JSON(http.StatusOK, out)
-}
-
-// list answers GET /api/v2/notes.
-func (h *handlers) list(c echo.Context) error {
-	notes := h.store.list()
-	return c.JSON(http.StatusOK, map[string]any{"notes": notes, "count": len(notes)})
-}
-
-// get answers GET /api/v2/notes/:id.
-func (h *handlers) get(c echo.Context) error {
-	id, err := noteID(c)
-	if err != nil {
-		return err
-	}
-	n, ok := h.store.get(id)
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("note %d does not exist", id))
-	}
-	return c.JSON(http.StatusOK, n)
+	return out
 }
 
 type createRequest struct {
@@ -61,58 +95,89 @@ type createRequest struct {
 	Body  string `json:"body"`
 }
 
-// create answers POST /api/v2/notes with 201 and a Location header.
-func (h *handlers) create(c echo.Context) error {
-	var req createRequest
-	dec := json.NewDecoder(c.Request().Body)
+// create is POST /api/v2/notes: 201 with a Location header.
+func (a *notesActor) create(c *actors.Context, req *actors.HTTPRequest) any {
+	var cr createRequest
+	dec := json.NewDecoder(bytes.NewReader(req.Body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := dec.Decode(&cr); err != nil {
 		return badJSON(err)
 	}
 	if dec.More() {
 		return echo.NewHTTPError(http.StatusBadRequest, "request body must be a single JSON object")
 	}
-	req.Title = strings.TrimSpace(req.Title)
+	cr.Title = strings.TrimSpace(cr.Title)
 	switch {
-	case req.Title == "":
+	case cr.Title == "":
 		return echo.NewHTTPError(http.StatusBadRequest, "title is required")
-	case utf8.RuneCountInString(req.Title) > maxTitleLen:
+	case utf8.RuneCountInString(cr.Title) > maxTitleLen:
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("title is longer than %d characters", maxTitleLen))
 	}
-	n := h.store.add(req.Title, req.Body, time.Now())
-	c.Response().Header().Set("Location", "/api/v2/notes/"+strconv.Itoa(n.ID))
-	return c.JSON(http.StatusCreated, n)
-}
-
-// delete answers DELETE /api/v2/notes/:id with 204.
-func (h *handlers) delete(c echo.Context) error {
-	id, err := noteID(c)
+	n := a.store.add(cr.Title, cr.Body, time.Now())
+	body, err := json.Marshal(n)
 	if err != nil {
 		return err
 	}
-	if !h.store.delete(id) {
-		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("note %d does not exist", id))
+	a.publish(c, "created", n.ID)
+	return &actors.HTTPResponse{
+		Status: http.StatusCreated,
+		Header: http.Header{"Location": {"/api/v2/notes/" + strconv.Itoa(n.ID)}, "Content-Type": {"application/json"}},
+		Body:   body,
 	}
-	return c.NoContent(http.StatusNoContent)
 }
 
-func noteID(c echo.Context) (int, error) {
-	id, err := strconv.Atoi(c.Param("id"))
+// publish announces a change; with nobody subscribed it is simply not
+// delivered.
+func (a *notesActor) publish(c *actors.Context, kind string, id int) {
+	if _, err := c.System().Publish("notes.events."+kind, noteEvent{Kind: kind, ID: id}); err != nil {
+		c.Logger().Error("publishing a note event", "error", err)
+	}
+}
+
+func noteID(req *actors.HTTPRequest) (int, error) {
+	id, err := strconv.Atoi(req.Params["id"])
 	if err != nil || id < 1 {
-		return 0, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("note %q does not exist", c.Param("id")))
+		return 0, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("note %q does not exist", req.Params["id"]))
 	}
 	return id, nil
 }
 
-// badJSON turns a decoding error into a 400 that says what was wrong, but
-// lets an oversized body keep its own meaning (413) for the error handler.
+// badJSON turns a decoding error into a 400 that says what was wrong.
 func badJSON(err error) error {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return err
-	}
 	if errors.Is(err, io.EOF) {
 		return echo.NewHTTPError(http.StatusBadRequest, "request body is empty; expected a JSON object").SetInternal(err)
 	}
 	return echo.NewHTTPError(http.StatusBadRequest, "request body is not valid JSON: "+err.Error()).SetInternal(err)
+}
+
+// statsActor counts note events from the notes.events topic and answers
+// GET /api/v2/stats.
+type statsActor struct {
+	created, deleted int
+}
+
+// stats is the body of GET /api/v2/stats.
+type stats struct {
+	Created int `json:"created"`
+	Deleted int `json:"deleted"`
+}
+
+// Receive subscribes at start (again after a restart), counts events and
+// answers routed requests.
+func (a *statsActor) Receive(c *actors.Context, msg any) {
+	switch m := msg.(type) {
+	case actors.Started:
+		if _, err := c.Subscribe("notes.events.*"); err != nil {
+			panic(err) // a constant, valid pattern: failing here is a bug
+		}
+	case noteEvent:
+		switch m.Kind {
+		case "created":
+			a.created++
+		case "deleted":
+			a.deleted++
+		}
+	case *actors.HTTPRequest:
+		c.Respond(stats{Created: a.created, Deleted: a.deleted})
+	}
 }

@@ -1,7 +1,8 @@
 // Command showcase is the example that grows with Troupe: every feature is
-// shown working here. Today it serves a notes API kept in memory, seeded with
-// 200 notes, in two versions — v1 deprecated with a sunset on 2027-06-01 and
-// v2 as its successor.
+// shown working here. Today it serves a notes API in two versions — v1
+// deprecated with a sunset on 2027-06-01 and v2 as its successor — from a
+// notes actor that keeps 200 seeded notes in memory and publishes an event
+// for every change, which a stats actor counts.
 //
 //	go run ./examples/showcase
 //	curl -i localhost:8080/api/v2/notes/1
@@ -11,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/service"
 	"github.com/troupehq/troupe/versioning"
 )
@@ -24,17 +26,23 @@ func main() {
 
 // options is shared by main and the tests that start the example.
 func options() []service.Option {
-	h := &handlers{store: newNoteStore(200)}
+	notes := actors.Route("notes")
 	api := versioning.New("/api").
 		Version(1, func(g *versioning.Group) {
-			g.GET("/notes", h.listV1)
+			g.GET("/notes", notes)
 		}).
 		Version(2, func(g *versioning.Group) {
-			g.GET("/notes", h.list)
-			g.GET("/notes/:id", h.get)
-			g.POST("/notes", h.create)
-			g.DELETE("/notes/:id", h.delete)
+			g.GET("/notes", notes)
+			g.GET("/notes/:id", notes)
+			g.POST("/notes", notes)
+			g.DELETE("/notes/:id", notes)
+			g.GET("/stats", actors.Route("stats"))
 		}).
 		Deprecate(1, versioning.Sunset(sunsetV1), versioning.Successor(2))
-	return []service.Option{service.WithAPI(api)}
+	return []service.Option{
+		service.WithAPI(api),
+		// stats first: it must be subscribed before notes publishes.
+		service.WithActor("stats", func() actors.Actor { return &statsActor{} }),
+		service.WithActor("notes", func() actors.Actor { return &notesActor{store: newNoteStore(200)} }),
+	}
 }

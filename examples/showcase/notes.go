@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 )
 
@@ -15,9 +14,9 @@ type note struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// noteStore keeps notes in memory. It is safe for concurrent use.
+// noteStore keeps notes in memory. It is owned by the notes actor, which
+// handles one message at a time, so it needs no lock.
 type noteStore struct {
-	mu     sync.RWMutex
 	notes  map[int]note
 	nextID int
 }
@@ -34,8 +33,6 @@ func newNoteStore(n int) *noteStore {
 }
 
 func (s *noteStore) add(title, body string, at time.Time) note {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	n := note{ID: s.nextID, Title: title, Body: body, CreatedAt: at.UTC()}
 	s.notes[n.ID] = n
 	s.nextID++
@@ -43,15 +40,11 @@ func (s *noteStore) add(title, body string, at time.Time) note {
 }
 
 func (s *noteStore) get(id int) (note, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	n, ok := s.notes[id]
 	return n, ok
 }
 
 func (s *noteStore) delete(id int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	_, ok := s.notes[id]
 	delete(s.notes, id)
 	return ok
@@ -59,12 +52,10 @@ func (s *noteStore) delete(id int) bool {
 
 // list returns every note ordered by ID.
 func (s *noteStore) list() []note {
-	s.mu.RLock()
 	out := make([]note, 0, len(s.notes))
 	for _, n := range s.notes {
 		out = append(out, n)
 	}
-	s.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }

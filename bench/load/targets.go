@@ -80,8 +80,9 @@ func startBare(concurrency int) (*target, error) {
 }
 
 // startTroupe runs the quickstart's service — default config, so the whole
-// core chain — isolated from the machine's config files and environment, with
-// the admin listener off and logs discarded.
+// core chain and the request metrics Prometheus scrapes from the admin
+// listener — isolated from the machine's config files and environment, with
+// logs discarded.
 func startTroupe(concurrency int) (*target, error) {
 	dir, err := os.MkdirTemp("", "troupe-load-*")
 	if err != nil {
@@ -95,7 +96,7 @@ func startTroupe(concurrency int) (*target, error) {
 		service.WithConfigLoader(config.Loader{
 			Environ: []string{
 				prefix + "HTTP__ADDRESS=127.0.0.1:0",
-				prefix + "ADMIN__ADDRESS=",
+				prefix + "ADMIN__ADDRESS=127.0.0.1:0",
 				prefix + "HTTP__DRAIN_DELAY=0s",
 			},
 			ConfigDirs: []string{},

@@ -23,6 +23,10 @@ const (
 	parentTraceparent = "00-" + parentTraceID + "-" + parentSpanID + "-01"
 )
 
+// slowEntered and slowRelease let a test hold a request in flight on /slow;
+// the test makes them before it starts the service.
+var slowEntered, slowRelease chan struct{}
+
 // telemetryAPI has a route with a path parameter, one that fails, one that
 // logs through the service's logger with the request's context, and one that
 // calls downstream with the service's instrumented client.
@@ -30,6 +34,11 @@ func telemetryAPI(svc **Service, downstream *string) *versioning.API {
 	return versioning.New("/api").Version(2, func(g *versioning.Group) {
 		g.GET("/notes/:id", func(c echo.Context) error { return c.String(http.StatusOK, c.Param("id")) })
 		g.GET("/fail", func(c echo.Context) error { return errors.New("boom") })
+		g.GET("/slow", func(c echo.Context) error {
+			slowEntered <- struct{}{}
+			<-slowRelease
+			return c.NoContent(http.StatusNoContent)
+		})
 		g.GET("/log", func(c echo.Context) error {
 			(*svc).Logger().InfoContext(c.Request().Context(), "handler says", "email", "ada@example.com", "kept", "visible")
 			return c.NoContent(http.StatusNoContent)
@@ -422,4 +431,41 @@ func TestLogRedactFields(t *testing.T) {
 			t.Errorf("redact=%v: record %v, want email %q, kept visible, request_id req-123", redact, rec, want)
 		}
 	}
+}
+
+// TestTelemetryKeepsInFlightSpans stops the service while a request is in
+// flight: the drain lets it finish, and the flush that follows exports its
+// span.
+func TestTelemetryKeepsInFlightSpans(t *testing.T) {
+	slowEntered, slowRelease = make(chan struct{}, 1), make(chan struct{})
+	rcv := otlptest.NewReceiver(t)
+	r := startTelemetry(t, otlpEnv(rcv.URL(), nil), "")
+	status := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(r.base() + "/api/v2/slow")
+		if err != nil {
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	<-slowEntered
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.stop(t) }()
+	// Shutdown has begun (readiness fails at once) before the release.
+	for {
+		if resp, _ := get(t, r.adminBase()+"/readyz"); resp.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(slowRelease)
+	if code := <-status; code != http.StatusNoContent {
+		t.Fatalf("in-flight request got %d, want 204", code)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	spanNamed(t, rcv.Spans(), "GET /api/v2/slow")
 }

@@ -56,6 +56,13 @@ func BenchmarkBareEcho(b *testing.B) {
 
 // BenchmarkCoreChain serves the same route through every core stage of Chain.
 func BenchmarkCoreChain(b *testing.B) {
+	benchServe(b, coreChainEcho(b, nil))
+}
+
+// coreChainEcho returns Echo behind the core stages of Chain, with
+// telemetry in its slot when it is not nil.
+func coreChainEcho(b *testing.B, telemetry echo.MiddlewareFunc) *echo.Echo {
+	b.Helper()
 	logger := slog.New(logjson.New(io.Discard, nil))
 	cors, err := middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: []string{"https://app.example.com"}})
 	if err != nil {
@@ -66,11 +73,12 @@ func BenchmarkCoreChain(b *testing.B) {
 	e.Use(middleware.Chain(middleware.Stages{
 		Recover:         middleware.RecoverWithConfig(middleware.RecoverConfig{Logger: logger}),
 		RequestID:       middleware.RequestID(),
+		Telemetry:       telemetry,
 		AccessLog:       middleware.AccessLog(logger),
 		SecurityHeaders: middleware.SecurityHeaders(),
 		CORS:            cors,
 		BodyLimit:       middleware.BodyLimit(1 << 20),
 		Timeout:         middleware.Timeout(30 * time.Second),
 	}))
-	benchServe(b, e)
+	return e
 }

@@ -2,17 +2,12 @@ package middleware_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
-	"time"
 
-	"github.com/labstack/echo/v4"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/troupehq/troupe/internal/logjson"
 	"github.com/troupehq/troupe/middleware"
 )
 
@@ -50,28 +45,4 @@ func BenchmarkChainTelemetry(b *testing.B) {
 			benchServe(b, coreChainEcho(b, middleware.TelemetryWithConfig(cfg)))
 		})
 	}
-}
-
-// coreChainEcho returns Echo behind BenchmarkCoreChain's stages, with
-// telemetry in its slot when it is not nil.
-func coreChainEcho(b *testing.B, telemetry echo.MiddlewareFunc) *echo.Echo {
-	b.Helper()
-	logger := slog.New(logjson.New(io.Discard, nil))
-	cors, err := middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: []string{"https://app.example.com"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := echo.New()
-	e.HTTPErrorHandler = middleware.ErrorHandler(logger)
-	e.Use(middleware.Chain(middleware.Stages{
-		Recover:         middleware.RecoverWithConfig(middleware.RecoverConfig{Logger: logger}),
-		RequestID:       middleware.RequestID(),
-		Telemetry:       telemetry,
-		AccessLog:       middleware.AccessLog(logger),
-		SecurityHeaders: middleware.SecurityHeaders(),
-		CORS:            cors,
-		BodyLimit:       middleware.BodyLimit(1 << 20),
-		Timeout:         middleware.Timeout(30 * time.Second),
-	}))
-	return e
 }

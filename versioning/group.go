@@ -21,11 +21,17 @@ type Group struct {
 
 // Route is one method and path registered in a version.
 type Route struct {
+	group      *Group
 	method     string
 	path       string
 	version    int
 	handler    echo.HandlerFunc
 	middleware []echo.MiddlewareFunc
+
+	// Access settings; see access.go.
+	public                      bool
+	action                      string
+	resourceType, resourceParam string
 }
 
 // Method returns the route's HTTP method.
@@ -99,7 +105,7 @@ func (g *Group) OPTIONS(path string, h echo.HandlerFunc, m ...echo.MiddlewareFun
 // Mount; the route is then not registered, but the returned Route still
 // describes it.
 func (g *Group) Add(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *Route {
-	r := &Route{method: method, path: g.prefix + path, version: g.version, handler: h, middleware: m}
+	r := &Route{group: g, method: method, path: g.prefix + path, version: g.version, handler: h, middleware: m}
 	where := label(g.version) + ": " + method + " " + path
 	ok := true
 	fail := func(reason string) {

@@ -10,7 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/troupehq/troupe/internal/principal"
 	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/internal/reqinfo"
 )
 
 // HTTPRequest is what a Route sends to its actor: the parts of the request
@@ -24,6 +26,9 @@ type HTTPRequest struct {
 	Header   http.Header
 	Body     []byte
 	RemoteIP string
+	// Principal is the authenticated party (an *authz.Principal), nil when
+	// the request is anonymous.
+	Principal *principal.Principal
 }
 
 // HTTPResponse is a reply that controls the response exactly. Status 0 means
@@ -126,13 +131,14 @@ func Route(name string, opts ...RouteOption) echo.HandlerFunc {
 			}
 		}
 		reply, err := s.Request(ctx, ref, &HTTPRequest{
-			Method:   r.Method,
-			Route:    c.Path(),
-			Params:   params(c),
-			Query:    c.QueryParams(),
-			Header:   r.Header,
-			Body:     body,
-			RemoteIP: c.RealIP(),
+			Method:    r.Method,
+			Route:     c.Path(),
+			Params:    params(c),
+			Query:     c.QueryParams(),
+			Header:    r.Header,
+			Body:      body,
+			RemoteIP:  c.RealIP(),
+			Principal: requestPrincipal(ctx),
 		})
 		if err != nil {
 			switch {
@@ -145,6 +151,16 @@ func Route(name string, opts ...RouteOption) echo.HandlerFunc {
 		}
 		return writeReply(c, reply)
 	}
+}
+
+// requestPrincipal returns the principal the authentication stage stored
+// for the request, or nil.
+func requestPrincipal(ctx context.Context) *principal.Principal {
+	if info := reqinfo.FromContext(ctx); info != nil {
+		p, _ := info.Principal.(*principal.Principal)
+		return p
+	}
+	return nil
 }
 
 func params(c echo.Context) map[string]string {

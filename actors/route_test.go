@@ -14,7 +14,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/troupehq/troupe/internal/principal"
 	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/internal/reqinfo"
 )
 
 // newRouteServer serves actors.Route("api") bound with s.Bind with an
@@ -170,5 +172,52 @@ func TestRouteFindsSystemInContextOrOption(t *testing.T) {
 	var pe *problem.Error
 	if !errors.As(err, &pe) || pe.Status != 500 {
 		t.Errorf("Route without a System = %v, want a 500 problem", err)
+	}
+}
+
+// TestRouteCarriesPrincipal checks that the principal the authentication
+// stage stored in the request's reqinfo reaches the actor.
+func TestRouteCarriesPrincipal(t *testing.T) {
+	s := newTestSystem(t)
+	if _, err := s.Spawn("who", func() Actor {
+		return fn(func(c *Context, msg any) {
+			if req, ok := msg.(*HTTPRequest); ok {
+				if req.Principal == nil {
+					c.Respond("anonymous")
+					return
+				}
+				c.Respond(req.Principal.Subject)
+			}
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	s.Bind(e)
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc { // a stand-in request-ID + authentication stage
+		return func(c echo.Context) error {
+			info := &reqinfo.Info{}
+			if c.Request().Header.Get("X-User") != "" {
+				info.Principal = &principal.Principal{Subject: c.Request().Header.Get("X-User"), Kind: principal.User}
+			}
+			c.SetRequest(c.Request().WithContext(reqinfo.NewContext(c.Request().Context(), info)))
+			return next(c)
+		}
+	})
+	e.GET("/who", Route("who"))
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	for user, want := range map[string]string{"ada": `"ada"`, "": `"anonymous"`} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/who", nil)
+		req.Header.Set("X-User", user)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.TrimSpace(string(body)) != want {
+			t.Errorf("user %q: actor saw %s, want %s", user, body, want)
+		}
 	}
 }

@@ -20,6 +20,10 @@ type Info struct {
 	// APIVersion is the version label ("v1", "v2") of the versioned group
 	// that matched, or "" outside versioned routes.
 	APIVersion string
+	// Principal is the authenticated party (an *authz.Principal), set by
+	// the authentication stage; nil for anonymous requests. Keeping it here
+	// spares each authenticated request a context copy.
+	Principal any
 }
 
 type ctxKey struct{}

@@ -21,6 +21,16 @@ type options struct {
 	liveness   []*check
 	subsystems []Subsystem
 	actors     []actorSpec
+	defaults   []func(*config.Config)
+}
+
+// WithConfigDefaults lets the application change Troupe's defaults before
+// any file or variable is read: what it sets is still overridden by every
+// config source, and the effective-config dump shows it as "default". Use it
+// for values that belong to the application, such as the token audience it
+// expects or where its policies live.
+func WithConfigDefaults(f func(*config.Config)) Option {
+	return func(o *options) { o.defaults = append(o.defaults, f) }
 }
 
 // WithAPI mounts the versioned API. It is the only way to add application

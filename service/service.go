@@ -68,6 +68,9 @@ func New(name string, opts ...Option) (*Service, error) {
 		loader.File = s.opts.configFile
 	}
 	cfg := config.Default()
+	for _, f := range s.opts.defaults {
+		f(&cfg)
+	}
 	eff, err := loader.Load(&cfg)
 	var problems []error
 	if err != nil {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/versioning"
 )
 
@@ -295,4 +297,38 @@ func TestPanickingCheckFailsInsteadOfCrashing(t *testing.T) {
 		t.Fatalf("/readyz = %d %s, want 503", resp.StatusCode, body)
 	}
 	mustContain(t, string(body), "check panicked: nil map")
+}
+
+// TestWithConfigDefaults checks that an application's defaults apply and
+// that every config source still overrides them.
+func TestWithConfigDefaults(t *testing.T) {
+	small := WithConfigDefaults(func(c *config.Config) { c.HTTP.BodyLimit = config.KiB })
+	api := versioning.New("/api").Version(1, func(g *versioning.Group) {
+		g.POST("/echo", func(c echo.Context) error {
+			_, err := io.Copy(io.Discard, c.Request().Body)
+			if err != nil {
+				return err
+			}
+			return c.NoContent(http.StatusNoContent)
+		})
+	})
+	for env, want := range map[string]int{"": http.StatusRequestEntityTooLarge, "4KiB": http.StatusNoContent} {
+		vars := map[string]string{}
+		if env != "" {
+			vars["HTTP__BODY_LIMIT"] = env
+		}
+		r := start(t, vars, WithAPI(api), small)
+		resp, err := http.Post(r.base()+"/api/v1/echo", "text/plain", strings.NewReader(strings.Repeat("x", 2048)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("body limit from env %q: status %d, want %d", env, resp.StatusCode, want)
+		}
+		source := r.svc.EffectiveConfig().Source("http.body_limit")
+		if (env == "") != (source == "default") {
+			t.Errorf("source of http.body_limit = %q with env %q", source, env)
+		}
+	}
 }

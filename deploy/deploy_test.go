@@ -48,6 +48,7 @@ var catalogue = []instrument{
 	{"troupe.authn.results", "counter", "{result}", []string{"troupe.authn.result"}},
 	{"troupe.authz.decisions", "counter", "{decision}", []string{"http.route", "troupe.decision"}},
 	{"troupe.authz.duration", "histogram", "s", []string{"http.route"}},
+	{"troupe.auth.cache.lookups", "counter", "{lookup}", []string{"troupe.auth.cache", "troupe.cache.result"}},
 	{"troupe.actor.processing.duration", "histogram", "s", []string{"troupe.actor.kind"}},
 	{"troupe.actor.mailbox.depth", "gauge", "{message}", []string{"troupe.actor.kind"}},
 	{"troupe.actor.restarts", "counter", "{restart}", []string{"troupe.actor.kind"}},

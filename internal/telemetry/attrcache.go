@@ -22,6 +22,8 @@ const (
 	keyBreakerTo      = attribute.Key("troupe.breaker.to")
 	keyBulkheadName   = attribute.Key("troupe.bulkhead.name")
 	keyAuthnResult    = attribute.Key("troupe.authn.result")
+	keyAuthCache      = attribute.Key("troupe.auth.cache")
+	keyCacheResult    = attribute.Key("troupe.cache.result")
 	keyActorKind      = attribute.Key("troupe.actor.kind")
 	keyOverflowPolicy = attribute.Key("troupe.actor.overflow_policy")
 	keyDeadLetter     = attribute.Key("troupe.dead_letter.reason")

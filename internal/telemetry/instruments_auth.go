@@ -20,6 +20,13 @@ type AuthMetrics struct {
 	resultSet   *attrCache[string]
 	decisionSet *attrCache[authzKey]
 	routeSet    *attrCache[string]
+	cache       metric.Int64Counter
+	cacheSet    *attrCache[cacheKey]
+}
+
+type cacheKey struct {
+	cache string
+	hit   bool
 }
 
 type authzKey struct {
@@ -37,8 +44,13 @@ func NewAuthMetrics(mp metric.MeterProvider) *AuthMetrics {
 	duration, _ := m.Float64Histogram(MetricAuthzDuration,
 		metric.WithDescription("Time taken by one authorization decision."), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(authzBuckets...))
+	cache, _ := m.Int64Counter(MetricAuthCacheLookups,
+		metric.WithDescription("Lookups in the verified-token and decision caches."), metric.WithUnit("{lookup}"))
 	return &AuthMetrics{
-		authn: authn, decisions: decisions, duration: duration,
+		authn: authn, decisions: decisions, duration: duration, cache: cache,
+		cacheSet: newAttrCache(func(k cacheKey) []attribute.KeyValue {
+			return []attribute.KeyValue{keyAuthCache.String(k.cache), keyCacheResult.String(decision(k.hit, "hit", "miss"))}
+		}),
 		resultSet: newAttrCache(func(result string) []attribute.KeyValue {
 			return []attribute.KeyValue{keyAuthnResult.String(result)}
 		}),
@@ -68,4 +80,14 @@ func (m *AuthMetrics) Decision(ctx context.Context, route string, allowed bool, 
 	}
 	m.decisions.Add(ctx, 1, m.decisionSet.get(authzKey{route, allowed}).add...)
 	m.duration.Record(ctx, d.Seconds(), m.routeSet.get(route).rec...)
+}
+
+// CacheLookup counts one lookup in cache ("token" or "decision"), a hit or
+// a miss, so operators can size auth.jwt.cache_size and
+// auth.cedar.cache_size from the hit ratio.
+func (m *AuthMetrics) CacheLookup(ctx context.Context, cache string, hit bool) {
+	if m == nil {
+		return
+	}
+	m.cache.Add(ctx, 1, m.cacheSet.get(cacheKey{cache, hit}).add...)
 }

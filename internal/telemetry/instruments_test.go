@@ -107,6 +107,9 @@ func TestInstrumentsRecord(t *testing.T) {
 	au := NewAuthMetrics(mp)
 	au.Authentication(ctx, "invalid")
 	au.Decision(ctx, "/r", false, time.Microsecond)
+	au.CacheLookup(ctx, "token", true)
+	au.CacheLookup(ctx, "token", true)
+	au.CacheLookup(ctx, "decision", false)
 
 	ac := NewActorMetrics(mp)
 	ac.Processed(ctx, "orders", time.Millisecond)
@@ -141,6 +144,7 @@ func TestInstrumentsRecord(t *testing.T) {
 		MetricAuthnResults:               {{"troupe.authn.result=invalid", 1}},
 		MetricAuthzDecisions:             {{"http.route=/r,troupe.decision=deny", 1}},
 		MetricAuthzDuration:              {{"http.route=/r", 1}},
+		MetricAuthCacheLookups:           {{"troupe.auth.cache=token,troupe.cache.result=hit", 2}, {"troupe.auth.cache=decision,troupe.cache.result=miss", 1}},
 		MetricActorProcessingDuration:    {{"troupe.actor.kind=orders", 1}},
 		MetricActorRestarts:              {{"troupe.actor.kind=orders", 1}},
 		MetricActorDeadLetters:           {{"troupe.dead_letter.reason=no_such_actor", 1}},

@@ -42,6 +42,9 @@ const (
 	MetricAuthzDecisions = "troupe.authz.decisions"
 	// MetricAuthzDuration is how long an authorization decision took.
 	MetricAuthzDuration = "troupe.authz.duration"
+	// MetricAuthCacheLookups counts lookups in the verified-token and
+	// decision caches, hits and misses.
+	MetricAuthCacheLookups = "troupe.auth.cache.lookups"
 
 	// MetricActorProcessingDuration is how long an actor took to process one message.
 	MetricActorProcessingDuration = "troupe.actor.processing.duration"
@@ -62,7 +65,7 @@ var metricNames = []string{
 	MetricBulkheadQueueDuration, MetricBulkheadInFlight, MetricBulkheadRejections,
 	MetricSheddingRejections, MetricSheddingLimit,
 	MetricClientRetries, MetricClientRetryBudgetExhausted,
-	MetricAuthnResults, MetricAuthzDecisions, MetricAuthzDuration,
+	MetricAuthnResults, MetricAuthzDecisions, MetricAuthzDuration, MetricAuthCacheLookups,
 	MetricActorProcessingDuration, MetricActorRestarts, MetricActorDeadLetters,
 	MetricActorMailboxDropped, MetricActorMailboxDepth,
 }

@@ -31,6 +31,10 @@ type Config struct {
 	Telemetry Telemetry `koanf:"telemetry"`
 	// Actors configures the actor system's defaults.
 	Actors Actors `koanf:"actors"`
+	// Auth configures JWT authentication and Cedar authorization.
+	Auth Auth `koanf:"auth"`
+	// Redis is the Redis server shared by the stores that can use one.
+	Redis Redis `koanf:"redis"`
 }
 
 // HTTP is the [http] section: the public listener and its limits.
@@ -292,6 +296,101 @@ type Actors struct {
 	BackoffMax time.Duration `koanf:"backoff_max"`
 }
 
+// Auth is the [auth] section. Authentication is on as soon as a key source
+// is configured (auth.jwt.hmac_secret, public_key_files or jwks_urls); then
+// every route is protected unless the API marks it Public or it is listed in
+// PublicPaths.
+type Auth struct {
+	// PublicPaths lists routes open without a token: "GET /api/v2/notes"
+	// (one method) or "/api/v2/docs" (every method), by route template.
+	PublicPaths []string `koanf:"public_paths"`
+	// JWT configures token verification.
+	JWT JWT `koanf:"jwt"`
+	// Revocation configures the revoked-token (jti) check.
+	Revocation Revocation `koanf:"revocation"`
+	// Cedar configures authorization policies.
+	Cedar Cedar `koanf:"cedar"`
+}
+
+// Enabled reports whether a key source is configured, which turns
+// authentication on.
+func (a Auth) Enabled() bool {
+	return a.JWT.HMACSecret != "" || len(a.JWT.PublicKeyFiles) > 0 || len(a.JWT.JWKSURLs) > 0
+}
+
+// JWT is the [auth.jwt] section.
+type JWT struct {
+	// Algorithms is the allow-list of signature algorithms; empty means
+	// every algorithm the configured keys can verify. "none" is never
+	// accepted, and each algorithm must also match its key's type.
+	Algorithms []string `koanf:"algorithms"`
+	// HMACSecret is the shared secret for HS256/384/512, at least 32 bytes.
+	HMACSecret string `koanf:"hmac_secret" secret:"true"`
+	// PublicKeyFiles are PEM files of RSA, ECDSA or Ed25519 public keys (or
+	// certificates); a key's kid is its file name without extension.
+	PublicKeyFiles []string `koanf:"public_key_files"`
+	// JWKSURLs are JWK Set URLs (https, or http on loopback), fetched at
+	// start and refreshed in the background.
+	JWKSURLs []string `koanf:"jwks_urls"`
+	// JWKSRefresh is the period of the background refresh.
+	JWKSRefresh time.Duration `koanf:"jwks_refresh"`
+	// JWKSMinRefetch is the least time between two fetches triggered by an
+	// unknown kid, so forged kids cannot make the service hammer the IdP.
+	JWKSMinRefetch time.Duration `koanf:"jwks_min_refetch"`
+	// Issuer is the required iss claim.
+	Issuer string `koanf:"issuer"`
+	// Audience lists accepted aud values; a token must name one of them.
+	Audience []string `koanf:"audience"`
+	// Leeway is the clock skew allowed when checking exp, nbf and iat.
+	Leeway time.Duration `koanf:"leeway"`
+	// RequiredClaims are claims every token must carry (exp always is).
+	RequiredClaims []string `koanf:"required_claims"`
+	// MaxTokenSize caps the token's length; longer ones are rejected unread.
+	MaxTokenSize Size `koanf:"max_token_size"`
+	// RolesClaim names the claim holding the principal's roles.
+	RolesClaim string `koanf:"roles_claim"`
+	// Cookie, when set, names a cookie the token may come in when there is
+	// no Authorization header.
+	Cookie string `koanf:"cookie"`
+	// CacheSize bounds the verified-token cache; 0 disables it.
+	CacheSize int `koanf:"cache_size"`
+}
+
+// Revocation is the [auth.revocation] section.
+type Revocation struct {
+	// Enabled checks every token's jti against the revocation store.
+	Enabled bool `koanf:"enabled"`
+	// Store is "memory" (this process) or "redis" (redis.url, shared).
+	Store string `koanf:"store"`
+	// MissingJTI is what happens to a token without jti while revocation is
+	// on: "reject" or "allow".
+	MissingJTI string `koanf:"missing_jti"`
+	// MaxEntries bounds the memory store.
+	MaxEntries int `koanf:"max_entries"`
+}
+
+// Cedar is the [auth.cedar] section.
+type Cedar struct {
+	// Policies is a .cedar file or a directory of them; "" turns
+	// authorization off (authenticated principals may call every route).
+	Policies string `koanf:"policies"`
+	// ReloadInterval is how often the files are checked for changes; 0
+	// loads them once.
+	ReloadInterval time.Duration `koanf:"reload_interval"`
+	// CacheSize bounds the decision cache; 0 disables it.
+	CacheSize int `koanf:"cache_size"`
+}
+
+// Redis is the [redis] section.
+type Redis struct {
+	// URL is the server, "redis://[:password@]host:port/db" or rediss://
+	// for TLS; "" means no Redis. A secret, as it may hold a password.
+	URL string `koanf:"url" secret:"true"`
+}
+
+// JWTAlgorithms are the signature algorithms auth.jwt.algorithms may list.
+var JWTAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA", "HS256", "HS384", "HS512"}
+
 // Default returns the configuration used when no source sets a key. Every
 // call returns fresh slices, so callers may modify the result.
 func Default() Config {
@@ -355,6 +454,24 @@ func Default() Config {
 			RestartWindow:    10 * time.Second,
 			BackoffMin:       time.Millisecond,
 			BackoffMax:       time.Second,
+		},
+		Auth: Auth{
+			PublicPaths: []string{},
+			JWT: JWT{
+				Algorithms:     []string{},
+				PublicKeyFiles: []string{},
+				JWKSURLs:       []string{},
+				JWKSRefresh:    15 * time.Minute,
+				JWKSMinRefetch: 30 * time.Second,
+				Audience:       []string{},
+				Leeway:         30 * time.Second,
+				RequiredClaims: []string{"exp", "sub"},
+				MaxTokenSize:   8 * KiB,
+				RolesClaim:     "roles",
+				CacheSize:      10000,
+			},
+			Revocation: Revocation{Store: "memory", MissingJTI: "reject", MaxEntries: 100000},
+			Cedar:      Cedar{ReloadInterval: 5 * time.Second, CacheSize: 10000},
 		},
 	}
 }

@@ -89,6 +89,36 @@ func TestConfigValidate(t *testing.T) {
 		{"restart window", func(c *Config) { c.Actors.RestartWindow = 0 }, "actors.restart_window", "must be greater than 0"},
 		{"backoff min", func(c *Config) { c.Actors.BackoffMin, c.Actors.BackoffMax = 0, 0 }, "actors.backoff_min", "must be greater than 0"},
 		{"backoff max", func(c *Config) { c.Actors.BackoffMax = time.Microsecond }, "actors.backoff_max", "must not be less than actors.backoff_min (1ms), got 1µs"},
+		{"redis url", func(c *Config) { c.Redis.URL = "http://user:hunter2@cache:6379" }, "redis.url", "must be a redis:// or rediss:// URL"},
+		{"alg none", func(c *Config) { c.Auth.JWT.Algorithms = []string{"RS256", "none"} }, "auth.jwt.algorithms", `"none" is not allowed`},
+		{"short secret", func(c *Config) {
+			c.Auth.JWT.HMACSecret = "short"
+			c.Auth.JWT.Issuer = "i"
+			c.Auth.JWT.Audience = []string{"a"}
+		}, "auth.jwt.hmac_secret", "at least 32 bytes"},
+		{"jwks over http", func(c *Config) {
+			c.Auth.JWT.JWKSURLs = []string{"http://idp.example/jwks"}
+			c.Auth.JWT.Issuer, c.Auth.JWT.Audience = "i", []string{"a"}
+		}, "auth.jwt.jwks_urls", "must be https (http only on loopback)"},
+		{"jwks refresh", func(c *Config) { c.Auth.JWT.JWKSRefresh = 0 }, "auth.jwt.jwks_refresh", "must be greater than 0"},
+		{"jwks refetch", func(c *Config) { c.Auth.JWT.JWKSMinRefetch = 0 }, "auth.jwt.jwks_min_refetch", "must be greater than 0"},
+		{"leeway", func(c *Config) { c.Auth.JWT.Leeway = time.Hour }, "auth.jwt.leeway", "at most 5m"},
+		{"token size", func(c *Config) { c.Auth.JWT.MaxTokenSize = 100 }, "auth.jwt.max_token_size", "at least 1KiB"},
+		{"roles claim", func(c *Config) { c.Auth.JWT.RolesClaim = "" }, "auth.jwt.roles_claim", "must not be empty"},
+		{"cookie", func(c *Config) { c.Auth.JWT.Cookie = "a b" }, "auth.jwt.cookie", "not a valid cookie name"},
+		{"token cache", func(c *Config) { c.Auth.JWT.CacheSize = -1 }, "auth.jwt.cache_size", "must not be negative"},
+		{"public path", func(c *Config) { c.Auth.PublicPaths = []string{"GET notes"} }, "auth.public_paths", "is neither"},
+		{"issuer required", func(c *Config) {
+			c.Auth.JWT.HMACSecret = strings.Repeat("k", 32)
+			c.Auth.JWT.Audience = []string{"a"}
+		}, "auth.jwt.issuer", "must be set when authentication is on"},
+		{"audience required", func(c *Config) { c.Auth.JWT.PublicKeyFiles = []string{"k.pem"}; c.Auth.JWT.Issuer = "i" }, "auth.jwt.audience", "at least one audience"},
+		{"revocation store", func(c *Config) { c.Auth.Revocation.Store = "etcd" }, "auth.revocation.store", `got "etcd"`},
+		{"revocation redis", func(c *Config) { c.Auth.Revocation.Enabled, c.Auth.Revocation.Store = true, "redis" }, "auth.revocation.store", "needs redis.url"},
+		{"missing jti", func(c *Config) { c.Auth.Revocation.MissingJTI = "maybe" }, "auth.revocation.missing_jti", `got "maybe"`},
+		{"revocation entries", func(c *Config) { c.Auth.Revocation.MaxEntries = 0 }, "auth.revocation.max_entries", "at least 1"},
+		{"reload interval", func(c *Config) { c.Auth.Cedar.ReloadInterval = -1 }, "auth.cedar.reload_interval", "must not be negative"},
+		{"decision cache", func(c *Config) { c.Auth.Cedar.CacheSize = -1 }, "auth.cedar.cache_size", "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +156,13 @@ func TestConfigValidateAccepts(t *testing.T) {
 		}},
 		{"otlp grpc host:port", func(c *Config) {
 			c.Telemetry.Traces.Exporter, c.Telemetry.OTLP.Protocol, c.Telemetry.OTLP.Endpoint = "otlp", "grpc", "collector:4317"
+		}},
+		{"auth with jwks on loopback", func(c *Config) {
+			c.Auth.JWT.JWKSURLs = []string{"http://127.0.0.1:8080/jwks", "https://idp.example/jwks"}
+			c.Auth.JWT.Issuer, c.Auth.JWT.Audience = "https://idp.example/", []string{"orders"}
+			c.Auth.PublicPaths = []string{"GET /api/v2/notes", "/api/v2/docs"}
+			c.Redis.URL = "rediss://:pw@cache.example:6380/1"
+			c.Auth.Revocation.Enabled, c.Auth.Revocation.Store = true, "redis"
 		}},
 		{"telemetry extras", func(c *Config) {
 			c.Telemetry.ResourceAttributes = []string{"deployment.environment=prod", "team=core"}

@@ -86,6 +86,7 @@ func (c *Config) Validate() error {
 	v.algorithms(c.Compression.Algorithms)
 
 	v.telemetry(c.Telemetry)
+	v.auth(c.Auth, c.Redis)
 
 	a := c.Actors
 	if a.MessageQueueSize < 1 {
@@ -107,6 +108,96 @@ func (c *Config) Validate() error {
 		return nil
 	}
 	return v.errs
+}
+
+func (v *validator) auth(a Auth, r Redis) {
+	if r.URL != "" {
+		if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			// The URL may hold a password: say what is wrong, not what it is.
+			v.fail("redis.url", "must be a redis:// or rediss:// URL with a host")
+		}
+	}
+	j := a.JWT
+	for _, alg := range j.Algorithms {
+		if !slices.Contains(JWTAlgorithms, alg) {
+			v.fail("auth.jwt.algorithms", "%q is not allowed (use %s; \"none\" never is)", alg, strings.Join(JWTAlgorithms, ", "))
+		}
+	}
+	if j.HMACSecret != "" && len(j.HMACSecret) < 32 {
+		v.fail("auth.jwt.hmac_secret", "must be at least 32 bytes (256 bits, RFC 7518 §3.2), got %d", len(j.HMACSecret))
+	}
+	for _, u := range j.JWKSURLs {
+		v.check("auth.jwt.jwks_urls", jwksURL(u))
+	}
+	v.positive("auth.jwt.jwks_refresh", j.JWKSRefresh)
+	v.positive("auth.jwt.jwks_min_refetch", j.JWKSMinRefetch)
+	v.nonNegative("auth.jwt.leeway", j.Leeway)
+	if j.Leeway > 5*time.Minute {
+		v.fail("auth.jwt.leeway", "must be at most 5m: clocks that far apart need fixing, not tolerating")
+	}
+	if j.MaxTokenSize < KiB {
+		v.fail("auth.jwt.max_token_size", "must be at least 1KiB, got %s", j.MaxTokenSize)
+	}
+	if j.RolesClaim == "" {
+		v.fail("auth.jwt.roles_claim", "must not be empty")
+	}
+	if j.Cookie != "" && !isToken(j.Cookie) {
+		v.fail("auth.jwt.cookie", "%q is not a valid cookie name", j.Cookie)
+	}
+	if j.CacheSize < 0 {
+		v.fail("auth.jwt.cache_size", "must not be negative")
+	}
+	for _, p := range a.PublicPaths {
+		method, path, hasMethod := strings.Cut(p, " ")
+		if !hasMethod {
+			path = method
+		}
+		if hasMethod && !isToken(method) || !strings.HasPrefix(path, "/") {
+			v.fail("auth.public_paths", "%q is neither \"METHOD /route\" nor \"/route\"", p)
+		}
+	}
+	if a.Enabled() {
+		if j.Issuer == "" {
+			v.fail("auth.jwt.issuer", "must be set when authentication is on (a key source is configured)")
+		}
+		if len(j.Audience) == 0 {
+			v.fail("auth.jwt.audience", "must list at least one audience when authentication is on")
+		}
+	}
+
+	rv := a.Revocation
+	v.oneOf("auth.revocation.store", rv.Store, "memory", "redis")
+	v.oneOf("auth.revocation.missing_jti", rv.MissingJTI, "reject", "allow")
+	if rv.MaxEntries < 1 {
+		v.fail("auth.revocation.max_entries", "must be at least 1, got %d", rv.MaxEntries)
+	}
+	if rv.Enabled && rv.Store == "redis" && r.URL == "" {
+		v.fail("auth.revocation.store", "\"redis\" needs redis.url")
+	}
+
+	cd := a.Cedar
+	v.nonNegative("auth.cedar.reload_interval", cd.ReloadInterval)
+	if cd.CacheSize < 0 {
+		v.fail("auth.cedar.cache_size", "must not be negative")
+	}
+}
+
+// jwksURL accepts https URLs, and http ones only on loopback: a key set
+// fetched in the clear could be replaced on the way.
+func jwksURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not a URL", s)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if ip, err := netip.ParseAddr(u.Hostname()); (err == nil && ip.IsLoopback()) || u.Hostname() == "localhost" {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q must be https (http only on loopback)", s)
 }
 
 // OverflowPolicies are the values of actors.overflow_policy.

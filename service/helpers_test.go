@@ -18,7 +18,7 @@ type syncBuffer = syncbuf.Buffer
 
 // testLoader isolates a test from the machine's XDG files, working
 // directory and environment: only env (keys without the TEST_ prefix) counts.
-func testLoader(t *testing.T, env map[string]string) config.Loader {
+func testLoader(t testing.TB, env map[string]string) config.Loader {
 	t.Helper()
 	environ := []string{
 		"TEST_HTTP__ADDRESS=127.0.0.1:0",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/versioning"
 )
@@ -22,6 +23,16 @@ type options struct {
 	subsystems []Subsystem
 	actors     []actorSpec
 	defaults   []func(*config.Config)
+	entities   authz.EntityProvider
+	setup      []func(*Service) error
+}
+
+// WithSetup runs f at the end of New, once everything is built and before
+// anything runs: the place to hand the service's parts (Actors, Logger,
+// HTTPClient, MeterProvider) to code that was created before the service,
+// such as handlers or an entity provider. An error fails New.
+func WithSetup(f func(*Service) error) Option {
+	return func(o *options) { o.setup = append(o.setup, f) }
 }
 
 // WithConfigDefaults lets the application change Troupe's defaults before

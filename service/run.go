@@ -39,7 +39,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 	mainLn, err := s.listen("http.address", s.cfg.HTTP.Address)
 	if err != nil {
-		s.flushTelemetry()
+		s.release()
 		return err
 	}
 	// The private listeners: admin, and the optional metrics-only one.
@@ -56,7 +56,7 @@ func (s *Service) Run(ctx context.Context) error {
 			for _, q := range private[:i] {
 				_ = q.ln.Close()
 			}
-			s.flushTelemetry()
+			s.release()
 			return err
 		}
 	}
@@ -93,7 +93,7 @@ func (s *Service) Run(ctx context.Context) error {
 			_ = p.srv.Close()
 		}
 		s.stopSubsystems(started, s.cfg.HTTP.ShutdownTimeout)
-		s.flushTelemetry()
+		s.release()
 		return err
 	}
 
@@ -186,6 +186,10 @@ func (s *Service) shutdown(mainSrv *http.Server, private []*privateListener, can
 	t = time.Now()
 	s.flushTelemetry()
 	phase("telemetry_flush", t)
+
+	t = time.Now()
+	s.closeStores()
+	phase("stores_close", t)
 
 	if len(private) > 0 {
 		// Last, so probes and metrics stay visible while the rest stops.

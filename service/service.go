@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/config"
@@ -37,6 +38,8 @@ type Service struct {
 	tel       *telemetry.Telemetry
 
 	actorSystem *actors.System
+	auth        authState
+	redis       *redis.Client
 
 	started chan struct{}
 	mu      sync.Mutex
@@ -95,7 +98,6 @@ func New(name string, opts ...Option) (*Service, error) {
 	}
 	s.cfg, s.effective = &cfg, eff
 	s.logger = newLogger(s.opts.logOutput, cfg.Log)
-	s.health = newHealth(s.opts.version, cfg.Health.Timeout, cfg.Health.CacheTTL, s.opts.liveness, s.opts.readiness)
 
 	if err := s.setupTelemetry(); err != nil {
 		return nil, fmt.Errorf("service %s: %w", name, err)
@@ -103,9 +105,17 @@ func New(name string, opts ...Option) (*Service, error) {
 	s.buildActors()
 	// Actors start after the application's subsystems and stop before them.
 	s.opts.subsystems = append(s.opts.subsystems, actorSubsystem{s})
-	if err := s.build(); err != nil {
-		s.flushTelemetry()
+	authErr := s.buildAuth() // adds its health checks, so before newHealth
+	s.health = newHealth(s.opts.version, cfg.Health.Timeout, cfg.Health.CacheTTL, s.opts.liveness, s.opts.readiness)
+	if err := errors.Join(authErr, s.build()); err != nil {
+		s.release()
 		return nil, fmt.Errorf("service %s: %w", name, err)
+	}
+	for _, f := range s.opts.setup {
+		if err := f(s); err != nil {
+			s.release()
+			return nil, fmt.Errorf("service %s: setup: %w", name, err)
+		}
 	}
 	return s, nil
 }
@@ -176,6 +186,8 @@ func (s *Service) build() error {
 			MeterProvider:  s.tel.MeterProvider(),
 			Propagator:     s.tel.Propagator(),
 		}),
+		Authenticate: s.auth.authenticate,
+		Authorize:    s.auth.authorize,
 	}
 	if cfg.Log.Access {
 		stages.AccessLog = middleware.AccessLogWithConfig(middleware.AccessLogConfig{

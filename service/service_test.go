@@ -332,3 +332,16 @@ func TestWithConfigDefaults(t *testing.T) {
 		}
 	}
 }
+
+func TestWithSetup(t *testing.T) {
+	var got *Service
+	r := start(t, nil, WithSetup(func(s *Service) error { got = s; return nil }))
+	if got != r.svc || got.Actors() == nil {
+		t.Errorf("setup saw %p, want the built service %p with its actor system", got, r.svc)
+	}
+	_, err := New("test", WithConfigLoader(testLoader(t, nil)), WithLogOutput(&syncBuffer{}),
+		WithSetup(func(*Service) error { return errors.New("no database") }))
+	if err == nil || !strings.Contains(err.Error(), "setup: no database") {
+		t.Errorf("New with a failing setup = %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,9 +13,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cedar-policy/cedar-go"
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/authz"
 )
 
 const maxTitleLen = 200
@@ -33,11 +36,32 @@ type noteEvent struct {
 	ID   int
 }
 
-// Receive answers each routed request with the reply Route renders.
+// noteEntity asks the notes actor for a note as a Cedar entity, with its
+// owner as an attribute, for the owner-only delete policy.
+type noteEntity struct{ id int }
+
+// Receive answers each routed request with the reply Route renders, and
+// the authorizer's questions about notes.
 func (a *notesActor) Receive(c *actors.Context, msg any) {
-	if req, ok := msg.(*actors.HTTPRequest); ok {
-		c.Respond(a.serve(c, req))
+	switch m := msg.(type) {
+	case *actors.HTTPRequest:
+		c.Respond(a.serve(c, m))
+	case noteEntity:
+		c.Respond(a.entity(m.id))
 	}
+}
+
+// entity returns the note as a Cedar entity, or nil when there is none.
+func (a *notesActor) entity(id int) *cedar.Entity {
+	n, ok := a.store.get(id)
+	if !ok {
+		return nil
+	}
+	attrs := cedar.RecordMap{"title": cedar.String(n.Title)}
+	if n.Owner != "" {
+		attrs["owner"] = cedar.NewEntityUID(cedar.EntityType(n.ownerEntity), cedar.String(n.Owner))
+	}
+	return &cedar.Entity{UID: cedar.NewEntityUID("Note", cedar.String(strconv.Itoa(id))), Attributes: cedar.NewRecord(attrs)}
 }
 
 func (a *notesActor) serve(c *actors.Context, req *actors.HTTPRequest) any {
@@ -113,7 +137,7 @@ func (a *notesActor) create(c *actors.Context, req *actors.HTTPRequest) any {
 	case utf8.RuneCountInString(cr.Title) > maxTitleLen:
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("title is longer than %d characters", maxTitleLen))
 	}
-	n := a.store.add(cr.Title, cr.Body, time.Now())
+	n := a.store.add(cr.Title, cr.Body, time.Now(), req.Principal)
 	body, err := json.Marshal(n)
 	if err != nil {
 		return err
@@ -180,4 +204,29 @@ func (a *statsActor) Receive(c *actors.Context, msg any) {
 	case *actors.HTTPRequest:
 		c.Respond(stats{Created: a.created, Deleted: a.deleted})
 	}
+}
+
+// noteEntities is the authorizer's EntityProvider: it asks the notes actor
+// for Note entities, so policies can read a note's owner.
+func noteEntities(system func() *actors.System) authz.EntityProvider {
+	return authz.EntityProviderFunc(func(ctx context.Context, uid cedar.EntityUID) (cedar.Entity, bool, error) {
+		id, err := strconv.Atoi(string(uid.ID))
+		if uid.Type != "Note" || err != nil {
+			return cedar.Entity{}, false, nil
+		}
+		sys := system()
+		ref, err := sys.Lookup("notes")
+		if err != nil {
+			return cedar.Entity{}, false, err
+		}
+		reply, err := sys.Request(ctx, ref, noteEntity{id: id})
+		if err != nil {
+			return cedar.Entity{}, false, err
+		}
+		e, _ := reply.(*cedar.Entity)
+		if e == nil {
+			return cedar.Entity{}, false, nil
+		}
+		return *e, true, nil
+	})
 }

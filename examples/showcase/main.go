@@ -10,9 +10,11 @@ package main
 
 import (
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/service"
 	"github.com/troupehq/troupe/versioning"
 )
@@ -35,14 +37,38 @@ func options() []service.Option {
 			g.GET("/notes", notes)
 			g.GET("/notes/:id", notes)
 			g.POST("/notes", notes)
-			g.DELETE("/notes/:id", notes)
+			g.DELETE("/notes/:id", notes).Resource("Note", "id")
 			g.GET("/stats", actors.Route("stats"))
 		}).
 		Deprecate(1, versioning.Sunset(sunsetV1), versioning.Successor(2))
+	var system atomic.Pointer[actors.System] // the service's, once New has built it
 	return []service.Option{
 		service.WithAPI(api),
+		// Authentication turns on with SHOWCASE_AUTH__JWT__HMAC_SECRET (32+
+		// bytes); these defaults then say whose tokens to accept and which
+		// policies apply. Without a secret every route is public.
+		service.WithConfigDefaults(func(c *config.Config) {
+			c.Auth.JWT.Issuer = "showcase"
+			c.Auth.JWT.Audience = []string{"showcase-api"}
+			c.Auth.Cedar.Policies = policiesDir()
+			c.Auth.PublicPaths = []string{"GET /api"}
+		}),
+		service.WithEntityProvider(noteEntities(system.Load)),
+		service.WithSetup(func(s *service.Service) error { system.Store(s.Actors()); return nil }),
 		// stats first: it must be subscribed before notes publishes.
 		service.WithActor("stats", func() actors.Actor { return &statsActor{} }),
 		service.WithActor("notes", func() actors.Actor { return &notesActor{store: newNoteStore(200)} }),
 	}
+}
+
+// policiesDir finds the showcase's Cedar policies whether it runs from the
+// repository root (go run ./examples/showcase) or from its own directory
+// (its tests).
+func policiesDir() string {
+	for _, dir := range []string{"examples/showcase/policies", "policies"} {
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+			return dir
+		}
+	}
+	return "examples/showcase/policies"
 }

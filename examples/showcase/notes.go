@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/troupehq/troupe/authz"
 )
 
 // note is one note of the showcase's notes API.
@@ -12,6 +14,11 @@ type note struct {
 	Title     string    `json:"title"`
 	Body      string    `json:"body"`
 	CreatedAt time.Time `json:"created_at"`
+	// Owner is the subject of the principal that created the note, ""
+	// for seeded notes and when authentication is off.
+	Owner string `json:"owner,omitempty"`
+	// ownerEntity is the Cedar entity type of the owner: User or Client.
+	ownerEntity string
 }
 
 // noteStore keeps notes in memory. It is owned by the notes actor, which
@@ -27,13 +34,16 @@ func newNoteStore(n int) *noteStore {
 	s := &noteStore{notes: make(map[int]note, n), nextID: 1}
 	seeded := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 1; i <= n; i++ {
-		s.add(fmt.Sprintf("Note %d", i), fmt.Sprintf("This is seeded note number %d.", i), seeded.Add(time.Duration(i)*time.Minute))
+		s.add(fmt.Sprintf("Note %d", i), fmt.Sprintf("This is seeded note number %d.", i), seeded.Add(time.Duration(i)*time.Minute), nil)
 	}
 	return s
 }
 
-func (s *noteStore) add(title, body string, at time.Time) note {
+func (s *noteStore) add(title, body string, at time.Time, owner *authz.Principal) note {
 	n := note{ID: s.nextID, Title: title, Body: body, CreatedAt: at.UTC()}
+	if owner != nil {
+		n.Owner, n.ownerEntity = owner.Subject, string(authz.PrincipalUID(owner).Type)
+	}
 	s.notes[n.ID] = n
 	s.nextID++
 	return n

@@ -1,6 +1,27 @@
-// Package resilience will hold rate limiting, circuit breakers, bulkheads,
-// retries and load shedding.
+// Package resilience keeps a service serving under overload, abusive
+// clients and failing dependencies.
 //
-// It is reserved by the package layout in DESIGN §2 and has no API yet; see
-// the project's open issues for the planned scope.
+// Rate limiting is GCRA (a token bucket with exact burst semantics) over a
+// [Store]: a sharded, bounded [MemoryStore], or a [RedisStore] that decides
+// in one round trip (go-redis/redis_rate) so all instances share one limit,
+// optionally through a [LeasingStore] that takes tokens in batches, all
+// wrapped in a [FallbackStore] so that a Redis outage degrades to local
+// limits and never fails a request. The [RateLimit] stages limit
+// unauthenticated requests per client IP, then authenticated ones per user or
+// client, with per-route overrides and global per-route limits, and answer
+// 429 with Retry-After and the IETF RateLimit-Policy and RateLimit fields.
+//
+// [CircuitBreaker] (sony/gobreaker/v2) opens per route group when 5xx
+// responses and timeouts — never 4xx — pass a failure ratio; [Bulkhead]
+// bounds each group's concurrency with a short queue; [LoadShedding] adapts a
+// concurrency limit to observed latency (Netflix's Gradient2) and refuses
+// early past it. All three answer 503 problem+json with Retry-After.
+//
+// [NewClient] wraps an http.RoundTripper — the service's instrumented one —
+// in a per-host breaker and bulkhead, a per-attempt timeout, and retries with
+// exponential backoff and full jitter, for idempotent requests only,
+// honouring Retry-After, within a retry budget.
+//
+// Services configure all of it with the rate_limit.* and resilience.* keys;
+// docs/resilience.md explains each knob.
 package resilience

@@ -1,0 +1,105 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/internal/telemetry"
+)
+
+// BreakerConfig configures CircuitBreaker.
+type BreakerConfig struct {
+	BreakerSettings
+	// Group names the route group of a request from its method and route
+	// template; each group has its own breaker. It must return one of a
+	// fixed set of names. Nil puts every route in DefaultGroup.
+	Group func(method, route string) string
+	// Metrics records state changes and refusals; nil records nothing.
+	Metrics *telemetry.BreakerMetrics
+	// Logger receives state changes, at WARN when a breaker opens.
+	// Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// breakerOpenDetail is the client-visible detail of a refused request.
+const breakerOpenDetail = "The service is failing on this route and is not taking requests for now; retry later."
+
+// CircuitBreaker returns middleware that runs a circuit breaker per route
+// group (sony/gobreaker) around the handler. A request fails when it
+// renders a 5xx — errors returned by the handler are classified by the
+// status the error handler will give them — or when it outlives its
+// deadline; 4xx responses are successes, since the service answered
+// correctly, and requests the client abandoned count as neither. Once
+// MinRequests have been seen within Interval and FailureRatio of them
+// failed, the breaker opens: requests get a 503 problem with Retry-After
+// (the seconds until it turns half-open) without reaching the handler.
+// After OpenTimeout, HalfOpenRequests probes go through; as many successes
+// close it, a failure opens it again.
+//
+// It belongs in middleware.Stages.CircuitBreaker, inside the timeout stage,
+// so a handler that returns its context's error after the deadline counts
+// as a failure.
+func CircuitBreaker(cfg BreakerConfig) echo.MiddlewareFunc {
+	cfg.BreakerSettings = cfg.BreakerSettings.withDefaults()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	group := groupOf(cfg.Group)
+	breakers := newGroupSet(func(name string) *breaker {
+		return newBreaker(name, breakerInbound, cfg.BreakerSettings, cfg.Metrics, cfg.Logger)
+	})
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			b := breakers.get(group(r.Method, c.Path()))
+			done, err := b.allow()
+			if err != nil {
+				cfg.Metrics.Rejected(r.Context(), b.name, breakerInbound)
+				return breakerRefusal(b.retryAfter(err), err)
+			}
+			finished := false
+			defer func() {
+				if !finished { // the handler panicked: recover will send a 500
+					done(errBreakerFailure)
+				}
+			}()
+			err = next(c)
+			finished = true
+			done(inboundOutcome(c, err))
+			return err
+		}
+	}
+}
+
+// breakerRefusal is the 503 problem a refused request gets.
+func breakerRefusal(wait time.Duration, cause error) *problem.Error {
+	secs := int64((wait + time.Second - 1) / time.Second)
+	pe := problem.NewError(http.StatusServiceUnavailable, breakerOpenDetail).
+		WithHeader("Retry-After", strconv.FormatInt(secs, 10))
+	pe.Err = cause
+	return pe
+}
+
+// inboundOutcome classifies a finished request for the breaker.
+func inboundOutcome(c echo.Context, err error) error {
+	ctx := c.Request().Context()
+	res := c.Response()
+	status := res.Status
+	if err != nil && !res.Committed {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return errBreakerExcluded // the client has gone
+		}
+		status = errorStatus(err)
+	}
+	if status >= 500 || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errBreakerFailure
+	}
+	return nil
+}

@@ -1,0 +1,260 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/troupehq/troupe/internal/telemetry"
+)
+
+// FailurePolicy says what a FallbackStore does while its primary store
+// cannot answer. No policy turns a store outage into a 5xx.
+type FailurePolicy string
+
+const (
+	// PolicyFallback decides with a local MemoryStore at the limit divided
+	// by the expected number of instances, so the fleet as a whole stays
+	// near its limit. The default.
+	PolicyFallback FailurePolicy = "fallback"
+	// PolicyAllow admits every request: availability over protection.
+	PolicyAllow FailurePolicy = "allow"
+	// PolicyDeny refuses every request with a 429 and a one-second
+	// Retry-After: protection over availability. A 429 rather than a 503
+	// because the client's answer is the same (back off, retry) and a 503
+	// would page whoever watches the 5xx rate for an outage the service
+	// itself is handling as designed.
+	PolicyDeny FailurePolicy = "deny"
+)
+
+// Validate reports an unknown policy; "" is the default, PolicyFallback.
+func (p FailurePolicy) Validate() error {
+	switch p {
+	case "", PolicyFallback, PolicyAllow, PolicyDeny:
+		return nil
+	}
+	return fmt.Errorf("rate limit: unknown failure policy %q (want fallback, allow or deny)", string(p))
+}
+
+// Defaults of FallbackConfig.
+const (
+	DefaultProbeInterval = 5 * time.Second
+	// logEvery bounds how often a FallbackStore logs store errors.
+	logEvery = 10 * time.Second
+	// denyRetryAfter is the Retry-After PolicyDeny sends.
+	denyRetryAfter = time.Second
+)
+
+// ErrDegraded is wrapped by FallbackStore.HealthCheck while the primary
+// store is unavailable.
+var ErrDegraded = errors.New("rate limit store degraded")
+
+// FallbackConfig configures a FallbackStore.
+type FallbackConfig struct {
+	// Policy is what to do while the primary is down; "" means
+	// PolicyFallback.
+	Policy FailurePolicy
+	// ExpectedInstances divides each limit under PolicyFallback (rounded
+	// up, at least 1), since each instance now decides alone. ≤ 0 means 1.
+	ExpectedInstances int
+	// Local decides under PolicyFallback; nil means a new
+	// MemoryStore(DefaultMaxKeys).
+	Local Store
+	// ProbeInterval is how often, while degraded, one request (or a health
+	// check) tries the primary again; ≤ 0 means DefaultProbeInterval.
+	ProbeInterval time.Duration
+	// Logger receives the degraded and recovered events and, at most once
+	// per 10 s, the latest error with a count of those not logged; nil
+	// means slog.Default().
+	Logger *slog.Logger
+	// Metrics counts every primary failure; nil counts nothing.
+	Metrics *telemetry.RateLimitMetrics
+}
+
+// FallbackStore wraps a shared Store (normally a RedisStore) so that its
+// outages degrade rate limiting instead of failing requests. On a primary
+// error it enters a degraded mode, applies the configured policy, reports
+// ErrDegraded from HealthCheck (register it as an optional readiness check,
+// so readiness says "warn"), and every ProbeInterval lets one call try the
+// primary again, leaving degraded mode by itself on the first success.
+//
+// A cancelled or expired request context is the client's doing, not the
+// store's: it is returned as an error and never degrades the store.
+type FallbackStore struct {
+	primary   Store
+	local     Store
+	policy    FailurePolicy
+	instances int
+	interval  time.Duration
+	logger    *slog.Logger
+	metrics   *telemetry.RateLimitMetrics
+
+	degraded  atomic.Bool
+	nextProbe atomic.Int64 // unix nanoseconds
+	since     atomic.Int64 // unix nanoseconds degraded mode began
+
+	logMu      sync.Mutex
+	lastLog    time.Time
+	suppressed int
+}
+
+// NewFallbackStore wraps primary as cfg says.
+func NewFallbackStore(primary Store, cfg FallbackConfig) *FallbackStore {
+	f := &FallbackStore{
+		primary:   primary,
+		local:     cfg.Local,
+		policy:    cfg.Policy,
+		instances: max(cfg.ExpectedInstances, 1),
+		interval:  cfg.ProbeInterval,
+		logger:    cfg.Logger,
+		metrics:   cfg.Metrics,
+	}
+	if f.policy == "" {
+		f.policy = PolicyFallback
+	}
+	if f.local == nil {
+		f.local = NewMemoryStore(DefaultMaxKeys)
+	}
+	if f.interval <= 0 {
+		f.interval = DefaultProbeInterval
+	}
+	if f.logger == nil {
+		f.logger = slog.Default()
+	}
+	return f
+}
+
+// Name names the store deciding right now: the primary's name, or while
+// degraded under PolicyFallback the local store's.
+func (f *FallbackStore) Name() string {
+	if f.degraded.Load() && f.policy == PolicyFallback {
+		return f.local.Name()
+	}
+	return f.primary.Name()
+}
+
+// Degraded reports whether the primary is considered down.
+func (f *FallbackStore) Degraded() bool { return f.degraded.Load() }
+
+// Allow asks the primary, or while degraded applies the policy.
+func (f *FallbackStore) Allow(ctx context.Context, key string, l Limit, n int) (Result, error) {
+	if err := checkRequest(l, n); err != nil {
+		return Result{}, err
+	}
+	if f.degraded.Load() && !f.probeDue() {
+		return f.degradedAllow(ctx, key, l, n)
+	}
+	res, err := f.primary.Allow(ctx, key, l, n)
+	if err == nil {
+		f.recovered()
+		return res, nil
+	}
+	if ctx.Err() != nil {
+		return Result{}, err
+	}
+	f.failed(ctx, err)
+	return f.degradedAllow(ctx, key, l, n)
+}
+
+// probeKey is the key a health-check probe spends; callers' keys carry a
+// kind prefix ("ip:", "user:"), so it cannot collide with one.
+const probeKey = "troupe:fallback-probe"
+
+// HealthCheck returns nil while the primary answers and an error wrapping
+// ErrDegraded while it does not. When a probe is due it tries the primary
+// first, so a service without traffic still notices the recovery.
+func (f *FallbackStore) HealthCheck(ctx context.Context) error {
+	if !f.degraded.Load() {
+		return nil
+	}
+	if f.probeDue() {
+		_, err := f.primary.Allow(ctx, probeKey, PerSecond(1), 1)
+		if err == nil {
+			f.recovered()
+			return nil
+		}
+		if ctx.Err() == nil {
+			f.failed(ctx, err)
+		}
+	}
+	since := time.Unix(0, f.since.Load()).UTC().Format(time.RFC3339)
+	return fmt.Errorf("%w: %s unavailable since %s, policy %s", ErrDegraded, f.primary.Name(), since, f.policy)
+}
+
+// probeDue reports whether this caller should try the primary: the probe
+// time has come and no other caller claimed it first.
+func (f *FallbackStore) probeDue() bool {
+	next := f.nextProbe.Load()
+	now := time.Now().UnixNano()
+	return now >= next && f.nextProbe.CompareAndSwap(next, now+int64(f.interval))
+}
+
+// degradedAllow applies the failure policy.
+func (f *FallbackStore) degradedAllow(ctx context.Context, key string, l Limit, n int) (Result, error) {
+	switch f.policy {
+	case PolicyAllow:
+		return Result{Allowed: true, Limit: l, Remaining: l.burst() - n}, nil
+	case PolicyDeny:
+		return Result{Limit: l, RetryAfter: denyRetryAfter, ResetAfter: denyRetryAfter}, nil
+	}
+	local := f.share(l)
+	return f.local.Allow(ctx, key, local, min(n, local.burst()))
+}
+
+// share returns this instance's share of l: rate and burst divided by the
+// expected instances, rounded up so that no limit drops to zero.
+func (f *FallbackStore) share(l Limit) Limit {
+	if f.instances == 1 {
+		return l
+	}
+	ceilDiv := func(a int) int { return max((a+f.instances-1)/f.instances, 1) }
+	return Limit{Rate: ceilDiv(l.Rate), Period: l.Period, Burst: ceilDiv(l.burst())}
+}
+
+// failed records a primary failure: it enters degraded mode (logged
+// always), counts the error, and logs it at a bounded rate.
+func (f *FallbackStore) failed(ctx context.Context, err error) {
+	f.metrics.StoreError(ctx, f.primary.Name())
+	now := time.Now()
+	if !f.degraded.Load() {
+		f.nextProbe.Store(now.Add(f.interval).UnixNano())
+		f.since.Store(now.UnixNano())
+		if f.degraded.CompareAndSwap(false, true) {
+			f.logger.WarnContext(ctx, "rate limit store unavailable; degraded",
+				"store", f.primary.Name(), "policy", string(f.policy), "error", err)
+			f.logMu.Lock()
+			f.lastLog, f.suppressed = now, 0
+			f.logMu.Unlock()
+			return
+		}
+	}
+	f.logMu.Lock()
+	if now.Sub(f.lastLog) < logEvery {
+		f.suppressed++
+		f.logMu.Unlock()
+		return
+	}
+	suppressed := f.suppressed
+	f.lastLog, f.suppressed = now, 0
+	f.logMu.Unlock()
+	f.logger.WarnContext(ctx, "rate limit store still unavailable",
+		"store", f.primary.Name(), "error", err, "suppressed", suppressed)
+}
+
+// recovered leaves degraded mode, once, and says so.
+func (f *FallbackStore) recovered() {
+	if !f.degraded.CompareAndSwap(true, false) {
+		return
+	}
+	f.logMu.Lock()
+	suppressed := f.suppressed
+	f.suppressed = 0
+	f.logMu.Unlock()
+	f.logger.Info("rate limit store recovered", "store", f.primary.Name(),
+		"degraded_for", time.Since(time.Unix(0, f.since.Load())).Round(time.Millisecond).String(),
+		"suppressed_errors", suppressed)
+}

@@ -20,8 +20,11 @@ type Stages struct {
 	LoadShedding    echo.MiddlewareFunc
 	RateLimit       echo.MiddlewareFunc
 	Authenticate    echo.MiddlewareFunc
-	Authorize       echo.MiddlewareFunc
-	CircuitBreaker  echo.MiddlewareFunc
+	// PrincipalRateLimit re-keys rate limiting by the authenticated
+	// principal, which exists only once Authenticate has run.
+	PrincipalRateLimit echo.MiddlewareFunc
+	Authorize          echo.MiddlewareFunc
+	CircuitBreaker     echo.MiddlewareFunc
 }
 
 // Chain returns the non-nil stages composed into one middleware, outermost
@@ -29,7 +32,8 @@ type Stages struct {
 //
 //	recover → request ID → telemetry → access log → security headers →
 //	CORS → body limit → timeout → compression → load shedding →
-//	rate limit → authentication → authorization → circuit breaker → handler
+//	rate limit → authentication → principal rate limit → authorization →
+//	circuit breaker → handler
 //
 // Recover is outermost so a panic anywhere, middleware included, becomes a
 // 500. Request ID precedes everything that logs or renders an error. CORS and
@@ -55,6 +59,7 @@ func Chain(s Stages) echo.MiddlewareFunc {
 		s.LoadShedding,
 		s.RateLimit,
 		s.Authenticate,
+		s.PrincipalRateLimit,
 		s.Authorize,
 		s.CircuitBreaker,
 	}

@@ -41,7 +41,7 @@ func TestChainOrderIsDesignOrder(t *testing.T) {
 	})
 	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/x", nil))
 
-	designOrder := "Recover RequestID Telemetry AccessLog SecurityHeaders CORS BodyLimit Timeout Compress LoadShedding RateLimit Authenticate Authorize CircuitBreaker handler"
+	designOrder := "Recover RequestID Telemetry AccessLog SecurityHeaders CORS BodyLimit Timeout Compress LoadShedding RateLimit Authenticate PrincipalRateLimit Authorize CircuitBreaker handler"
 	if got := strings.Join(trace, " "); got != designOrder {
 		t.Fatalf("request path:\n got %s\nwant %s", got, designOrder)
 	}

@@ -46,6 +46,27 @@ func (r *Route) Resource(typ, param string) *Route {
 	return r
 }
 
+// Group puts the route in the named resilience group: routes of one group
+// share a circuit breaker and a bulkhead, so a failing or overloaded group
+// cannot take the others down. By default a route's group is its API
+// version's label ("v2").
+func (r *Route) Group(name string) *Route {
+	if strings.TrimSpace(name) == "" {
+		r.group.api.errorf("%s: Group: empty name", r.where())
+	}
+	r.groupName = name
+	return r
+}
+
+// GroupName returns the route's resilience group: the name given with
+// Group, or the version label.
+func (r *Route) GroupName() string {
+	if r.groupName != "" {
+		return r.groupName
+	}
+	return label(r.version)
+}
+
 // IsPublic reports whether Public was called.
 func (r *Route) IsPublic() bool { return r.public }
 

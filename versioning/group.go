@@ -32,6 +32,7 @@ type Route struct {
 	public                      bool
 	action                      string
 	resourceType, resourceParam string
+	groupName                   string
 }
 
 // Method returns the route's HTTP method.

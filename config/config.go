@@ -35,6 +35,11 @@ type Config struct {
 	Auth Auth `koanf:"auth"`
 	// Redis is the Redis server shared by the stores that can use one.
 	Redis Redis `koanf:"redis"`
+	// RateLimit configures request rate limits.
+	RateLimit RateLimit `koanf:"rate_limit"`
+	// Resilience configures circuit breakers, bulkheads, load shedding and
+	// the outbound client.
+	Resilience Resilience `koanf:"resilience"`
 }
 
 // HTTP is the [http] section: the public listener and its limits.
@@ -388,6 +393,110 @@ type Redis struct {
 	URL string `koanf:"url" secret:"true"`
 }
 
+// RateLimit is the [rate_limit] section. Limits are requests per minute
+// with a burst of a whole minute's quota (GCRA).
+type RateLimit struct {
+	// Enabled turns rate limiting on.
+	Enabled bool `koanf:"enabled"`
+	// Store is "memory" (this instance) or "redis" (redis.url, one limit
+	// shared by every instance).
+	Store string `koanf:"store"`
+	// PerIPRPM limits unauthenticated requests per client IP; 0 = none.
+	PerIPRPM int `koanf:"per_ip_rpm"`
+	// PerUserRPM limits each authenticated user; 0 = none.
+	PerUserRPM int `koanf:"per_user_rpm"`
+	// PerClientRPM limits each authenticated client or service; 0 = none.
+	PerClientRPM int `koanf:"per_client_rpm"`
+	// Routes override the per-caller limit of a route: "POST /api/v2/notes=10".
+	Routes []string `koanf:"routes"`
+	// Global limits a route for all callers together: "GET /api/v2/search=1000".
+	Global []string `koanf:"global"`
+	// RedisFailure is what happens while Redis cannot answer: "fallback"
+	// (a local limit of the limit / ExpectedInstances), "allow" or "deny".
+	RedisFailure string `koanf:"redis_failure"`
+	// ExpectedInstances is how many instances share the Redis limits; the
+	// fallback divides each limit by it.
+	ExpectedInstances int `koanf:"expected_instances"`
+	// LeaseSize, when > 0, makes each instance take tokens from Redis in
+	// batches of this size, cutting Redis calls at the cost of a bounded
+	// over-admission.
+	LeaseSize int `koanf:"lease_size"`
+	// MaxKeys bounds the keys the memory store tracks; idle ones are evicted
+	// first.
+	MaxKeys int `koanf:"max_keys"`
+}
+
+// Resilience is the [resilience] section.
+type Resilience struct {
+	// Breaker configures the inbound circuit breaker of each route group.
+	Breaker Breaker `koanf:"breaker"`
+	// Bulkhead configures the concurrency limit of each route group.
+	Bulkhead Bulkhead `koanf:"bulkhead"`
+	// Shedding configures adaptive load shedding.
+	Shedding Shedding `koanf:"shedding"`
+	// Client configures svc.Client, the outbound client.
+	Client Client `koanf:"client"`
+}
+
+// Breaker is a circuit breaker's settings.
+type Breaker struct {
+	// Enabled turns the breaker on.
+	Enabled bool `koanf:"enabled"`
+	// FailureRatio trips the breaker when this share of requests fail (5xx
+	// or timeouts; never 4xx)...
+	FailureRatio float64 `koanf:"failure_ratio"`
+	// MinRequests ...once at least this many were counted in Interval.
+	MinRequests int `koanf:"min_requests"`
+	// Interval is the window the counts are kept for while closed.
+	Interval time.Duration `koanf:"interval"`
+	// OpenTimeout is how long an open breaker refuses before letting
+	// probes through (half-open).
+	OpenTimeout time.Duration `koanf:"open_timeout"`
+	// HalfOpenRequests is how many probes a half-open breaker admits.
+	HalfOpenRequests int `koanf:"half_open_requests"`
+}
+
+// Bulkhead is the [resilience.bulkhead] section.
+type Bulkhead struct {
+	// MaxConcurrent bounds the requests a route group serves at once; 0
+	// turns bulkheads off.
+	MaxConcurrent int `koanf:"max_concurrent"`
+	// MaxWait is how long a request may queue for a slot before a 503.
+	MaxWait time.Duration `koanf:"max_wait"`
+	// Groups override MaxConcurrent for a group: "payments=10".
+	Groups []string `koanf:"groups"`
+}
+
+// Shedding is the [resilience.shedding] section.
+type Shedding struct {
+	// Enabled turns adaptive load shedding on.
+	Enabled bool `koanf:"enabled"`
+	// InitialLimit, MinLimit and MaxLimit bound the adaptive concurrency
+	// limit.
+	InitialLimit int `koanf:"initial_limit"`
+	MinLimit     int `koanf:"min_limit"`
+	MaxLimit     int `koanf:"max_limit"`
+}
+
+// Client is the [resilience.client] section.
+type Client struct {
+	// Timeout bounds each attempt.
+	Timeout time.Duration `koanf:"timeout"`
+	// MaxRetries is the most retries of one request.
+	MaxRetries int `koanf:"max_retries"`
+	// BackoffBase and BackoffMax bound the exponential backoff with full
+	// jitter between attempts.
+	BackoffBase time.Duration `koanf:"backoff_base"`
+	BackoffMax  time.Duration `koanf:"backoff_max"`
+	// RetryBudget caps retries at this share of requests, so retries
+	// cannot multiply the load on a failing dependency.
+	RetryBudget float64 `koanf:"retry_budget"`
+	// MaxConcurrentPerHost bounds requests in flight to one host; 0 = none.
+	MaxConcurrentPerHost int `koanf:"max_concurrent_per_host"`
+	// Breaker is the per-host circuit breaker.
+	Breaker Breaker `koanf:"breaker"`
+}
+
 // JWTAlgorithms are the signature algorithms auth.jwt.algorithms may list.
 var JWTAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA", "HS256", "HS384", "HS512"}
 
@@ -473,6 +582,20 @@ func Default() Config {
 			Revocation: Revocation{Store: "memory", MissingJTI: "reject", MaxEntries: 100000},
 			Cedar:      Cedar{ReloadInterval: 5 * time.Second, CacheSize: 10000},
 		},
+		RateLimit: RateLimit{
+			Store: "memory", PerIPRPM: 60, PerUserRPM: 600, PerClientRPM: 1200,
+			Routes: []string{}, Global: []string{},
+			RedisFailure: "fallback", ExpectedInstances: 1, MaxKeys: 100000,
+		},
+		Resilience: Resilience{
+			Breaker:  defaultBreaker(false),
+			Bulkhead: Bulkhead{MaxWait: 100 * time.Millisecond, Groups: []string{}},
+			Shedding: Shedding{InitialLimit: 100, MinLimit: 10, MaxLimit: 1000},
+			Client: Client{
+				Timeout: 10 * time.Second, MaxRetries: 2, BackoffBase: 100 * time.Millisecond, BackoffMax: 2 * time.Second,
+				RetryBudget: 0.1, Breaker: defaultBreaker(true),
+			},
+		},
 	}
 }
 
@@ -487,4 +610,10 @@ func Load(service, file string) (*Config, *Effective, error) {
 		return nil, nil, err
 	}
 	return &cfg, eff, nil
+}
+
+// defaultBreaker returns the breaker defaults: trip at 50% failures of at
+// least 20 requests a minute, stay open 30s, probe with 5.
+func defaultBreaker(enabled bool) Breaker {
+	return Breaker{Enabled: enabled, FailureRatio: 0.5, MinRequests: 20, Interval: time.Minute, OpenTimeout: 30 * time.Second, HalfOpenRequests: 5}
 }

@@ -87,6 +87,7 @@ func (c *Config) Validate() error {
 
 	v.telemetry(c.Telemetry)
 	v.auth(c.Auth, c.Redis)
+	v.resilience(c.RateLimit, c.Resilience, c.Redis)
 
 	a := c.Actors
 	if a.MessageQueueSize < 1 {
@@ -180,6 +181,103 @@ func (v *validator) auth(a Auth, r Redis) {
 	if cd.CacheSize < 0 {
 		v.fail("auth.cedar.cache_size", "must not be negative")
 	}
+}
+
+func (v *validator) resilience(rl RateLimit, r Resilience, redis Redis) {
+	v.oneOf("rate_limit.store", rl.Store, "memory", "redis")
+	if rl.Enabled && rl.Store == "redis" && redis.URL == "" {
+		v.fail("rate_limit.store", "\"redis\" needs redis.url")
+	}
+	for key, n := range map[string]int{"rate_limit.per_ip_rpm": rl.PerIPRPM, "rate_limit.per_user_rpm": rl.PerUserRPM, "rate_limit.per_client_rpm": rl.PerClientRPM} {
+		if n < 0 {
+			v.fail(key, "must not be negative, got %d", n)
+		}
+	}
+	for key, list := range map[string][]string{"rate_limit.routes": rl.Routes, "rate_limit.global": rl.Global} {
+		for _, item := range list {
+			if _, _, err := ParseRouteLimit(item); err != nil {
+				v.check(key, err)
+			}
+		}
+	}
+	v.oneOf("rate_limit.redis_failure", rl.RedisFailure, "fallback", "allow", "deny")
+	if rl.ExpectedInstances < 1 {
+		v.fail("rate_limit.expected_instances", "must be at least 1, got %d", rl.ExpectedInstances)
+	}
+	if rl.LeaseSize < 0 {
+		v.fail("rate_limit.lease_size", "must not be negative")
+	}
+	if rl.MaxKeys < 1 {
+		v.fail("rate_limit.max_keys", "must be at least 1, got %d", rl.MaxKeys)
+	}
+	v.breaker("resilience.breaker", r.Breaker)
+	v.breaker("resilience.client.breaker", r.Client.Breaker)
+	if r.Bulkhead.MaxConcurrent < 0 {
+		v.fail("resilience.bulkhead.max_concurrent", "must not be negative")
+	}
+	v.nonNegative("resilience.bulkhead.max_wait", r.Bulkhead.MaxWait)
+	for _, g := range r.Bulkhead.Groups {
+		if _, _, err := ParseGroupLimit(g); err != nil {
+			v.check("resilience.bulkhead.groups", err)
+		}
+	}
+	sh := r.Shedding
+	if sh.MinLimit < 1 || sh.MinLimit > sh.InitialLimit || sh.InitialLimit > sh.MaxLimit {
+		v.fail("resilience.shedding.initial_limit", "needs 1 <= min_limit (%d) <= initial_limit (%d) <= max_limit (%d)", sh.MinLimit, sh.InitialLimit, sh.MaxLimit)
+	}
+	c := r.Client
+	v.positive("resilience.client.timeout", c.Timeout)
+	if c.MaxRetries < 0 {
+		v.fail("resilience.client.max_retries", "must not be negative")
+	}
+	v.positive("resilience.client.backoff_base", c.BackoffBase)
+	if c.BackoffMax < c.BackoffBase {
+		v.fail("resilience.client.backoff_max", "must not be less than resilience.client.backoff_base (%s)", shortDuration(c.BackoffBase))
+	}
+	if c.RetryBudget < 0 || c.RetryBudget > 1 || math.IsNaN(c.RetryBudget) {
+		v.fail("resilience.client.retry_budget", "must be between 0 and 1, got %v", c.RetryBudget)
+	}
+	if c.MaxConcurrentPerHost < 0 {
+		v.fail("resilience.client.max_concurrent_per_host", "must not be negative")
+	}
+}
+
+func (v *validator) breaker(prefix string, b Breaker) {
+	if !(b.FailureRatio > 0 && b.FailureRatio <= 1) {
+		v.fail(prefix+".failure_ratio", "must be greater than 0 and at most 1, got %v", b.FailureRatio)
+	}
+	if b.MinRequests < 1 {
+		v.fail(prefix+".min_requests", "must be at least 1, got %d", b.MinRequests)
+	}
+	v.positive(prefix+".interval", b.Interval)
+	v.positive(prefix+".open_timeout", b.OpenTimeout)
+	if b.HalfOpenRequests < 1 {
+		v.fail(prefix+".half_open_requests", "must be at least 1, got %d", b.HalfOpenRequests)
+	}
+}
+
+// ParseRouteLimit parses a rate_limit.routes or rate_limit.global entry,
+// "METHOD /route/template=N": the route (method and template, as in
+// auth.public_paths) and N requests per minute.
+func ParseRouteLimit(s string) (route string, rpm int, err error) {
+	route, n, ok := strings.Cut(s, "=")
+	method, path, hasMethod := strings.Cut(strings.TrimSpace(route), " ")
+	rpm, convErr := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || !hasMethod || !isToken(method) || !strings.HasPrefix(path, "/") || convErr != nil || rpm < 1 {
+		return "", 0, fmt.Errorf("%q is not \"METHOD /route=requests-per-minute\" with a positive count", s)
+	}
+	return method + " " + path, rpm, nil
+}
+
+// ParseGroupLimit parses a resilience.bulkhead.groups entry, "group=N".
+func ParseGroupLimit(s string) (group string, n int, err error) {
+	group, count, ok := strings.Cut(s, "=")
+	group = strings.TrimSpace(group)
+	n, convErr := strconv.Atoi(strings.TrimSpace(count))
+	if !ok || group == "" || convErr != nil || n < 1 {
+		return "", 0, fmt.Errorf("%q is not \"group=max-concurrent\" with a positive count", s)
+	}
+	return group, n, nil
 }
 
 // jwksURL accepts https URLs, and http ones only on loopback: a key set

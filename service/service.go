@@ -40,6 +40,8 @@ type Service struct {
 	actorSystem *actors.System
 	auth        authState
 	redis       *redis.Client
+	client      *http.Client
+	resilience  middleware.Stages // the resilience stages buildResilience made
 
 	started chan struct{}
 	mu      sync.Mutex
@@ -105,9 +107,10 @@ func New(name string, opts ...Option) (*Service, error) {
 	s.buildActors()
 	// Actors start after the application's subsystems and stop before them.
 	s.opts.subsystems = append(s.opts.subsystems, actorSubsystem{s})
-	authErr := s.buildAuth() // adds its health checks, so before newHealth
+	// Both add health checks, so they come before newHealth.
+	authErr, resErr := s.buildAuth(), s.buildResilience(&s.resilience)
 	s.health = newHealth(s.opts.version, cfg.Health.Timeout, cfg.Health.CacheTTL, s.opts.liveness, s.opts.readiness)
-	if err := errors.Join(authErr, s.build()); err != nil {
+	if err := errors.Join(authErr, resErr, s.build()); err != nil {
 		s.release()
 		return nil, fmt.Errorf("service %s: %w", name, err)
 	}
@@ -186,8 +189,12 @@ func (s *Service) build() error {
 			MeterProvider:  s.tel.MeterProvider(),
 			Propagator:     s.tel.Propagator(),
 		}),
-		Authenticate: s.auth.authenticate,
-		Authorize:    s.auth.authorize,
+		Authenticate:       s.auth.authenticate,
+		Authorize:          s.auth.authorize,
+		RateLimit:          s.resilience.RateLimit,
+		PrincipalRateLimit: s.resilience.PrincipalRateLimit,
+		LoadShedding:       s.resilience.LoadShedding,
+		CircuitBreaker:     s.resilience.CircuitBreaker,
 	}
 	if cfg.Log.Access {
 		stages.AccessLog = middleware.AccessLogWithConfig(middleware.AccessLogConfig{

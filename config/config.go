@@ -398,8 +398,8 @@ type Redis struct {
 type RateLimit struct {
 	// Enabled turns rate limiting on.
 	Enabled bool `koanf:"enabled"`
-	// Store is "memory" (this instance) or "redis" (redis.url, one limit
-	// shared by every instance).
+	// Store is "memory" (this instance), "redis" (redis.url, one limit
+	// shared by every instance), or "auto": redis when redis.url is set.
 	Store string `koanf:"store"`
 	// PerIPRPM limits unauthenticated requests per client IP; 0 = none.
 	PerIPRPM int `koanf:"per_ip_rpm"`
@@ -583,7 +583,7 @@ func Default() Config {
 			Cedar:      Cedar{ReloadInterval: 5 * time.Second, CacheSize: 10000},
 		},
 		RateLimit: RateLimit{
-			Store: "memory", PerIPRPM: 60, PerUserRPM: 600, PerClientRPM: 1200,
+			Store: "auto", PerIPRPM: 60, PerUserRPM: 600, PerClientRPM: 1200,
 			Routes: []string{}, Global: []string{},
 			RedisFailure: "fallback", ExpectedInstances: 1, MaxKeys: 100000,
 		},

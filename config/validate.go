@@ -184,7 +184,7 @@ func (v *validator) auth(a Auth, r Redis) {
 }
 
 func (v *validator) resilience(rl RateLimit, r Resilience, redis Redis) {
-	v.oneOf("rate_limit.store", rl.Store, "memory", "redis")
+	v.oneOf("rate_limit.store", rl.Store, "auto", "memory", "redis")
 	if rl.Enabled && rl.Store == "redis" && redis.URL == "" {
 		v.fail("rate_limit.store", "\"redis\" needs redis.url")
 	}

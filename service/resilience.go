@@ -84,11 +84,12 @@ func (s *Service) buildResilience(stages *middleware.Stages) error {
 	return nil
 }
 
-// rateLimitStore returns the store rate_limit.store names; Redis is wrapped
+// rateLimitStore returns the store rate_limit.store names ("auto": Redis
+// when redis.url is set); Redis is wrapped
 // so that its outages follow rate_limit.redis_failure instead of failing
 // requests, and shows as a readiness warning.
 func (s *Service) rateLimitStore(rl config.RateLimit) (resilience.Store, error) {
-	if rl.Store != "redis" {
+	if rl.Store == "memory" || rl.Store == "auto" && s.cfg.Redis.URL == "" {
 		return resilience.NewMemoryStore(rl.MaxKeys), nil
 	}
 	client, err := s.redisClient()

@@ -185,13 +185,19 @@ func TestRateLimitMaxKeys(t *testing.T) {
 // TestRateLimitRedis shares a limit between two instances through a real
 // redis-server, then kills it: the failure policy decides, never a 5xx.
 func TestRateLimitRedis(t *testing.T) {
-	srv := redistest.Start(t)
-	env := map[string]string{"RATE_LIMIT__ENABLED": "true", "RATE_LIMIT__STORE": "redis", "REDIS__URL": srv.URL(), "RATE_LIMIT__PER_IP_RPM": "4"}
-	one, _, _, _ := startResilience(t, env)
-	two, _, _, _ := startResilience(t, env)
-	got := append(statuses(t, one, "/api/v1/hello", 3, nil), statuses(t, two, "/api/v1/hello", 3, nil)...)
-	if count(got, 204) != 4 || count(got, 429) != 2 {
-		t.Errorf("two instances sharing 4/min: %v, want 4 admitted in all", got)
+	for _, store := range []string{"redis", "auto", "memory"} {
+		srv := redistest.Start(t)
+		env := map[string]string{"RATE_LIMIT__ENABLED": "true", "RATE_LIMIT__STORE": store, "REDIS__URL": srv.URL(), "RATE_LIMIT__PER_IP_RPM": "4"}
+		one, _, _, _ := startResilience(t, env)
+		two, _, _, _ := startResilience(t, env)
+		got := append(statuses(t, one, "/api/v1/hello", 3, nil), statuses(t, two, "/api/v1/hello", 3, nil)...)
+		want := 4 // one limit shared through Redis
+		if store == "memory" {
+			want = 6 // each instance its own
+		}
+		if count(got, 204) != want {
+			t.Errorf("store %s, two instances at 4/min: %v, want %d admitted in all", store, got, want)
+		}
 	}
 
 	for _, tc := range []struct {

@@ -52,6 +52,9 @@ func options() []service.Option {
 			c.Auth.JWT.Audience = []string{"showcase-api"}
 			c.Auth.Cedar.Policies = policiesDir()
 			c.Auth.PublicPaths = []string{"GET /api"}
+			// 60/min per anonymous IP and 600/min per user (the defaults);
+			// shared through Redis when SHOWCASE_REDIS__URL is set.
+			c.RateLimit.Enabled = true
 		}),
 		service.WithEntityProvider(noteEntities(system.Load)),
 		service.WithSetup(func(s *service.Service) error { system.Store(s.Actors()); return nil }),

@@ -69,7 +69,7 @@ type HTTP struct {
 	// DrainDelay is how long readiness reports 503 before the listener
 	// closes, so load balancers stop routing first.
 	DrainDelay time.Duration `koanf:"drain_delay"`
-	// TrustedProxies lists the CIDRs or IPs whose X-Forwarded-For is
+	// TrustedProxies lists the CIDRs or IPs whose Forwarded or X-Forwarded-For is
 	// believed when finding the client IP; empty trusts none.
 	TrustedProxies []string `koanf:"trusted_proxies"`
 	// TLS configures HTTPS on the public listener.

@@ -282,28 +282,6 @@ func (s *Service) build() error {
 	return nil
 }
 
-// ipExtractor returns Echo's client-IP rule: X-Forwarded-For is believed only
-// when the connection comes from a configured trusted proxy.
-func ipExtractor(trusted []string) echo.IPExtractor {
-	if len(trusted) == 0 {
-		return echo.ExtractIPDirect()
-	}
-	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, t := range trusted {
-		if _, n, err := net.ParseCIDR(t); err == nil {
-			opts = append(opts, echo.TrustIPRange(n))
-			continue
-		}
-		ip := net.ParseIP(t) // validated by config: one of the two parses
-		bits := 8 * len(ip.To16())
-		if ip.To4() != nil {
-			ip, bits = ip.To4(), 32
-		}
-		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}))
-	}
-	return echo.ExtractIPFromXFFHeader(opts...)
-}
-
 // Name returns the service name given to New.
 func (s *Service) Name() string { return s.name }
 

@@ -6,13 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/internal/principal"
 	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/internal/ratelog"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/internal/telemetry"
 )
@@ -113,10 +113,10 @@ func RateLimit(cfg RateLimitConfig) (anonymous, principal echo.MiddlewareFunc) {
 
 // limiter holds the stages' prebuilt state.
 type limiter struct {
-	cfg     RateLimitConfig
-	logger  *slog.Logger
-	routes  map[string]map[string]*routePolicy // method → template → policy
-	lastLog atomic.Int64                       // unix nanoseconds of the last store-error log
+	cfg    RateLimitConfig
+	logger *slog.Logger
+	routes map[string]map[string]*routePolicy // method → template → policy
+	errLog *ratelog.Limiter                   // store-error lines, at most one per logEvery
 }
 
 // routePolicy is what applies to one route beyond the class limits.
@@ -129,7 +129,7 @@ type routePolicy struct {
 }
 
 func newLimiter(cfg RateLimitConfig) *limiter {
-	lim := &limiter{cfg: cfg, logger: cfg.Logger, routes: map[string]map[string]*routePolicy{}}
+	lim := &limiter{cfg: cfg, logger: cfg.Logger, routes: map[string]map[string]*routePolicy{}, errLog: ratelog.New(logEvery)}
 	if lim.logger == nil {
 		lim.logger = slog.Default()
 	}
@@ -265,9 +265,9 @@ func (lim *limiter) storeFailed(c echo.Context, err error) {
 		return // the client left; nothing failed on our side
 	}
 	lim.cfg.Metrics.StoreError(ctx, lim.cfg.Store.Name())
-	now, last := time.Now().UnixNano(), lim.lastLog.Load()
-	if now-last >= int64(logEvery) && lim.lastLog.CompareAndSwap(last, now) {
-		lim.logger.WarnContext(ctx, "rate limit store failed; request let through", "store", lim.cfg.Store.Name(), "error", err)
+	if ok, suppressed := lim.errLog.Allow(time.Now()); ok {
+		lim.logger.WarnContext(ctx, "rate limit store failed; request let through",
+			"store", lim.cfg.Store.Name(), "error", err, "suppressed", suppressed)
 	}
 }
 

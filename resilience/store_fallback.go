@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/troupehq/troupe/internal/ratelog"
 	"github.com/troupehq/troupe/internal/telemetry"
 )
 
@@ -97,9 +97,7 @@ type FallbackStore struct {
 	nextProbe atomic.Int64 // unix nanoseconds
 	since     atomic.Int64 // unix nanoseconds degraded mode began
 
-	logMu      sync.Mutex
-	lastLog    time.Time
-	suppressed int
+	errLog *ratelog.Limiter
 }
 
 // NewFallbackStore wraps primary as cfg says.
@@ -112,6 +110,7 @@ func NewFallbackStore(primary Store, cfg FallbackConfig) *FallbackStore {
 		interval:  cfg.ProbeInterval,
 		logger:    cfg.Logger,
 		metrics:   cfg.Metrics,
+		errLog:    ratelog.New(logEvery),
 	}
 	if f.policy == "" {
 		f.policy = PolicyFallback
@@ -226,21 +225,14 @@ func (f *FallbackStore) failed(ctx context.Context, err error) {
 		if f.degraded.CompareAndSwap(false, true) {
 			f.logger.WarnContext(ctx, "rate limit store unavailable; degraded",
 				"store", f.primary.Name(), "policy", string(f.policy), "error", err)
-			f.logMu.Lock()
-			f.lastLog, f.suppressed = now, 0
-			f.logMu.Unlock()
+			f.errLog.Logged(now)
 			return
 		}
 	}
-	f.logMu.Lock()
-	if now.Sub(f.lastLog) < logEvery {
-		f.suppressed++
-		f.logMu.Unlock()
+	ok, suppressed := f.errLog.Allow(now)
+	if !ok {
 		return
 	}
-	suppressed := f.suppressed
-	f.lastLog, f.suppressed = now, 0
-	f.logMu.Unlock()
 	f.logger.WarnContext(ctx, "rate limit store still unavailable",
 		"store", f.primary.Name(), "error", err, "suppressed", suppressed)
 }
@@ -250,10 +242,7 @@ func (f *FallbackStore) recovered() {
 	if !f.degraded.CompareAndSwap(true, false) {
 		return
 	}
-	f.logMu.Lock()
-	suppressed := f.suppressed
-	f.suppressed = 0
-	f.logMu.Unlock()
+	suppressed := f.errLog.Logged(time.Now())
 	f.logger.Info("rate limit store recovered", "store", f.primary.Name(),
 		"degraded_for", time.Since(time.Unix(0, f.since.Load())).Round(time.Millisecond).String(),
 		"suppressed_errors", suppressed)

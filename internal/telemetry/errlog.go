@@ -9,6 +9,8 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/troupehq/troupe/internal/ratelog"
 )
 
 // errorLogEvery is the least time between two log lines for one kind of
@@ -25,16 +27,11 @@ type errorLimiter struct {
 	now    func() time.Time // replaced in tests
 
 	mu    sync.Mutex
-	kinds map[string]*errorKind
-}
-
-type errorKind struct {
-	last       time.Time
-	suppressed int
+	kinds map[string]*ratelog.Limiter
 }
 
 func newErrorLimiter(logger *slog.Logger) *errorLimiter {
-	return &errorLimiter{logger: logger, now: time.Now, kinds: make(map[string]*errorKind)}
+	return &errorLimiter{logger: logger, now: time.Now, kinds: make(map[string]*ratelog.Limiter)}
 }
 
 // report logs err as an error of the given kind unless one of that kind was
@@ -44,21 +41,17 @@ func (l *errorLimiter) report(kind string, err error) {
 	if l.logger == nil {
 		return
 	}
-	now := l.now()
 	l.mu.Lock()
 	k := l.kinds[kind]
 	if k == nil {
-		k = &errorKind{}
+		k = ratelog.New(errorLogEvery)
 		l.kinds[kind] = k
 	}
-	if !k.last.IsZero() && now.Sub(k.last) < errorLogEvery {
-		k.suppressed++
-		l.mu.Unlock()
+	l.mu.Unlock()
+	ok, suppressed := k.Allow(l.now())
+	if !ok {
 		return
 	}
-	suppressed := k.suppressed
-	k.last, k.suppressed = now, 0
-	l.mu.Unlock()
 
 	l.logger.LogAttrs(context.Background(), slog.LevelWarn, "telemetry export failed",
 		slog.String("signal", kind),

@@ -105,8 +105,6 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
-	s.health.setState(stateReady)
-	close(s.started)
 	attrs := []any{"address", mainLn.Addr().String(), "tls", s.tlsConfig != nil}
 	for _, p := range private {
 		attrs = append(attrs, p.name+"_address", p.ln.Addr().String())
@@ -114,7 +112,11 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.opts.version != "" {
 		attrs = append(attrs, "version", s.opts.version)
 	}
+	s.health.setState(stateReady)
+	// Logged before Started closes, so whoever waits on Started finds the
+	// line (and the addresses in it) already written.
 	s.logger.Info("service started", attrs...)
+	close(s.started)
 
 	var runErr error
 	select {

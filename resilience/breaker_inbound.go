@@ -72,7 +72,11 @@ func CircuitBreaker(cfg BreakerConfig) echo.MiddlewareFunc {
 			}()
 			err = next(c)
 			finished = true
-			done(inboundOutcome(c, err))
+			outcome, rendered := inboundOutcome(c, err)
+			done(outcome)
+			if rendered {
+				return nil
+			}
 			return err
 		}
 	}
@@ -87,19 +91,23 @@ func breakerRefusal(wait time.Duration, cause error) *problem.Error {
 	return pe
 }
 
-// inboundOutcome classifies a finished request for the breaker.
-func inboundOutcome(c echo.Context, err error) error {
+// inboundOutcome classifies a finished request for the breaker. An error
+// from the handler is rendered here through c.Error — the service's one
+// error handler, as the access log and telemetry stages do — so the status
+// judged is the status sent, with no second copy of the error-to-status
+// mapping; rendered reports that the error was consumed.
+func inboundOutcome(c echo.Context, err error) (outcome error, rendered bool) {
 	ctx := c.Request().Context()
 	res := c.Response()
-	status := res.Status
 	if err != nil && !res.Committed {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-			return errBreakerExcluded // the client has gone
+			return errBreakerExcluded, false // the client has gone
 		}
-		status = errorStatus(err)
+		c.Error(err)
+		rendered = true
 	}
-	if status >= 500 || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return errBreakerFailure
+	if res.Status >= 500 || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errBreakerFailure, rendered
 	}
-	return nil
+	return nil, rendered
 }

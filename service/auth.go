@@ -124,29 +124,27 @@ func (s *Service) buildAuth() error {
 // settings, with auth.public_paths on top. A route the API does not know
 // (a 404 or 405) is protected, so probing for routes needs a token too.
 func (s *Service) routeRules() func(method, route string) authz.RouteRule {
-	rules := map[string]authz.RouteRule{}
-	if s.opts.api != nil {
-		for _, r := range s.opts.api.Routes() {
-			rules[r.Method()+" "+r.Path()] = authz.RouteRule{
-				Public:        r.IsPublic(),
-				Action:        r.ActionName(),
-				ResourceType:  r.ResourceType(),
-				ResourceParam: r.ResourceParam(),
-			}
+	rules := map[routeKey]authz.RouteRule{}
+	for key, r := range s.apiRoutes() {
+		rules[key] = authz.RouteRule{
+			Public:        r.IsPublic(),
+			Action:        r.ActionName(),
+			ResourceType:  r.ResourceType(),
+			ResourceParam: r.ResourceParam(),
 		}
 	}
 	publicAll := map[string]bool{}
 	for _, p := range s.cfg.Auth.PublicPaths {
 		if method, path, ok := strings.Cut(p, " "); ok {
-			rule := rules[method+" "+path]
+			rule := rules[routeKey{method, path}]
 			rule.Public = true
-			rules[method+" "+path] = rule
+			rules[routeKey{method, path}] = rule
 		} else {
 			publicAll[p] = true
 		}
 	}
 	return func(method, route string) authz.RouteRule {
-		rule := rules[method+" "+route]
+		rule := rules[routeKey{method, route}]
 		if publicAll[route] {
 			rule.Public = true
 		}

@@ -166,14 +166,12 @@ func (s *Service) bulkheads(b config.Bulkhead, groupOf func(method, route string
 // routeGroups returns the resilience group of a route: Route.Group, or its
 // version label; otherGroup for requests no route matched.
 func (s *Service) routeGroups() func(method, route string) string {
-	groups := map[string]string{}
-	if s.opts.api != nil {
-		for _, r := range s.opts.api.Routes() {
-			groups[r.Method()+" "+r.Path()] = r.GroupName()
-		}
+	groups := map[routeKey]string{}
+	for key, r := range s.apiRoutes() {
+		groups[key] = r.GroupName()
 	}
 	return func(method, route string) string {
-		if g, ok := groups[method+" "+route]; ok {
+		if g, ok := groups[routeKey{method, route}]; ok {
 			return g
 		}
 		return otherGroup

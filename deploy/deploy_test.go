@@ -54,6 +54,9 @@ var catalogue = []instrument{
 	{"troupe.actor.restarts", "counter", "{restart}", []string{"troupe.actor.kind"}},
 	{"troupe.actor.dead_letters", "counter", "{message}", []string{"troupe.dead_letter.reason"}},
 	{"troupe.actor.mailbox.dropped", "counter", "{message}", []string{"troupe.actor.kind", "troupe.actor.overflow_policy"}},
+	{"troupe.component.denials", "counter", "{call}", []string{"troupe.component", "troupe.capability.kind"}},
+	{"troupe.component.instance.failures", "counter", "{instance}", []string{"troupe.component", "troupe.component.reason"}},
+	{"troupe.component.reloads", "counter", "{reload}", []string{"troupe.component", "troupe.component.result"}},
 }
 
 var httpLabels = []string{"http.request.method", "http.route", "http.response.status_class", "troupe.api.version"}

@@ -28,6 +28,10 @@ const (
 	keyOverflowPolicy = attribute.Key("troupe.actor.overflow_policy")
 	keyDeadLetter     = attribute.Key("troupe.dead_letter.reason")
 	keyRetry          = attribute.Key("troupe.retry")
+	keyComponent      = attribute.Key("troupe.component")
+	keyCapability     = attribute.Key("troupe.capability.kind")
+	keyKillReason     = attribute.Key("troupe.component.reason")
+	keyReloadResult   = attribute.Key("troupe.component.result")
 )
 
 // maxCachedSets bounds each attrCache. Labels are bounded by construction

@@ -116,6 +116,12 @@ func TestInstrumentsRecord(t *testing.T) {
 	ac.Restarted(ctx, "orders")
 	ac.DeadLetter(ctx, "no_such_actor")
 	ac.Dropped(ctx, "orders", "drop_newest")
+	co := NewComponentMetrics(mp)
+	co.Denied(ctx, "fetcher", "network")
+	co.Denied(ctx, "fetcher", "network")
+	co.InstanceFailed(ctx, "echo", "timeout")
+	co.Reloaded(ctx, "echo", true)
+	co.Reloaded(ctx, "echo", false)
 	unregister := ac.ObserveMailboxDepth(func(yield func(string, int64)) {
 		yield("orders", 7)
 		yield("billing", 0)
@@ -150,6 +156,9 @@ func TestInstrumentsRecord(t *testing.T) {
 		MetricActorDeadLetters:           {{"troupe.dead_letter.reason=no_such_actor", 1}},
 		MetricActorMailboxDropped:        {{"troupe.actor.kind=orders,troupe.actor.overflow_policy=drop_newest", 1}},
 		MetricActorMailboxDepth:          {{"troupe.actor.kind=orders", 7}, {"troupe.actor.kind=billing", 0}},
+		MetricComponentDenials:           {{"troupe.capability.kind=network,troupe.component=fetcher", 2}},
+		MetricComponentInstanceFailures:  {{"troupe.component=echo,troupe.component.reason=timeout", 1}},
+		MetricComponentReloads:           {{"troupe.component=echo,troupe.component.result=ok", 1}, {"troupe.component=echo,troupe.component.result=failed", 1}},
 	}
 	got := collect(t, reader)
 	if len(want) != len(metricNames) {

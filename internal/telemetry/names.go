@@ -56,6 +56,14 @@ const (
 	MetricActorMailboxDropped = "troupe.actor.mailbox.dropped"
 	// MetricActorMailboxDepth is the number of messages waiting in mailboxes.
 	MetricActorMailboxDepth = "troupe.actor.mailbox.depth"
+
+	// MetricComponentDenials counts host calls a component's capabilities refused.
+	MetricComponentDenials = "troupe.component.denials"
+	// MetricComponentInstanceFailures counts WASM instances discarded because
+	// they trapped, ran past their deadline or broke the host ABI.
+	MetricComponentInstanceFailures = "troupe.component.instance.failures"
+	// MetricComponentReloads counts hot reloads of a component's module.
+	MetricComponentReloads = "troupe.component.reloads"
 )
 
 // metricNames lists every constant above, for the documentation test.
@@ -68,4 +76,5 @@ var metricNames = []string{
 	MetricAuthnResults, MetricAuthzDecisions, MetricAuthzDuration, MetricAuthCacheLookups,
 	MetricActorProcessingDuration, MetricActorRestarts, MetricActorDeadLetters,
 	MetricActorMailboxDropped, MetricActorMailboxDepth,
+	MetricComponentDenials, MetricComponentInstanceFailures, MetricComponentReloads,
 }

@@ -140,6 +140,7 @@ type spawnConfig struct {
 	hasOverflow bool
 	strategy    *Strategy
 	kind        string
+	dedicated   bool
 }
 
 // SpawnOption configures one actor at Spawn.
@@ -161,3 +162,11 @@ func WithSupervisor(s Strategy) SpawnOption { return func(c *spawnConfig) { c.st
 // WithKind sets the actor's kind, the low-cardinality metrics label (default:
 // the Go type name of the actor, such as "*orders.Worker").
 func WithKind(kind string) SpawnOption { return func(c *spawnConfig) { c.kind = kind } }
+
+// WithDedicatedGoroutine gives the actor one drain goroutine for its whole
+// life, parked while the mailbox is empty. By default a drain goroutine
+// exists only while there is work, which is cheapest for most actors; an
+// actor whose Receive needs a deep stack, such as a WASM component calling
+// into wazero, would otherwise grow a fresh stack on every burst of
+// messages. The cost is one parked goroutine per actor.
+func WithDedicatedGoroutine() SpawnOption { return func(c *spawnConfig) { c.dedicated = true } }

@@ -59,6 +59,9 @@ type process struct {
 	producer  Producer
 	suspended bool // failed, waiting for its restart: user messages wait
 	ended     bool // terminate ran: the drain goroutine must exit
+	// wake is non-nil for an actor spawned WithDedicatedGoroutine: senders
+	// wake its parked drain goroutine instead of starting one.
+	wake      chan struct{}
 	restarts  []time.Time
 	failErr   error
 	failStack []byte
@@ -146,7 +149,7 @@ func (p *process) push(env envelope) {
 	}
 	p.running = true
 	p.mu.Unlock()
-	go p.run()
+	p.startDrain()
 }
 
 // waitForSpace blocks (with p.mu released) until the consumer frees space,
@@ -208,7 +211,30 @@ func (p *process) enqueueSys(m sysMsg) {
 	}
 	p.running = true
 	p.mu.Unlock()
+	p.startDrain()
+}
+
+// startDrain starts the drain goroutine for work just queued; running was
+// set under p.mu, so exactly one caller gets here per idle period.
+func (p *process) startDrain() {
+	if p.wake != nil {
+		p.wake <- struct{}{} // capacity 1, and only one wake per idle period
+		return
+	}
 	go p.run()
+}
+
+// parked is the drain goroutine of an actor spawned WithDedicatedGoroutine:
+// it sleeps between bursts of work instead of exiting, so the stack it grew
+// once (a WASM call needs tens of KiB) is kept rather than grown again for
+// every burst.
+func (p *process) parked() {
+	for range p.wake {
+		p.run()
+		if p.ended {
+			return
+		}
+	}
 }
 
 // run is the drain goroutine: it exists only while the actor has work, and

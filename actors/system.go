@@ -146,6 +146,10 @@ func (s *System) spawn(parent *process, name string, prod Producer, a Actor, opt
 	if s.events.hasSubscribers() {
 		s.events.publish(ActorStarted{Ref: p.ref()})
 	}
+	if sc.dedicated {
+		p.wake = make(chan struct{}, 1)
+		go p.parked()
+	}
 	p.enqueueSys(sysMsg{kind: sysStart})
 	return p.ref(), nil
 }

@@ -1,0 +1,46 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/troupehq/troupe/internal/redistest"
+)
+
+func TestRedisStore(t *testing.T) {
+	srv := redistest.Start(t)
+	testStore(t, NewRedis(srv.Client(t), "test:"))
+}
+
+func TestRedisPrefix(t *testing.T) {
+	srv := redistest.Start(t)
+	client := srv.Client(t)
+	ctx := context.Background()
+	a, b := NewRedis(client, "svc-a:"), NewRedis(client, "svc-b:")
+	if err := a.Put(ctx, "k", []byte("from a")); err != nil {
+		t.Fatal(err)
+	}
+	if raw, err := client.Get(ctx, "svc-a:k").Result(); err != nil || raw != "from a" {
+		t.Fatalf("raw key svc-a:k = %q, %v; want the prefixed value", raw, err)
+	}
+	if _, err := b.Get(ctx, "k"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("another prefix sees the key: %v", err)
+	}
+}
+
+func TestRedisDownIsAnErrorNotMissing(t *testing.T) {
+	srv := redistest.Start(t)
+	s := NewRedis(srv.Client(t), "test:")
+	srv.Kill()
+	ctx := context.Background()
+	if _, err := s.Get(ctx, "k"); err == nil || errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get with Redis down = %v, want a Redis error", err)
+	}
+	if err := s.Put(ctx, "k", []byte("v")); err == nil {
+		t.Fatal("Put with Redis down succeeded")
+	}
+	if err := s.Delete(ctx, "k"); err == nil {
+		t.Fatal("Delete with Redis down succeeded")
+	}
+}

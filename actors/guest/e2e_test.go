@@ -1,0 +1,212 @@
+package guest_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/actors/state"
+	"github.com/troupehq/troupe/actors/wasm"
+	"github.com/troupehq/troupe/internal/principal"
+)
+
+// e2eEnv is an actor System with a WASM Runtime whose KV store outlives
+// actor restarts.
+type e2eEnv struct {
+	sys *actors.System
+	rt  *wasm.Runtime
+}
+
+// e2eNew starts a System and a Runtime whose compilation cache already
+// holds the example components (see testdata/precompile).
+func e2eNew(t *testing.T, components ...string) *e2eEnv {
+	t.Helper()
+	cache := e2ePrecompile(t, components...)
+	sys := actors.NewSystem()
+	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeOptions{System: sys, CacheDir: cache, Store: state.NewMemory(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := sys.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+		if err := rt.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return &e2eEnv{sys: sys, rt: rt}
+}
+
+// e2ePrecompile compiles the example components into a new compilation
+// cache, outside the race detector, and returns the cache's directory.
+func e2ePrecompile(t *testing.T, components ...string) string {
+	t.Helper()
+	cache := t.TempDir()
+	args := []string{"run", "-ldflags=-X github.com/tetratelabs/wazero/internal/version.version=" + e2eWazeroVersion(), "./testdata/precompile", cache}
+	for _, c := range components {
+		path := filepath.Join(t.TempDir(), c+".wasm")
+		if err := os.WriteFile(path, abiBuild(t, e2eSource(c)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, path)
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "GOFLAGS=") // in particular, no -race
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go run ./testdata/precompile: %v\n%s", err, out)
+	}
+	return cache
+}
+
+// e2eWazeroVersion is the wazero version this test binary reports, as
+// wazero's internal/version works it out. It names the compilation cache
+// and is checked when a compiled module is read back, and a test binary
+// reports "dev" where a go run binary reports the real version, so
+// precompile is built claiming this one. A mismatch costs only speed.
+func e2eWazeroVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range info.Deps {
+			if d.Path == "github.com/tetratelabs/wazero" && d.Version != "" && d.Version != "(devel)" {
+				return d.Version
+			}
+		}
+	}
+	return "dev"
+}
+
+// e2eSource is the source directory of an example component.
+func e2eSource(name string) string { return filepath.Join("..", "..", "examples", "components", name) }
+
+// e2eSpawn loads the example component name, with its own manifest and a
+// module built from its source into a temporary directory, and spawns its
+// actor.
+func (e *e2eEnv) e2eSpawn(t *testing.T, name string) (*wasm.Component, actors.Ref) {
+	t.Helper()
+	src := e2eSource(name)
+	toml, err := os.ReadFile(filepath.Join(src, wasm.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := wasm.ParseManifest(toml, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(m.WASMPath(), abiBuild(t, src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.rt.Load(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, e.e2eStart(t, c)
+}
+
+func (e *e2eEnv) e2eStart(t *testing.T, c *wasm.Component) actors.Ref {
+	t.Helper()
+	ref, err := e.rt.Spawn(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// e2eAsk requests msg of ref and returns the reply.
+func (e *e2eEnv) e2eAsk(t *testing.T, ref actors.Ref, msg any) any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reply, err := e.sys.Request(ctx, ref, msg)
+	if err != nil {
+		t.Fatalf("request %v: %v", msg, err)
+	}
+	return reply
+}
+
+// TestExamplesEndToEnd runs the echo, counter and greeter examples as
+// actors of a real Runtime, sharing one compilation cache.
+func TestExamplesEndToEnd(t *testing.T) {
+	t.Parallel()
+	e := e2eNew(t, "echo", "counter", "greeter")
+	t.Run("echo", e.testEcho)
+	t.Run("counter survives restart", e.testCounter)
+	t.Run("greeter serves HTTP", e.testGreeter)
+}
+
+func (e *e2eEnv) testEcho(t *testing.T) {
+	_, ref := e.e2eSpawn(t, "echo")
+	tests := []struct {
+		msg  any
+		want string
+	}{
+		{[]byte("hello"), "hello"},
+		{"text", "text"},
+		{map[string]int{"n": 1}, `{"n":1}`}, // other values arrive as JSON
+	}
+	for _, tt := range tests {
+		if got, ok := e.e2eAsk(t, ref, tt.msg).([]byte); !ok || string(got) != tt.want {
+			t.Errorf("echo of %v = %q, want %q", tt.msg, got, tt.want)
+		}
+	}
+	// echo handles no HTTP: the SDK answers an error reply.
+	reply := e.e2eAsk(t, ref, &actors.HTTPRequest{Method: "GET", Route: "/x"})
+	if err, ok := reply.(error); !ok || err == nil {
+		t.Errorf("HTTP request to echo replied %#v, want an error", reply)
+	}
+}
+
+func (e *e2eEnv) testCounter(t *testing.T) {
+	c, ref := e.e2eSpawn(t, "counter")
+	for i, want := range []string{"1", "2", "3"} {
+		if got, _ := e.e2eAsk(t, ref, "inc").([]byte); string(got) != want {
+			t.Fatalf("inc #%d = %q, want %q", i+1, got, want)
+		}
+	}
+	var guestErr *wasm.GuestError
+	if reply, ok := e.e2eAsk(t, ref, "bogus").(error); !ok || !errors.As(reply, &guestErr) {
+		t.Errorf("unknown command replied %#v, want a *wasm.GuestError", reply)
+	}
+	// A fresh actor, with a fresh instance and fresh memory, reads the
+	// count back from KV.
+	if err := e.sys.Stop(ref); err != nil {
+		t.Fatal(err)
+	}
+	<-e.sys.Done(ref)
+	ref = e.e2eStart(t, c)
+	if got, _ := e.e2eAsk(t, ref, "get").([]byte); string(got) != "3" {
+		t.Errorf("get after restart = %q, want 3", got)
+	}
+}
+
+func (e *e2eEnv) testGreeter(t *testing.T) {
+	_, ref := e.e2eSpawn(t, "greeter")
+	alice := &principal.Principal{Subject: "alice", Kind: "user"}
+	tests := []struct {
+		req    actors.HTTPRequest
+		status int
+		header string // Content-Type, or Allow for 405
+		body   string
+	}{
+		{actors.HTTPRequest{Method: "GET", Params: map[string]string{"name": "ada"}}, 200, "application/json", `{"greeting":"hello, ada"}`},
+		{actors.HTTPRequest{Method: "GET", Params: map[string]string{"name": "bob"}, Principal: alice}, 200, "application/json", `{"greeting":"hello, bob","from":"alice"}`},
+		{actors.HTTPRequest{Method: "POST"}, 405, "GET", ""},
+	}
+	for _, tt := range tests {
+		resp, ok := e.e2eAsk(t, ref, &tt.req).(*actors.HTTPResponse)
+		if !ok {
+			t.Fatalf("%s replied %T, want *actors.HTTPResponse", tt.req.Method, resp)
+		}
+		header := resp.Header.Get("Content-Type") + resp.Header.Get("Allow")
+		if resp.Status != tt.status || header != tt.header || string(resp.Body) != tt.body {
+			t.Errorf("%s %v = %d %q %s, want %d %q %s", tt.req.Method, tt.req.Params, resp.Status, header, resp.Body, tt.status, tt.header, tt.body)
+		}
+	}
+}

@@ -1,0 +1,288 @@
+package wasm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/troupehq/troupe/actors"
+)
+
+// Spawn starts c's actor, named c.Name(), with a mailbox of
+// runtime.message_queue_size. With runtime.max_cpu_cores > 1 the actor is
+// a stateless pool: a router of that name in front of as many workers,
+// each with its own instance (see poolRouter). opts come after the
+// defaults, so they can override them.
+func (r *Runtime) Spawn(ctx context.Context, c *Component, opts ...actors.SpawnOption) (actors.Ref, error) {
+	if err := ctx.Err(); err != nil {
+		return actors.Ref{}, err
+	}
+	m := c.Manifest()
+	all := append([]actors.SpawnOption{
+		actors.WithMailboxSize(m.Runtime.MessageQueueSize),
+		actors.WithKind("wasm:" + c.name),
+	}, opts...)
+	if n := m.Runtime.MaxCPUCores; n > 1 {
+		return r.opts.System.SpawnActor(c.name, &poolRouter{c: c, loads: make([]atomic.Int64, n)}, all...)
+	}
+	// A call into wazero needs tens of KiB of Go stack: a drain goroutine
+	// that lives as long as the actor grows it once, not per burst.
+	all = append([]actors.SpawnOption{actors.WithDedicatedGoroutine()}, all...)
+	return r.opts.System.SpawnActor(c.name, &componentActor{c: c}, all...)
+}
+
+// healthTick is the timer message that polls troupe_health.
+type healthTick struct{}
+
+// componentActor runs one instance of a component at a time. It is spawned
+// by value, so a restart delivers Restarting, where it drops whatever
+// instance a failure left, and Started, where it takes a fresh one.
+type componentActor struct {
+	c      *Component
+	self   actors.Ref    // set for pool workers: the router; else Self at start
+	load   *atomic.Int64 // pool workers: messages forwarded and not yet done
+	inst   *instance
+	health *actors.Timer
+}
+
+// Receive implements actors.Actor.
+func (a *componentActor) Receive(ctx *actors.Context, msg any) {
+	switch m := msg.(type) {
+	case actors.Started:
+		a.start(ctx)
+	case actors.Restarting:
+		a.drop()
+	case actors.Stopping:
+		if a.inst != nil {
+			a.inst.runStop()
+		}
+		a.drop()
+	case actors.Stopped:
+		a.drop()
+	case healthTick:
+		if a.inst != nil {
+			a.check(a.inst.checkHealth())
+		}
+	default:
+		if a.load != nil {
+			defer a.load.Add(-1)
+		}
+		a.handle(ctx, m)
+	}
+}
+
+// start takes an instance, runs troupe_init and arms the health poll. Any
+// failure fails the actor: its supervisor retries with backoff.
+func (a *componentActor) start(ctx *actors.Context) {
+	self := a.self
+	if self == (actors.Ref{}) {
+		self = ctx.Self()
+	}
+	in, err := a.c.take(context.Background(), self)
+	if err != nil {
+		panic(err)
+	}
+	a.inst = in
+	a.check(in.runInit())
+	a.armHealth(ctx)
+}
+
+// armHealth (re)starts the health poll for the current instance's version.
+func (a *componentActor) armHealth(ctx *actors.Context) {
+	if a.health != nil {
+		a.health.Stop()
+		a.health = nil
+	}
+	ms := a.inst.v.m.Runtime.HealthCheckIntervalMS
+	if a.inst.health != nil && ms > 0 {
+		a.health = ctx.Every(time.Duration(ms)*time.Millisecond, healthTick{})
+	}
+}
+
+// drop closes the instance, if any, without calling into it.
+func (a *componentActor) drop() {
+	if a.inst != nil {
+		a.inst.close()
+		a.inst = nil
+	}
+}
+
+// check fails the actor on an instance failure: the instance is discarded,
+// the failure counted and logged, and the panic makes the supervisor
+// restart the actor. The panic also settles a pending Request with the
+// failure as its error (through *actors.PanicError, which unwraps to it),
+// before the restart begins.
+func (a *componentActor) check(err error) {
+	if err == nil {
+		return
+	}
+	reason := "trap"
+	var f *failure
+	if errors.As(err, &f) {
+		reason, err = f.reason, f.err
+	}
+	a.drop()
+	a.c.rt.stats.InstanceFailed(context.Background(), a.c.name, reason)
+	a.c.cur.Load().env.log.Warn("instance discarded", "reason", reason, "err", err)
+	panic(err)
+}
+
+// current moves the actor to the current version after a hot reload,
+// between messages: the old instance is stopped normally, the new one
+// initialised.
+func (a *componentActor) current(ctx *actors.Context) {
+	if a.inst != nil && a.inst.v == a.c.cur.Load() {
+		return
+	}
+	if a.inst != nil {
+		a.inst.runStop()
+		a.drop()
+	}
+	a.start(ctx)
+}
+
+// handle delivers one user message and answers it.
+func (a *componentActor) handle(ctx *actors.Context, msg any) {
+	a.current(ctx)
+	var view []byte
+	var err error
+	switch m := msg.(type) {
+	case []byte:
+		view, err = a.deliverBytes(kindMessage, m)
+	case json.RawMessage:
+		view, err = a.deliverBytes(kindMessage, m)
+	case string:
+		view, err = a.deliverString(m)
+	case *actors.HTTPRequest:
+		a.answerHTTP(ctx, m)
+		return
+	case actors.HTTPRequest:
+		a.answerHTTP(ctx, &m)
+		return
+	case Publication:
+		a.published(a.deliverPublication(&m))
+		return
+	case *Publication:
+		a.published(a.deliverPublication(m))
+		return
+	default:
+		b, merr := json.Marshal(m)
+		if merr != nil {
+			ctx.Respond(fmt.Errorf("wasm: component %q: cannot encode a %T message as JSON: %w", a.c.name, m, merr))
+			return
+		}
+		view, err = a.deliverBytes(kindMessage, b)
+	}
+	a.answer(ctx, view, err)
+}
+
+func (a *componentActor) deliverBytes(kind uint32, b []byte) ([]byte, error) {
+	ptr, err := a.inst.allocate(len(b))
+	if err != nil {
+		return nil, err
+	}
+	a.inst.mem.Write(ptr, b)
+	return a.inst.deliver(kind, ptr, len(b))
+}
+
+func (a *componentActor) deliverString(s string) ([]byte, error) {
+	ptr, err := a.inst.allocate(len(s))
+	if err != nil {
+		return nil, err
+	}
+	a.inst.mem.WriteString(ptr, s)
+	return a.inst.deliver(kindMessage, ptr, len(s))
+}
+
+// deliverPublication frames p in place in guest memory: no host copy.
+func (a *componentActor) deliverPublication(p *Publication) ([]byte, error) {
+	n := publicationLen(p)
+	ptr, err := a.inst.allocate(n)
+	if err != nil {
+		return nil, err
+	}
+	mem := a.inst.mem
+	mem.WriteUint32Le(ptr, uint32(len(p.Subject)))
+	mem.WriteString(ptr+publicationHeaderLen, p.Subject)
+	mem.Write(ptr+publicationHeaderLen+uint32(len(p.Subject)), p.Data)
+	return a.inst.deliver(kindPublication, ptr, n)
+}
+
+// answer replies to a kind 1 message: the payload as []byte (nil when
+// empty), a *GuestError, or the error that kept the message from the
+// guest. An instance failure fails the actor instead.
+func (a *componentActor) answer(ctx *actors.Context, view []byte, err error) {
+	if err != nil {
+		a.refused(ctx, err)
+		return
+	}
+	switch {
+	case len(view) == 0 || len(view) == 1 && view[0] == statusOK:
+		ctx.Respond(nil)
+	case view[0] == statusError:
+		ctx.Respond(&GuestError{Component: a.c.name, Message: string(view[1:])})
+	default:
+		ctx.Respond(bytes.Clone(view[1:]))
+	}
+}
+
+// refused answers a message the guest could not take (too large, out of
+// memory) with the error, or fails the actor on an instance failure.
+func (a *componentActor) refused(ctx *actors.Context, err error) {
+	var f *failure
+	if errors.As(err, &f) {
+		a.check(err)
+	}
+	ctx.Respond(err)
+}
+
+// answerHTTP delivers a kind 2 message and replies with an
+// *actors.HTTPResponse, nil (204) for an empty reply, or a *GuestError,
+// which actors.Route answers with a generic 500. A reply that is not a
+// valid HTTP response is an ABI violation.
+func (a *componentActor) answerHTTP(ctx *actors.Context, req *actors.HTTPRequest) {
+	b, err := encodeHTTPRequest(req)
+	if err != nil {
+		ctx.Respond(fmt.Errorf("wasm: component %q: encoding the HTTP request: %w", a.c.name, err))
+		return
+	}
+	view, err := a.deliverBytes(kindHTTP, b)
+	if err != nil {
+		a.refused(ctx, err)
+		return
+	}
+	switch {
+	case len(view) == 0:
+		ctx.Respond(nil)
+	case view[0] == statusError:
+		ge := &GuestError{Component: a.c.name, Message: string(view[1:])}
+		a.inst.v.env.log.Warn("component answered an HTTP request with an error", "route", req.Route, "err", ge.Message)
+		ctx.Respond(ge)
+	default:
+		resp, err := decodeHTTPResponse(view[1:])
+		if err != nil {
+			a.check(a.inst.abi("%v", err))
+		}
+		ctx.Respond(resp)
+	}
+}
+
+// published handles the outcome of a publication, which nobody awaits:
+// failures fail the actor, the rest is logged.
+func (a *componentActor) published(view []byte, err error) {
+	if err != nil {
+		var f *failure
+		if errors.As(err, &f) {
+			a.check(err)
+		}
+		a.inst.v.env.log.Warn("publication not delivered", "err", err)
+		return
+	}
+	if len(view) > 0 && view[0] == statusError {
+		a.inst.v.env.log.Warn("component failed to handle a publication", "err", string(view[1:]))
+	}
+}

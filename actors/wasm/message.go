@@ -1,0 +1,152 @@
+package wasm
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/troupehq/troupe/actors"
+)
+
+// Message kinds, the first argument of troupe_receive (docs/wasm-abi.md).
+const (
+	kindMessage     = 1
+	kindHTTP        = 2
+	kindPublication = 3
+)
+
+// Reply status bytes.
+const (
+	statusOK    = 0
+	statusError = 1
+)
+
+// Publication is a message published on a topic. A guest's publish host
+// call publishes one with System.Publish; a component subscribed to the
+// subject receives it as kind 3, and a native subscriber receives the value
+// itself.
+type Publication struct {
+	Subject string
+	Data    []byte
+}
+
+// ErrTrap is wrapped by the failure of an instance that trapped
+// (unreachable, an out-of-bounds access, stack exhaustion, a failed memory
+// growth the guest turned into a trap).
+var ErrTrap = errors.New("wasm: guest trapped")
+
+// ErrMessageTooLarge is wrapped by the error reply to a message longer than
+// Limits.MaxMessageBytes; the message never reaches the guest.
+var ErrMessageTooLarge = errors.New("wasm: message too large")
+
+// ErrGuestOutOfMemory is wrapped by the error reply to a message for which
+// troupe_alloc returned 0. The guest keeps running: running out of memory
+// for one message is the guest's to recover from.
+var ErrGuestOutOfMemory = errors.New("wasm: guest could not allocate the message")
+
+// ABIError is an ABI violation by a guest: a reply pointer out of bounds, a
+// reply over the limit, an HTTP reply that is not JSON, a missing or
+// mistyped export. The instance that committed it is discarded.
+type ABIError struct {
+	Component string
+	Reason    string
+}
+
+// Error names the component and what it got wrong.
+func (e *ABIError) Error() string {
+	return fmt.Sprintf("wasm: component %q violated the ABI: %s", e.Component, e.Reason)
+}
+
+// GuestError is a guest's error reply (status byte 1). It is a normal
+// answer, not a failure: the instance stays. It arrives as the reply value
+// of System.Request (whose own error stays nil, as for any actor replying
+// with an error), and actors.Route answers it with a generic 500, so
+// Message reaches logs but never the client.
+type GuestError struct {
+	Component string
+	Message   string
+}
+
+// Error returns the guest's message, prefixed with the component.
+func (e *GuestError) Error() string {
+	return fmt.Sprintf("wasm: component %q: %s", e.Component, e.Message)
+}
+
+// httpRequestJSON is the kind 2 message: actors.HTTPRequest in the ABI's
+// JSON shape.
+type httpRequestJSON struct {
+	Method    string            `json:"method"`
+	Route     string            `json:"route"`
+	Params    map[string]string `json:"params,omitempty"`
+	Query     url.Values        `json:"query,omitempty"`
+	Header    http.Header       `json:"header,omitempty"`
+	Body      []byte            `json:"body,omitempty"`
+	RemoteIP  string            `json:"remote_ip,omitempty"`
+	Principal *principalJSON    `json:"principal,omitempty"`
+}
+
+// principalJSON is the part of a principal a guest sees. Roles and scopes
+// are always arrays, so a guest need not tell absent from empty.
+type principalJSON struct {
+	Subject string   `json:"subject"`
+	Kind    string   `json:"kind"`
+	Roles   []string `json:"roles"`
+	Scopes  []string `json:"scopes"`
+}
+
+// httpResponseJSON is an ok reply payload to a kind 2 message.
+type httpResponseJSON struct {
+	Status int         `json:"status"`
+	Header http.Header `json:"header"`
+	Body   []byte      `json:"body"`
+}
+
+// encodeHTTPRequest renders r as the kind 2 JSON message.
+func encodeHTTPRequest(r *actors.HTTPRequest) ([]byte, error) {
+	m := httpRequestJSON{
+		Method: r.Method, Route: r.Route, Params: r.Params, Query: r.Query,
+		Header: r.Header, Body: r.Body, RemoteIP: r.RemoteIP,
+	}
+	if p := r.Principal; p != nil {
+		m.Principal = &principalJSON{
+			Subject: p.Subject, Kind: string(p.Kind),
+			Roles: nonNil(p.Roles), Scopes: nonNil(p.Scopes),
+		}
+	}
+	return json.Marshal(&m)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// decodeHTTPResponse parses an ok reply payload to a kind 2 message. A
+// status outside 100–999 (other than 0, which means 200) is an error, since
+// net/http would panic on it.
+func decodeHTTPResponse(payload []byte) (*actors.HTTPResponse, error) {
+	var m httpResponseJSON
+	if err := json.Unmarshal(payload, &m); err != nil {
+		return nil, fmt.Errorf("HTTP reply is not valid JSON: %w", err)
+	}
+	if m.Status == 0 {
+		m.Status = http.StatusOK
+	}
+	if m.Status < 100 || m.Status > 999 {
+		return nil, fmt.Errorf("HTTP reply status %d is not a valid status code", m.Status)
+	}
+	return &actors.HTTPResponse{Status: m.Status, Header: m.Header, Body: m.Body}, nil
+}
+
+// publicationHeaderLen is the u32 subject length that frames a kind 3
+// message.
+const publicationHeaderLen = 4
+
+// publicationLen is the size of p framed as a kind 3 message.
+func publicationLen(p *Publication) int {
+	return publicationHeaderLen + len(p.Subject) + len(p.Data)
+}

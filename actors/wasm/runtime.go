@@ -1,0 +1,263 @@
+package wasm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/actors/state"
+	"github.com/troupehq/troupe/internal/telemetry"
+)
+
+// defaultLimit is the default of each Limits field: 1 MiB.
+const defaultLimit = 1 << 20
+
+// RuntimeOptions configure a Runtime. Only System is required.
+type RuntimeOptions struct {
+	// System runs the component actors and carries their messages.
+	System *actors.System
+	// CacheDir holds wazero's file-backed compilation cache, so a module is
+	// compiled once per module per machine, and dev builds (in
+	// CacheDir/build). "" keeps the cache in memory: once per process.
+	CacheDir string
+	// Logger receives the runtime's and the components' records
+	// (nil: slog.Default()).
+	Logger *slog.Logger
+	// MeterProvider records component metrics (nil: no metrics).
+	MeterProvider metric.MeterProvider
+	// Store is the KV backend of the kv_* host calls
+	// (nil: an in-memory store).
+	Store state.Store
+	// HTTPClient is the base client of http_fetch, which wraps it with the
+	// component's network grants (nil: a client with sane timeouts).
+	HTTPClient *http.Client
+	// Limits bound what crosses the host boundary; zero fields are 1 MiB.
+	Limits Limits
+	// MaxMemoryMB caps runtime.max_memory_mb: a manifest asking more fails
+	// to load (0: only the MaxMemoryMB constant).
+	MaxMemoryMB int
+	// WarmInstances is how many instantiated, _initialize'd, idle
+	// instances each component keeps ready, so an actor's start or restart
+	// takes one instead of instantiating (0: none).
+	WarmInstances int
+	// BuildMissing builds a component whose module is missing from the Go
+	// sources beside its manifest (dev mode). Otherwise a missing module is
+	// a Load error naming its path.
+	BuildMissing bool
+	// ReloadInterval, when positive, polls each component's manifest and
+	// module and hot-reloads it on change (0: off).
+	ReloadInterval time.Duration
+}
+
+// Runtime loads WASM components and runs them as actors of a System. Each
+// component version gets its own wazero runtime, because the memory limit
+// is a runtime setting; all share one compilation cache. A Runtime is safe
+// for concurrent use.
+type Runtime struct {
+	opts     RuntimeOptions
+	log      *slog.Logger
+	cache    wazero.CompilationCache
+	stats    *telemetry.ComponentMetrics
+	store    state.Store
+	limits   Limits
+	watchdog *watchdog
+
+	mu     sync.Mutex
+	comps  []*Component
+	closed bool
+	bg     sync.WaitGroup // refills and the reload poller
+	stop   chan struct{}  // closed by Close: background work ends
+}
+
+// NewRuntime returns a Runtime for o.System. With o.CacheDir set, the
+// compilation cache lives there (created if needed).
+func NewRuntime(ctx context.Context, o RuntimeOptions) (*Runtime, error) {
+	if o.System == nil {
+		return nil, errors.New("wasm: RuntimeOptions.System is required")
+	}
+	if o.WarmInstances < 0 || o.MaxMemoryMB < 0 || o.ReloadInterval < 0 {
+		return nil, errors.New("wasm: RuntimeOptions.WarmInstances, MaxMemoryMB and ReloadInterval must not be negative")
+	}
+	r := &Runtime{opts: o, log: o.Logger, store: o.Store, limits: o.Limits, stop: make(chan struct{})}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	if r.store == nil {
+		r.store = state.NewMemory(0)
+	}
+	if r.limits.MaxMessageBytes <= 0 {
+		r.limits.MaxMessageBytes = defaultLimit
+	}
+	if r.limits.MaxReplyBytes <= 0 {
+		r.limits.MaxReplyBytes = defaultLimit
+	}
+	if o.MeterProvider != nil {
+		r.stats = telemetry.NewComponentMetrics(o.MeterProvider)
+	}
+	if o.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(o.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("wasm: compilation cache in %s: %w", o.CacheDir, err)
+		}
+		r.cache = c
+	} else {
+		r.cache = wazero.NewCompilationCache()
+	}
+	r.watchdog = newWatchdog()
+	if o.ReloadInterval > 0 {
+		r.goBackground(r.pollReloads)
+	}
+	return r, nil
+}
+
+// Load reads (or, with BuildMissing, builds) m's module, verifies its
+// pinned digest, compiles it, checks the ABI exports and instantiates one
+// instance as a load check, kept warm when WarmInstances > 0. A second
+// component of the same name is an error.
+func (r *Runtime) Load(ctx context.Context, m *Manifest) (*Component, error) {
+	if m == nil {
+		return nil, errors.New("wasm: Load: nil manifest")
+	}
+	name := m.Component.Name
+	r.mu.Lock()
+	closed := r.closed
+	taken := slices.ContainsFunc(r.comps, func(c *Component) bool { return c.name == name })
+	r.mu.Unlock()
+	if closed {
+		return nil, errors.New("wasm: runtime closed")
+	}
+	if taken {
+		return nil, fmt.Errorf("wasm: component %q already loaded", name)
+	}
+	wasm, err := r.readModule(ctx, m)
+	if err != nil {
+		return nil, fmt.Errorf("wasm: component %q: %w", name, err)
+	}
+	v, err := r.newVersion(ctx, m, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("wasm: component %q (%s): %w", name, m.WASMPath(), err)
+	}
+	c := &Component{rt: r, name: name, stamp: statFiles(m)}
+	c.cur.Store(v)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || slices.ContainsFunc(r.comps, func(c *Component) bool { return c.name == name }) {
+		v.shutdown()
+		return nil, fmt.Errorf("wasm: component %q already loaded (or runtime closed)", name)
+	}
+	r.comps = append(r.comps, c)
+	r.log.Info("component loaded", "component", name, "version", m.Component.Version, "wasm", m.WASMPath())
+	return c, nil
+}
+
+// readModule returns the module's bytes, building it in dev mode.
+func (r *Runtime) readModule(ctx context.Context, m *Manifest) ([]byte, error) {
+	wasm, err := os.ReadFile(m.WASMPath())
+	if err == nil || !errors.Is(err, fs.ErrNotExist) || !r.opts.BuildMissing {
+		return wasm, err
+	}
+	dir := filepath.Join(os.TempDir(), "troupe-build")
+	if r.opts.CacheDir != "" {
+		dir = filepath.Join(r.opts.CacheDir, "build")
+	}
+	return buildFromSource(ctx, m, dir, r.log)
+}
+
+// ManifestFile is the name of a component's manifest in its directory.
+const ManifestFile = "Component.toml"
+
+// LoadDir loads dir/Component.toml and every */Component.toml one level
+// below dir, in name order. It reports every problem at once, duplicate
+// names included; the components that did load are returned with the error.
+func (r *Runtime) LoadDir(ctx context.Context, dir string) ([]*Component, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*", ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err == nil {
+		paths = append(paths, filepath.Join(dir, ManifestFile))
+	} else if len(paths) == 0 {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("wasm: components dir: %w", err)
+		}
+	}
+	var errs []error
+	var ms []*Manifest
+	seen := make(map[string]string)
+	for _, p := range paths {
+		m, err := LoadManifest(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if first, dup := seen[m.Component.Name]; dup {
+			errs = append(errs, fmt.Errorf("%s: component.name %q is also the name in %s", p, m.Component.Name, first))
+			continue
+		}
+		seen[m.Component.Name] = p
+		ms = append(ms, m)
+	}
+	slices.SortFunc(ms, func(a, b *Manifest) int { return strings.Compare(a.Component.Name, b.Component.Name) })
+	var comps []*Component
+	for _, m := range ms {
+		c, err := r.Load(ctx, m)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		comps = append(comps, c)
+	}
+	return comps, errors.Join(errs...)
+}
+
+// goBackground runs f in a goroutine Close waits for, unless the runtime
+// is closed.
+func (r *Runtime) goBackground(f func()) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		f()
+	}()
+	return true
+}
+
+// Close stops the reload poller and the watchdog and closes every
+// component's wazero runtime, stopping any call still in flight: shut the
+// System down first. It is idempotent.
+func (r *Runtime) Close(ctx context.Context) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	comps := r.comps
+	close(r.stop)
+	r.mu.Unlock()
+	r.bg.Wait()
+	for _, c := range comps {
+		c.reloadMu.Lock()
+		c.cur.Load().shutdown()
+		c.reloadMu.Unlock()
+	}
+	r.watchdog.stop()
+	return r.cache.Close(ctx)
+}

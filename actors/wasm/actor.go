@@ -267,7 +267,7 @@ func (a *componentActor) answerHTTP(ctx *actors.Context, req *actors.HTTPRequest
 		if err != nil {
 			a.check(a.inst.abi("%v", err))
 		}
-		ctx.Respond(resp)
+		ctx.Respond(asProblem(resp))
 	}
 }
 

@@ -153,7 +153,7 @@ func (r *Runtime) newVersion(ctx context.Context, m *Manifest, wasm []byte) (v *
 	name := m.Component.Name
 	if r.opts.MaxMemoryMB > 0 && m.Runtime.MaxMemoryMB > r.opts.MaxMemoryMB {
 		return nil, &KeyError{Key: "runtime.max_memory_mb",
-			Err: fmt.Errorf("%d MiB is over the runtime's cap of %d MiB", m.Runtime.MaxMemoryMB, r.opts.MaxMemoryMB)}
+			Err: fmt.Errorf("%w: %d MiB is over the runtime's cap of %d MiB", ErrMemoryCap, m.Runtime.MaxMemoryMB, r.opts.MaxMemoryMB)}
 	}
 	if err := m.VerifySHA256(wasm); err != nil {
 		return nil, err

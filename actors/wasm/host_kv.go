@@ -9,15 +9,17 @@ import (
 )
 
 const (
-	maxNamespaceBytes = 64
+	maxNamespaceBytes = 128
 	maxKeyBytes       = 1024
 )
 
-// validNamespace reports whether ns is 1-64 bytes of [a-z0-9_.-]. A
-// namespace never contains '/', so "<component>/<ns>/<key>" cannot collide
-// across namespaces or components.
+// validNamespace reports whether ns is a namespace a kv grant can name:
+// the grammar's kvRE, a lower-case letter then up to 127 bytes of
+// [a-z0-9_.-], checked without a regexp on the hot path. A namespace never
+// contains '/', so "<component>/<ns>/<key>" cannot collide across
+// namespaces or components.
 func validNamespace(ns string) bool {
-	if ns == "" || len(ns) > maxNamespaceBytes {
+	if ns == "" || len(ns) > maxNamespaceBytes || ns[0] < 'a' || ns[0] > 'z' {
 		return false
 	}
 	for i := range len(ns) {
@@ -42,7 +44,7 @@ func (e *instanceEnv) kvKey(ctx context.Context, mem api.Memory, stack []uint64,
 		return "", e.badArg("key")
 	}
 	if !validNamespace(ns) {
-		return "", e.fail(codeInvalid, "invalid: namespace must be 1-64 bytes of [a-z0-9_.-]")
+		return "", e.fail(codeInvalid, "invalid: namespace must be a lower-case letter then up to 127 bytes of [a-z0-9_.-]")
 	}
 	c := e.comp
 	if !c.caps.AllowsKV(write, ns) {

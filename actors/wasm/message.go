@@ -1,11 +1,15 @@
 package wasm
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/actors"
 )
@@ -45,6 +49,10 @@ var ErrMessageTooLarge = errors.New("wasm: message too large")
 // troupe_alloc returned 0. The guest keeps running: running out of memory
 // for one message is the guest's to recover from.
 var ErrGuestOutOfMemory = errors.New("wasm: guest could not allocate the message")
+
+// ErrMemoryCap is wrapped by the load error of a component whose
+// runtime.max_memory_mb is over RuntimeOptions.MaxMemoryMB.
+var ErrMemoryCap = errors.New("memory limit over the cap")
 
 // ABIError is an ABI violation by a guest: a reply pointer out of bounds, a
 // reply over the limit, an HTTP reply that is not JSON, a missing or
@@ -140,6 +148,27 @@ func decodeHTTPResponse(payload []byte) (*actors.HTTPResponse, error) {
 		return nil, fmt.Errorf("HTTP reply status %d is not a valid status code", m.Status)
 	}
 	return &actors.HTTPResponse{Status: m.Status, Header: m.Header, Body: m.Body}, nil
+}
+
+// asProblem turns a component's RFC 9457 answer into an *echo.HTTPError,
+// so that the service renders it like every other error, with the request
+// ID and instance its own problems carry. Only a plain problem converts: a
+// reply with headers beyond Content-Type (a Retry-After, say) or a body
+// that is not a problem is passed through as the component wrote it.
+func asProblem(resp *actors.HTTPResponse) any {
+	h := http.Header(resp.Header)
+	if resp.Status < 400 || len(h) != 1 || !strings.HasPrefix(h.Get("Content-Type"), "application/problem+json") {
+		return resp
+	}
+	var p struct {
+		Title  string `json:"title"`
+		Detail string `json:"detail"`
+	}
+	if json.Unmarshal(resp.Body, &p) != nil {
+		return resp
+	}
+	msg := cmp.Or(p.Detail, p.Title, http.StatusText(resp.Status))
+	return echo.NewHTTPError(resp.Status, msg)
 }
 
 // publicationHeaderLen is the u32 subject length that frames a kind 3

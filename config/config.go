@@ -299,6 +299,45 @@ type Actors struct {
 	// doubles with each failure inside the window.
 	BackoffMin time.Duration `koanf:"backoff_min"`
 	BackoffMax time.Duration `koanf:"backoff_max"`
+	// Components configures the WASM component runtime.
+	Components Components `koanf:"components"`
+}
+
+// Components is the [actors.components] section: limits and behaviour for
+// every WASM component the service loads (each component's own limits are
+// in its Component.toml).
+type Components struct {
+	// Dir holds one subdirectory per component, each with a
+	// Component.toml. Empty loads none; service.WithComponents sets the
+	// application's default.
+	Dir string `koanf:"dir"`
+	// MaxComponents bounds how many components Dir may hold.
+	MaxComponents int `koanf:"max_components"`
+	// MaxMemoryMB caps any component's runtime.max_memory_mb.
+	MaxMemoryMB int `koanf:"max_memory_mb"`
+	// MaxMessageBytes bounds a message into a component and every payload
+	// a component hands to the host.
+	MaxMessageBytes int `koanf:"max_message_bytes"`
+	// MaxReplyBytes bounds a component's reply and every result the host
+	// hands back to it.
+	MaxReplyBytes int `koanf:"max_reply_bytes"`
+	// CacheDir holds the compiled-module cache and dev builds; empty means
+	// $XDG_CACHE_HOME/<service>/components.
+	CacheDir string `koanf:"cache_dir"`
+	// BuildMissing builds a component whose module is missing from its Go
+	// source (dev mode). Production ships the .wasm and sets it false.
+	BuildMissing bool `koanf:"build_missing"`
+	// WarmInstances is how many initialised instances are kept ready per
+	// component, so a spawn or restart does not wait for instantiation.
+	WarmInstances int `koanf:"warm_instances"`
+	// ReloadInterval is how often manifests and modules are checked for
+	// changes to hot-reload; 0 turns hot reload off.
+	ReloadInterval time.Duration `koanf:"reload_interval"`
+	// KVStore backs the components' key-value state: "auto" (Redis when
+	// redis.url is set, else memory), "memory" or "redis".
+	KVStore string `koanf:"kv_store"`
+	// KVMaxKeys bounds the memory KV store; a full store refuses writes.
+	KVMaxKeys int `koanf:"kv_max_keys"`
 }
 
 // Auth is the [auth] section. Authentication is on as soon as a key source
@@ -563,6 +602,17 @@ func Default() Config {
 			RestartWindow:    10 * time.Second,
 			BackoffMin:       time.Millisecond,
 			BackoffMax:       time.Second,
+			Components: Components{
+				MaxComponents:   64,
+				MaxMemoryMB:     512,
+				MaxMessageBytes: 1 << 20,
+				MaxReplyBytes:   1 << 20,
+				BuildMissing:    true,
+				WarmInstances:   1,
+				ReloadInterval:  2 * time.Second,
+				KVStore:         "auto",
+				KVMaxKeys:       100_000,
+			},
 		},
 		Auth: Auth{
 			PublicPaths: []string{},

@@ -104,11 +104,35 @@ func (c *Config) Validate() error {
 	if a.BackoffMax < a.BackoffMin {
 		v.fail("actors.backoff_max", "must not be less than actors.backoff_min (%s), got %s", shortDuration(a.BackoffMin), shortDuration(a.BackoffMax))
 	}
+	v.components(a.Components, c.Redis)
 
 	if len(v.errs) == 0 {
 		return nil
 	}
 	return v.errs
+}
+
+// components checks [actors.components].
+func (v *validator) components(c Components, r Redis) {
+	atLeast := func(key string, n, least int) {
+		if n < least {
+			v.fail(key, "must be at least %d, got %d", least, n)
+		}
+	}
+	atLeast("actors.components.max_components", c.MaxComponents, 1)
+	atLeast("actors.components.max_memory_mb", c.MaxMemoryMB, 1)
+	if c.MaxMemoryMB > 4096 {
+		v.fail("actors.components.max_memory_mb", "must be at most 4096 (the wasm32 address space), got %d", c.MaxMemoryMB)
+	}
+	atLeast("actors.components.max_message_bytes", c.MaxMessageBytes, 1)
+	atLeast("actors.components.max_reply_bytes", c.MaxReplyBytes, 1)
+	atLeast("actors.components.warm_instances", c.WarmInstances, 0)
+	v.nonNegative("actors.components.reload_interval", c.ReloadInterval)
+	v.oneOf("actors.components.kv_store", c.KVStore, "auto", "memory", "redis")
+	if c.KVStore == "redis" && r.URL == "" {
+		v.fail("actors.components.kv_store", `is "redis" but redis.url is not set`)
+	}
+	atLeast("actors.components.kv_max_keys", c.KVMaxKeys, 1)
 }
 
 func (v *validator) auth(a Auth, r Redis) {

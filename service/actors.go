@@ -86,14 +86,15 @@ type actorSubsystem struct{ s *Service }
 
 func (a actorSubsystem) Name() string { return "actors" }
 
-// Start spawns the WithActor actors in order.
-func (a actorSubsystem) Start(context.Context) error {
+// Start spawns the WithActor actors in order, then the components, which
+// may message them from their init.
+func (a actorSubsystem) Start(ctx context.Context) error {
 	for _, spec := range a.s.opts.actors {
 		if _, err := a.s.actorSystem.Spawn(spec.name, spec.producer, spec.opts...); err != nil {
 			return fmt.Errorf("spawning actor %q: %w", spec.name, err)
 		}
 	}
-	return nil
+	return a.s.spawnComponents(ctx)
 }
 
 // Stop shuts the system down: actors stop in reverse spawn order, draining
@@ -102,6 +103,7 @@ func (a actorSubsystem) Start(context.Context) error {
 func (a actorSubsystem) Stop(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.s.cfg.Actors.ShutdownTimeout)
 	defer cancel()
+	defer a.s.closeComponents(ctx)
 	if err := a.s.actorSystem.Shutdown(ctx); err != nil {
 		return fmt.Errorf("within actors.shutdown_timeout (%s): %w", a.s.cfg.Actors.ShutdownTimeout, err)
 	}

@@ -170,9 +170,10 @@ func (s *Service) redisClient() (*redis.Client, error) {
 	return s.redis, nil
 }
 
-// release frees what New set up — providers, JWKS refresh, the Redis
-// client — when the service will not run or has stopped.
+// release frees what New set up — the component runtime, providers, JWKS
+// refresh, the Redis client — when the service will not run or has stopped.
 func (s *Service) release() {
+	s.closeComponents(context.Background())
 	s.flushTelemetry()
 	s.closeStores()
 }

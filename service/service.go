@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/actors/wasm"
 	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/middleware"
@@ -38,10 +39,14 @@ type Service struct {
 	tel       *telemetry.Telemetry
 
 	actorSystem *actors.System
-	auth        authState
-	redis       *redis.Client
-	client      *http.Client
-	resilience  middleware.Stages // the resilience stages buildResilience made
+	// componentRuntime runs the WASM components of actors.components.dir;
+	// nil when there are none.
+	componentRuntime *wasm.Runtime
+	components       []*wasm.Component
+	auth             authState
+	redis            *redis.Client
+	client           *http.Client
+	resilience       middleware.Stages // the resilience stages buildResilience made
 
 	started chan struct{}
 	mu      sync.Mutex
@@ -105,6 +110,10 @@ func New(name string, opts ...Option) (*Service, error) {
 		return nil, fmt.Errorf("service %s: %w", name, err)
 	}
 	s.buildActors()
+	if err := s.buildComponents(); err != nil {
+		s.release()
+		return nil, fmt.Errorf("service %s: %w", name, err)
+	}
 	// Actors start after the application's subsystems and stop before them.
 	s.opts.subsystems = append(s.opts.subsystems, actorSubsystem{s})
 	// Both add health checks, so they come before newHealth.

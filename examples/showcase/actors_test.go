@@ -11,7 +11,7 @@ import (
 // TestShowcaseStatsCountNoteEvents checks the pub/sub path: the notes actor
 // publishes on notes.events.* and the stats actor counts what it hears.
 func TestShowcaseStatsCountNoteEvents(t *testing.T) {
-	svc := servicetest.Start(t, "showcase", nil, options()...)
+	svc := servicetest.Start(t, "showcase", nil, testOptions()...)
 	jsonBody := http.Header{"Content-Type": {"application/json"}}
 	for _, title := range []string{"a", "b", "c"} {
 		if resp, body := svc.Do(t, http.MethodPost, "/api/v2/notes", `{"title":"`+title+`"}`, jsonBody); resp.StatusCode != http.StatusCreated {

@@ -31,7 +31,7 @@ func bearer(t *testing.T, sub string, roles ...string) http.Header {
 // TestShowcaseAuth runs the showcase with a secret: any principal may read
 // and create, only the creator or an admin may delete.
 func TestShowcaseAuth(t *testing.T) {
-	svc := servicetest.Start(t, "showcase", map[string]string{"AUTH__JWT__HMAC_SECRET": secret}, options()...)
+	svc := servicetest.Start(t, "showcase", map[string]string{"AUTH__JWT__HMAC_SECRET": secret}, testOptions()...)
 	ada, bob, root := bearer(t, "ada"), bearer(t, "bob"), bearer(t, "root", "admin")
 
 	resp, _ := svc.Do(t, http.MethodGet, "/api/v2/notes", "", nil)
@@ -41,6 +41,11 @@ func TestShowcaseAuth(t *testing.T) {
 	}
 	if resp, _ := svc.Do(t, http.MethodGet, "/api/v2/notes/3", "", bob); resp.StatusCode != http.StatusOK {
 		t.Errorf("bob reads a note: %d", resp.StatusCode)
+	}
+	resp, _ = svc.Do(t, http.MethodGet, "/api/v2/notes/3/summary", "", nil)
+	assertProblemStatus(t, resp, http.StatusUnauthorized)
+	if resp, body := svc.Do(t, http.MethodGet, "/api/v2/notes/3/summary", "", bob); resp.StatusCode != http.StatusOK {
+		t.Errorf("bob reads a summary (the WASM component): %d %s", resp.StatusCode, body)
 	}
 
 	create := func(h http.Header) int {

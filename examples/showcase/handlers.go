@@ -48,7 +48,32 @@ func (a *notesActor) Receive(c *actors.Context, msg any) {
 		c.Respond(a.serve(c, m))
 	case noteEntity:
 		c.Respond(a.entity(m.id))
+	case []byte:
+		c.Respond(a.query(m))
 	}
+}
+
+// noteQuery is how WASM components, which exchange bytes, ask the notes
+// actor for a note: {"get": 3}. The reply is {"note": {...}}, or
+// {"error": "not_found"} when there is no such note.
+type noteQuery struct {
+	Get int `json:"get"`
+}
+
+// query answers a component's noteQuery with JSON bytes.
+func (a *notesActor) query(msg []byte) []byte {
+	var q noteQuery
+	if err := json.Unmarshal(msg, &q); err != nil {
+		out, _ := json.Marshal(map[string]string{"error": "bad_query"})
+		return out
+	}
+	n, ok := a.store.get(q.Get)
+	var reply any = map[string]any{"note": n}
+	if !ok {
+		reply = map[string]string{"error": "not_found"}
+	}
+	out, _ := json.Marshal(reply)
+	return out
 }
 
 // entity returns the note as a Cedar entity, or nil when there is none.

@@ -2,7 +2,8 @@
 // shown working here. Today it serves a notes API in two versions — v1
 // deprecated with a sunset on 2027-06-01 and v2 as its successor — from a
 // notes actor that keeps 200 seeded notes in memory and publishes an event
-// for every change, which a stats actor counts.
+// for every change, which a stats actor counts. Note summaries come from a
+// sandboxed WASM component, summarizer.
 //
 //	go run ./examples/showcase
 //	curl -i localhost:8080/api/v2/notes/1
@@ -36,6 +37,8 @@ func options() []service.Option {
 		Version(2, func(g *versioning.Group) {
 			g.GET("/notes", notes)
 			g.GET("/notes/:id", notes)
+			// Served by a WASM component: examples/showcase/components/summarizer.
+			g.GET("/notes/:id/summary", actors.Route("summarizer"))
 			g.POST("/notes", notes)
 			g.DELETE("/notes/:id", notes).Resource("Note", "id")
 			g.GET("/stats", actors.Route("stats"))
@@ -50,12 +53,15 @@ func options() []service.Option {
 		service.WithConfigDefaults(func(c *config.Config) {
 			c.Auth.JWT.Issuer = "showcase"
 			c.Auth.JWT.Audience = []string{"showcase-api"}
-			c.Auth.Cedar.Policies = policiesDir()
+			c.Auth.Cedar.Policies = showcaseDir("policies")
 			c.Auth.PublicPaths = []string{"GET /api"}
 			// 60/min per anonymous IP and 600/min per user (the defaults);
 			// shared through Redis when SHOWCASE_REDIS__URL is set.
 			c.RateLimit.Enabled = true
 		}),
+		// The summarizer component; built from its Go source on first start
+		// when its .wasm is missing (actors.components.build_missing).
+		service.WithComponents(showcaseDir("components")),
 		service.WithEntityProvider(noteEntities(system.Load)),
 		service.WithSetup(func(s *service.Service) error { system.Store(s.Actors()); return nil }),
 		// stats first: it must be subscribed before notes publishes.
@@ -64,14 +70,14 @@ func options() []service.Option {
 	}
 }
 
-// policiesDir finds the showcase's Cedar policies whether it runs from the
-// repository root (go run ./examples/showcase) or from its own directory
-// (its tests).
-func policiesDir() string {
-	for _, dir := range []string{"examples/showcase/policies", "policies"} {
+// showcaseDir finds a directory of the showcase (its Cedar policies, its
+// components) whether it runs from the repository root (go run
+// ./examples/showcase) or from its own directory (its tests).
+func showcaseDir(name string) string {
+	for _, dir := range []string{"examples/showcase/" + name, name} {
 		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
 			return dir
 		}
 	}
-	return "examples/showcase/policies"
+	return "examples/showcase/" + name
 }

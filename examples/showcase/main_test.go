@@ -12,7 +12,7 @@ import (
 )
 
 func TestShowcaseNotesV2(t *testing.T) {
-	svc := servicetest.Start(t, "showcase", nil, options()...)
+	svc := servicetest.Start(t, "showcase", nil, testOptions()...)
 
 	resp, body := svc.Do(t, http.MethodGet, "/api/v2/notes", "", nil)
 	var list struct {
@@ -56,7 +56,7 @@ func TestShowcaseNotesV2(t *testing.T) {
 }
 
 func TestShowcaseRejectsBadNotes(t *testing.T) {
-	svc := servicetest.Start(t, "showcase", nil, options()...)
+	svc := servicetest.Start(t, "showcase", nil, testOptions()...)
 	for name, body := range map[string]string{
 		"malformed JSON": `{"title":`,
 		"not an object":  `["x"]`,
@@ -75,7 +75,7 @@ func TestShowcaseRejectsBadNotes(t *testing.T) {
 }
 
 func TestShowcaseV1IsDeprecatedWithSuccessor(t *testing.T) {
-	svc := servicetest.Start(t, "showcase", nil, options()...)
+	svc := servicetest.Start(t, "showcase", nil, testOptions()...)
 	resp, body := svc.Do(t, http.MethodGet, "/api/v1/notes", "", nil)
 	var notes []map[string]any
 	if err := json.Unmarshal([]byte(body), &notes); err != nil || len(notes) != 200 {
@@ -100,7 +100,7 @@ func TestShowcaseConfigFromEnvironment(t *testing.T) {
 	svc := servicetest.Start(t, "showcase", map[string]string{
 		"HTTP__BODY_LIMIT":    "1KiB",
 		"CORS__ALLOW_ORIGINS": "https://app.example",
-	}, options()...)
+	}, testOptions()...)
 
 	big := `{"title":"big","body":"` + strings.Repeat("x", 2048) + `"}`
 	resp, body := svc.Do(t, http.MethodPost, "/api/v2/notes", big, http.Header{"Content-Type": {"application/json"}, "Origin": {"https://app.example"}})

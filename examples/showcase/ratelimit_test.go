@@ -12,7 +12,7 @@ import (
 // anonymous IP), an override from the environment, and the Redis store
 // chosen by SHOWCASE_REDIS__URL alone.
 func TestShowcaseRateLimits(t *testing.T) {
-	svc := servicetest.Start(t, "showcase", nil, options()...)
+	svc := servicetest.Start(t, "showcase", nil, testOptions()...)
 	var last *http.Response
 	for range 61 {
 		last, _ = svc.Do(t, http.MethodGet, "/api/v2/notes/1", "", nil)
@@ -23,8 +23,8 @@ func TestShowcaseRateLimits(t *testing.T) {
 
 	redis := redistest.Start(t)
 	env := map[string]string{"RATE_LIMIT__PER_IP_RPM": "2", "REDIS__URL": redis.URL()}
-	one := servicetest.Start(t, "showcase", env, options()...)
-	two := servicetest.Start(t, "showcase", env, options()...)
+	one := servicetest.Start(t, "showcase", env, testOptions()...)
+	two := servicetest.Start(t, "showcase", env, testOptions()...)
 	codes := []int{}
 	for _, s := range []*servicetest.Service{one, two, one} {
 		resp, _ := s.Do(t, http.MethodGet, "/api/v2/notes/1", "", nil)

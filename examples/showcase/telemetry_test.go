@@ -16,7 +16,7 @@ func TestShowcaseTelemetry(t *testing.T) {
 	svc := servicetest.Start(t, "showcase", map[string]string{
 		"TELEMETRY__TRACES__EXPORTER": "otlp",
 		"TELEMETRY__OTLP__ENDPOINT":   collector.URL(),
-	}, options()...)
+	}, testOptions()...)
 	for _, path := range []string{"/api/v2/notes/3", "/api/v2/notes/4", "/api/v2/stats"} {
 		if resp, _ := svc.Do(t, http.MethodGet, path, "", nil); resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s = %d", path, resp.StatusCode)

@@ -60,6 +60,16 @@ func (c *Context) Respond(reply any) {
 	}
 }
 
+// CanRespond reports whether Respond would reach anyone: the current
+// message is a Request still waiting, or came from an actor. An actor that
+// computes replies it would otherwise throw away (a WASM component, a
+// proxy) checks it to keep fire-and-forget messages from turning into
+// "no sender" dead letters.
+func (c *Context) CanRespond() bool {
+	env := c.env
+	return env != nil && (env.req != nil && !c.replied || env.from != nil)
+}
+
 // Forward hands the current message to another actor with its original
 // sender and pending Request, so that actor's Respond answers the caller.
 func (c *Context) Forward(to Ref) error {

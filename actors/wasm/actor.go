@@ -221,6 +221,11 @@ func (a *componentActor) answer(ctx *actors.Context, view []byte, err error) {
 		return
 	}
 	switch {
+	case !ctx.CanRespond():
+		// A Send: nobody to answer. Only an error is worth keeping.
+		if len(view) > 0 && view[0] == statusError {
+			a.inst.v.env.log.Warn("component failed a message sent without a reply", "err", string(view[1:]))
+		}
 	case len(view) == 0 || len(view) == 1 && view[0] == statusOK:
 		ctx.Respond(nil)
 	case view[0] == statusError:
@@ -236,6 +241,10 @@ func (a *componentActor) refused(ctx *actors.Context, err error) {
 	var f *failure
 	if errors.As(err, &f) {
 		a.check(err)
+	}
+	if !ctx.CanRespond() {
+		a.c.cur.Load().env.log.Warn("component could not take a message sent without a reply", "err", err)
+		return
 	}
 	ctx.Respond(err)
 }

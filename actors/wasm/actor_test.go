@@ -45,8 +45,15 @@ func TestComponentRoundTrip(t *testing.T) {
 			}
 		})
 	}
+	// A Send has nobody to answer: its reply is dropped, not a dead letter.
 	if err := e.sys.Send(ref, []byte("fire and forget")); err != nil {
 		t.Errorf("Send: %v", err)
+	}
+	if _, err := e.request(ref, "after the send"); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.sys.Stats().DeadLetters[actors.ReasonNoSender]; n != 0 {
+		t.Errorf("%d no-sender dead letters after a Send; want 0", n)
 	}
 }
 

@@ -141,6 +141,7 @@ type spawnConfig struct {
 	strategy    *Strategy
 	kind        string
 	dedicated   bool
+	noTiming    bool
 }
 
 // SpawnOption configures one actor at Spawn.
@@ -170,3 +171,9 @@ func WithKind(kind string) SpawnOption { return func(c *spawnConfig) { c.kind = 
 // into wazero, would otherwise grow a fresh stack on every burst of
 // messages. The cost is one parked goroutine per actor.
 func WithDedicatedGoroutine() SpawnOption { return func(c *spawnConfig) { c.dedicated = true } }
+
+// WithoutProcessingMetrics leaves this actor out of the per-message
+// processing-time histogram (troupe.actor.processing.duration), which costs
+// two clock reads and a histogram update per message. Its restarts, drops
+// and dead letters are still counted: they are rare and worth an alert.
+func WithoutProcessingMetrics() SpawnOption { return func(c *spawnConfig) { c.noTiming = true } }

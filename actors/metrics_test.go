@@ -39,3 +39,41 @@ func TestMetricsAreRecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestWithoutProcessingMetrics keeps one actor out of the processing-time
+// histogram while another is recorded.
+func TestWithoutProcessingMetrics(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	s := newTestSystem(t, WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
+	timed, err := s.Spawn("timed", echoer, WithKind("timed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	untimed, err := s.Spawn("untimed", echoer, WithKind("untimed"), WithoutProcessingMetrics())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []Ref{timed, untimed} {
+		if _, err := s.Request(context.Background(), ref, "hi"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]uint64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == telemetry.MetricActorProcessingDuration {
+				for _, dp := range h.DataPoints {
+					kind, _ := dp.Attributes.Value("troupe.actor.kind")
+					kinds[kind.AsString()] += dp.Count
+				}
+			}
+		}
+	}
+	if kinds["timed"] != 1 || kinds["untimed"] != 0 {
+		t.Errorf("processing-time counts by kind = %v; want timed 1, untimed 0", kinds)
+	}
+}

@@ -62,6 +62,7 @@ type process struct {
 	// wake is non-nil for an actor spawned WithDedicatedGoroutine: senders
 	// wake its parked drain goroutine instead of starting one.
 	wake      chan struct{}
+	noTiming  bool // WithoutProcessingMetrics
 	restarts  []time.Time
 	failErr   error
 	failStack []byte
@@ -381,7 +382,7 @@ func (p *process) invoke(env *envelope) {
 	if env.req != nil {
 		c.reqCtx = env.req.ctx
 	}
-	if m := p.sys.metrics; m != nil {
+	if m := p.sys.metrics; m != nil && !p.noTiming {
 		start := time.Now()
 		p.actor.Receive(c, env.msg)
 		m.Processed(bg, p.kind, time.Since(start))

@@ -108,6 +108,7 @@ func (s *System) spawn(parent *process, name string, prod Producer, a Actor, opt
 		policy:   s.cfg.Overflow,
 		actor:    a,
 		producer: prod,
+		noTiming: sc.noTiming,
 	}
 	p.cx.p = p
 	if sc.mailboxSize > 0 {

@@ -47,6 +47,7 @@ func (s *Service) buildComponents() error {
 		CacheDir:       cacheDir,
 		Logger:         s.logger,
 		MeterProvider:  s.tel.MeterProvider(),
+		TracerProvider: s.tel.TracerProvider(),
 		Store:          store,
 		Limits:         wasm.Limits{MaxMessageBytes: c.MaxMessageBytes, MaxReplyBytes: c.MaxReplyBytes},
 		MaxMemoryMB:    c.MaxMemoryMB,

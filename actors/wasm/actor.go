@@ -9,6 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/troupehq/troupe/actors"
 )
 
@@ -22,10 +26,7 @@ func (r *Runtime) Spawn(ctx context.Context, c *Component, opts ...actors.SpawnO
 		return actors.Ref{}, err
 	}
 	m := c.Manifest()
-	all := append([]actors.SpawnOption{
-		actors.WithMailboxSize(m.Runtime.MessageQueueSize),
-		actors.WithKind("wasm:" + c.name),
-	}, opts...)
+	all := append(metricsOptions(m, actors.WithMailboxSize(m.Runtime.MessageQueueSize), actors.WithKind("wasm:"+c.name)), opts...)
 	if n := m.Runtime.MaxCPUCores; n > 1 {
 		return r.opts.System.SpawnActor(c.name, &poolRouter{c: c, loads: make([]atomic.Int64, n)}, all...)
 	}
@@ -33,6 +34,15 @@ func (r *Runtime) Spawn(ctx context.Context, c *Component, opts ...actors.SpawnO
 	// that lives as long as the actor grows it once, not per burst.
 	all = append([]actors.SpawnOption{actors.WithDedicatedGoroutine()}, all...)
 	return r.opts.System.SpawnActor(c.name, &componentActor{c: c}, all...)
+}
+
+// metricsOptions adds WithoutProcessingMetrics to opts unless the manifest
+// asks for monitoring.enable_metrics.
+func metricsOptions(m *Manifest, opts ...actors.SpawnOption) []actors.SpawnOption {
+	if !m.Monitoring.EnableMetrics {
+		opts = append(opts, actors.WithoutProcessingMetrics())
+	}
+	return opts
 }
 
 // healthTick is the timer message that polls troupe_health.
@@ -71,7 +81,33 @@ func (a *componentActor) Receive(ctx *actors.Context, msg any) {
 		if a.load != nil {
 			defer a.load.Add(-1)
 		}
+		if t := a.c.cur.Load().env.tracer; t != nil {
+			defer a.traced(ctx, t, m)()
+		}
 		a.handle(ctx, m)
+	}
+}
+
+// traced starts the span of one message, a child of the sender's context
+// (for an HTTP request, the server span), and returns what ends it: an
+// instance failure, which unwinds as a panic, marks it as an error.
+func (a *componentActor) traced(ctx *actors.Context, t trace.Tracer, msg any) func() {
+	kind := "message"
+	switch msg.(type) {
+	case *actors.HTTPRequest, actors.HTTPRequest:
+		kind = "http"
+	case Publication, *Publication:
+		kind = "publication"
+	}
+	_, span := t.Start(ctx.Context(), "wasm "+a.c.name, trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(attribute.String("troupe.component", a.c.name), attribute.String("troupe.message.kind", kind)))
+	return func() {
+		if r := recover(); r != nil {
+			span.SetStatus(codes.Error, fmt.Sprint(r))
+			span.End()
+			panic(r)
+		}
+		span.End()
 	}
 }
 

@@ -213,6 +213,9 @@ func (r *Runtime) newVersion(ctx context.Context, m *Manifest, wasm []byte) (v *
 			limits: r.limits,
 		},
 	}
+	if m.Monitoring.EnableTracing && r.opts.TracerProvider != nil {
+		v.env.tracer = r.opts.TracerProvider.Tracer("github.com/troupehq/troupe/actors/wasm")
+	}
 	in, err := v.instantiate(ctx)
 	if err != nil {
 		return nil, err

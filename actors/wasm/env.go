@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync/atomic"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/actors/state"
 	"github.com/troupehq/troupe/internal/telemetry"
@@ -24,6 +26,9 @@ type componentEnv struct {
 	client *http.Client // http_fetch; its dialer re-checks network grants
 	stats  *telemetry.ComponentMetrics
 	limits Limits
+	// tracer makes a span per message; nil unless monitoring.enable_tracing
+	// and the Runtime has a TracerProvider.
+	tracer trace.Tracer
 }
 
 // Limits bound what crosses the host boundary, for every component of a

@@ -68,7 +68,13 @@ type SecuritySection struct {
 
 // MonitoringSection is the [monitoring] table.
 type MonitoringSection struct {
+	// EnableMetrics records the component's per-message processing time
+	// (troupe.actor.processing.duration, kind "wasm:<name>"), set when
+	// the actor spawns. Restarts, drops, denials and instance failures
+	// are counted either way.
 	EnableMetrics bool `toml:"enable_metrics"`
+	// EnableTracing makes a span per message, a child of the sender's
+	// (for a routed HTTP request, of the server span).
 	EnableTracing bool `toml:"enable_tracing"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `toml:"log_level"`

@@ -47,9 +47,8 @@ func (p *poolRouter) spawnWorkers(ctx *actors.Context) {
 	for i := range p.loads {
 		p.loads[i].Store(0)
 		w, err := ctx.SpawnActor("", &componentActor{c: p.c, self: ctx.Self(), load: &p.loads[i]},
-			actors.WithMailboxSize(m.Runtime.MessageQueueSize),
-			actors.WithKind("wasm:"+p.c.name+":worker"),
-			actors.WithDedicatedGoroutine())
+			metricsOptions(m, actors.WithMailboxSize(m.Runtime.MessageQueueSize),
+				actors.WithKind("wasm:"+p.c.name+":worker"), actors.WithDedicatedGoroutine())...)
 		if err != nil {
 			panic(err)
 		}

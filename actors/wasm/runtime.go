@@ -16,6 +16,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/actors/state"
@@ -38,6 +39,9 @@ type RuntimeOptions struct {
 	Logger *slog.Logger
 	// MeterProvider records component metrics (nil: no metrics).
 	MeterProvider metric.MeterProvider
+	// TracerProvider makes a span for every message a component with
+	// monitoring.enable_tracing handles (nil: no spans).
+	TracerProvider trace.TracerProvider
 	// Store is the KV backend of the kv_* host calls
 	// (nil: an in-memory store).
 	Store state.Store

@@ -1,0 +1,83 @@
+package wasm
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/internal/telemetry"
+)
+
+// TestMonitoringSection checks what [monitoring] enable_metrics and
+// enable_tracing switch: the per-message processing-time histogram and a
+// span per message.
+func TestMonitoringSection(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	spans := tracetest.NewSpanRecorder()
+	sys := actors.NewSystem(actors.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
+	rt, err := NewRuntime(context.Background(), RuntimeOptions{
+		System:         sys,
+		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = sys.Shutdown(ctx)
+		_ = rt.Close(ctx)
+	})
+	dir := t.TempDir()
+	for _, c := range []struct{ name, monitoring string }{
+		{"watched", "\n[monitoring]\nenable_metrics = true\nenable_tracing = true"},
+		{"quiet", ""},
+	} {
+		comp, err := rt.Load(context.Background(), rtComponent(t, dir, c.name, rtEcho(t, "v1"), c.monitoring))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := rt.Spawn(context.Background(), comp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if _, err := sys.Request(context.Background(), ref, []byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	timed := map[string]uint64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == telemetry.MetricActorProcessingDuration {
+				for _, dp := range h.DataPoints {
+					kind, _ := dp.Attributes.Value("troupe.actor.kind")
+					timed[kind.AsString()] += dp.Count
+				}
+			}
+		}
+	}
+	if timed["wasm:watched"] < 3 || timed["wasm:quiet"] != 0 {
+		t.Errorf("processing-time counts = %v; want wasm:watched >= 3 and no wasm:quiet", timed)
+	}
+
+	names := map[string]int{}
+	for _, s := range spans.Ended() {
+		names[s.Name()]++
+	}
+	if names["wasm watched"] != 3 || names["wasm quiet"] != 0 {
+		t.Errorf("spans = %v; want 3 of \"wasm watched\" and none of \"wasm quiet\"", names)
+	}
+}

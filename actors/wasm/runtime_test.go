@@ -26,6 +26,10 @@ func TestLoadRejects(t *testing.T) {
 		is      error
 	}{
 		{name: "not a module", wasm: []byte("\x00asm garbage"), want: []string{"compiling"}},
+		// Well formed, but invalid: a function typed () -> i32 whose body
+		// leaves nothing on the stack.
+		{name: "fails validation", wasm: []byte{0, 'a', 's', 'm', 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7f, 3, 2, 1, 0, 10, 4, 1, 2, 0, 0x0b},
+			want: []string{"compiling", "invalid function[0]"}},
 		{name: "missing exports", wasm: rtCompileWAT(t, rtWAT(t, "rt_noabi")),
 			want: []string{`missing export "troupe_abi_v1"`, `missing export "troupe_alloc"`, `export "troupe_receive" is (i32, i32) -> (i32)`}},
 		{name: "sha256 mismatch", wasm: echoWASM, pin: strings.Repeat("0", 64), is: ErrSHA256Mismatch, want: []string{"component.sha256"}},

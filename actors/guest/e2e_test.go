@@ -3,10 +3,8 @@ package guest_test
 import (
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/troupehq/troupe/actors/state"
 	"github.com/troupehq/troupe/actors/wasm"
 	"github.com/troupehq/troupe/internal/principal"
+	"github.com/troupehq/troupe/internal/wasmtest"
 )
 
 // e2eEnv is an actor System with a WASM Runtime whose KV store outlives
@@ -23,13 +22,27 @@ type e2eEnv struct {
 	rt  *wasm.Runtime
 }
 
-// e2eNew starts a System and a Runtime whose compilation cache already
-// holds the example components (see testdata/precompile).
+// e2eNew starts a System and a Runtime that builds the example components
+// from source, with their dev builds and compiled code already in its cache
+// (wasmtest.Warm does both outside the race detector, under which wazero
+// compiles a Go guest in half a minute).
 func e2eNew(t *testing.T, components ...string) *e2eEnv {
 	t.Helper()
-	cache := e2ePrecompile(t, components...)
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command on PATH")
+	}
+	cache := t.TempDir()
+	dirs := make([]string, len(components))
+	for i, c := range components {
+		dirs[i] = e2eSource(c)
+	}
+	if err := wasmtest.Warm(cache, dirs...); err != nil {
+		t.Fatal(err)
+	}
 	sys := actors.NewSystem()
-	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeOptions{System: sys, CacheDir: cache, Store: state.NewMemory(0)})
+	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeOptions{
+		System: sys, CacheDir: cache, Store: state.NewMemory(0), BuildMissing: true,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,61 +59,16 @@ func e2eNew(t *testing.T, components ...string) *e2eEnv {
 	return &e2eEnv{sys: sys, rt: rt}
 }
 
-// e2ePrecompile compiles the example components into a new compilation
-// cache, outside the race detector, and returns the cache's directory.
-func e2ePrecompile(t *testing.T, components ...string) string {
-	t.Helper()
-	cache := t.TempDir()
-	args := []string{"run", "-ldflags=-X github.com/tetratelabs/wazero/internal/version.version=" + e2eWazeroVersion(), "./testdata/precompile", cache}
-	for _, c := range components {
-		path := filepath.Join(t.TempDir(), c+".wasm")
-		if err := os.WriteFile(path, abiBuild(t, e2eSource(c)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, path)
-	}
-	cmd := exec.Command("go", args...)
-	cmd.Env = append(os.Environ(), "GOFLAGS=") // in particular, no -race
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go run ./testdata/precompile: %v\n%s", err, out)
-	}
-	return cache
-}
-
-// e2eWazeroVersion is the wazero version this test binary reports, as
-// wazero's internal/version works it out. It names the compilation cache
-// and is checked when a compiled module is read back, and a test binary
-// reports "dev" where a go run binary reports the real version, so
-// precompile is built claiming this one. A mismatch costs only speed.
-func e2eWazeroVersion() string {
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range info.Deps {
-			if d.Path == "github.com/tetratelabs/wazero" && d.Version != "" && d.Version != "(devel)" {
-				return d.Version
-			}
-		}
-	}
-	return "dev"
-}
-
 // e2eSource is the source directory of an example component.
 func e2eSource(name string) string { return filepath.Join("..", "..", "examples", "components", name) }
 
-// e2eSpawn loads the example component name, with its own manifest and a
-// module built from its source into a temporary directory, and spawns its
-// actor.
+// e2eSpawn loads the example component name from its directory, where
+// its module is missing, so the Runtime takes the dev build from its cache,
+// and spawns its actor.
 func (e *e2eEnv) e2eSpawn(t *testing.T, name string) (*wasm.Component, actors.Ref) {
 	t.Helper()
-	src := e2eSource(name)
-	toml, err := os.ReadFile(filepath.Join(src, wasm.ManifestFile))
+	m, err := wasm.LoadManifest(filepath.Join(e2eSource(name), wasm.ManifestFile))
 	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := wasm.ParseManifest(toml, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(m.WASMPath(), abiBuild(t, src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c, err := e.rt.Load(context.Background(), m)

@@ -178,7 +178,11 @@ func (r *Runtime) newVersion(ctx context.Context, m *Manifest, wasm []byte) (v *
 	if err != nil {
 		return nil, fmt.Errorf("defining the serve loop: %w", err)
 	}
-	cm, err := wrt.CompileModule(ctx, wasm)
+	checked, err := addEntryChecks(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("compiling %s: %w", m.WASMPath(), err)
+	}
+	cm, err := wrt.CompileModule(ctx, checked)
 	if err != nil {
 		return nil, fmt.Errorf("compiling %s: %w", m.WASMPath(), err)
 	}

@@ -21,7 +21,7 @@ const exitCodeDeadline uint32 = 0x54444c4e
 // watchdog enforces per-call deadlines for every instance of a Runtime with
 // one goroutine, because wazero's per-call context deadline costs a timer
 // and ~8 allocations per call (measured: ~1.3 µs against ~0.46 µs with a
-// context that has no Done channel). A message pays ~120 ns for it
+// context that has no Done channel). A message pays ~75–120 ns for it
 // (docs/benchmarks.md).
 //
 // Cost: a call pays time.Now, two atomic adds on a shared counter and two
@@ -32,13 +32,12 @@ const exitCodeDeadline uint32 = 0x54444c4e
 //
 // Precision: a call is stopped between its deadline and one resolution
 // later, plus scheduling delay and the time the guest takes to reach its
-// next termination check. wazero v1.12 compiles one into every loop
-// header only: code without loops is not checked, so a guest of deeply
-// branching recursion (each call making two more) is stopped only by
-// stack exhaustion or by finishing. A guest blocked in a host call is not
-// interrupted by the close; the host call bounds its own wait by the same
-// deadline. The resolution is a tenth of the smallest message timeout of
-// any component loaded, at least 1 ms, and never grows back.
+// next termination check: wazero compiles one into every loop header, and
+// addEntryChecks (entrycheck.go) puts one at every function entry. A guest
+// blocked in a host call is not interrupted by the close; the host call
+// bounds its own wait by the same deadline. The resolution is a tenth of
+// the smallest message timeout of any component loaded, at least 1 ms, and
+// never grows back.
 type watchdog struct {
 	inflight atomic.Int64
 	res      atomic.Int64 // time.Duration

@@ -3,8 +3,11 @@ package guest_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,10 +106,43 @@ func (e *e2eEnv) e2eAsk(t *testing.T, ref actors.Ref, msg any) any {
 // actors of a real Runtime, sharing one compilation cache.
 func TestExamplesEndToEnd(t *testing.T) {
 	t.Parallel()
-	e := e2eNew(t, "echo", "counter", "greeter")
+	e := e2eNew(t, "echo", "counter", "greeter", "fetcher")
 	t.Run("echo", e.testEcho)
 	t.Run("counter survives restart", e.testCounter)
 	t.Run("greeter serves HTTP", e.testGreeter)
+	t.Run("fetcher keeps to its allow-list", e.testFetcher)
+}
+
+// testFetcher grants the fetcher one local server, in place of the
+// example's example.com:443, and fetches from it and from another.
+func (e *e2eEnv) testFetcher(t *testing.T) {
+	serve := func(body string) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(body)) }))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	granted, other := serve("hello from the granted host"), serve("secret")
+	m, err := wasm.LoadManifest(filepath.Join(e2eSource("fetcher"), wasm.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Security.Capabilities = []string{"network:outbound:" + strings.TrimPrefix(granted.URL, "http://")}
+	if m.Caps, err = wasm.ParseCapabilities(m.Security.Capabilities); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.rt.Load(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := e.e2eStart(t, c)
+	if got, _ := e.e2eAsk(t, ref, granted.URL).([]byte); string(got) != "200 hello from the granted host" {
+		t.Errorf("fetch from the granted host = %q", got)
+	}
+	var guestErr *wasm.GuestError
+	reply := e.e2eAsk(t, ref, other.URL)
+	if err, ok := reply.(error); !ok || !errors.As(err, &guestErr) || !strings.Contains(guestErr.Message, "denied") {
+		t.Errorf("fetch from a host not granted replied %#v, want a denial", reply)
+	}
 }
 
 func (e *e2eEnv) testEcho(t *testing.T) {

@@ -29,7 +29,12 @@ type Component struct {
 
 	reloadMu sync.Mutex // serialises Reload; guards stamp
 	stamp    fileStamp
+
+	calls callPool // the instances serving Call
 }
+
+// noActor is the self of an instance serving Call: there is none.
+var noActor actors.Ref
 
 // Name returns the component's name, which is also its actor's name.
 func (c *Component) Name() string { return c.name }

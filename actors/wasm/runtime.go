@@ -258,6 +258,7 @@ func (r *Runtime) Close(ctx context.Context) error {
 	r.mu.Unlock()
 	r.bg.Wait()
 	for _, c := range comps {
+		c.closeCalls()
 		c.reloadMu.Lock()
 		c.cur.Load().shutdown()
 		c.reloadMu.Unlock()

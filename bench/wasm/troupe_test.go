@@ -25,11 +25,23 @@ max_memory_mb = 1
 message_timeout_ms = 2000
 `
 
-// spawnTroupeEcho compiles testdata/troupe_echo.wat, loads it through a
-// Component.toml into a Runtime on sys, and spawns one actor of it. The
-// runtime logs nowhere, like the System, and its compilation cache is in
-// memory: only calls are measured, never loading.
+// spawnTroupeEcho loads the echo component (loadTroupeEcho) and spawns one
+// actor of it.
 func spawnTroupeEcho(tb testing.TB, sys *actors.System) actors.Ref {
+	tb.Helper()
+	rt, comp := loadTroupeEcho(tb, sys)
+	ref, err := rt.Spawn(context.Background(), comp)
+	if err != nil {
+		tb.Fatalf("Spawn: %v", err)
+	}
+	return ref
+}
+
+// loadTroupeEcho compiles testdata/troupe_echo.wat and loads it through a
+// Component.toml into a Runtime on sys. The runtime logs nowhere, like the
+// System, and its compilation cache is in memory: only calls are measured,
+// never loading.
+func loadTroupeEcho(tb testing.TB, sys *actors.System) (*wasm.Runtime, *wasm.Component) {
 	tb.Helper()
 	ctx := context.Background()
 	dir := filepath.Dir(compileWAT(tb, "troupe_echo"))
@@ -49,11 +61,7 @@ func spawnTroupeEcho(tb testing.TB, sys *actors.System) actors.Ref {
 	if err != nil {
 		tb.Fatalf("Load: %v", err)
 	}
-	ref, err := rt.Spawn(ctx, comp)
-	if err != nil {
-		tb.Fatalf("Spawn: %v", err)
-	}
-	return ref
+	return rt, comp
 }
 
 func TestTroupeEcho(t *testing.T) {
@@ -64,6 +72,27 @@ func TestTroupeEcho(t *testing.T) {
 	for range 2 {
 		if got := request(t, sys, ref); !bytes.Equal(got, payload) {
 			t.Fatalf("reply %q, want %q", got, payload)
+		}
+	}
+	_, comp := loadTroupeEcho(t, sys)
+	for range 2 {
+		if got, err := comp.Call(context.Background(), payload); err != nil || !bytes.Equal(got, payload) {
+			t.Fatalf("Call = %q, %v; want %q", got, err, payload)
+		}
+	}
+}
+
+// BenchmarkTroupeCall measures Component.Call with a 64-byte payload: the
+// host invoking the guest directly (copy in, troupe_receive under a
+// deadline, copy of the reply out) with no actor around it, the same shape
+// of work as Extism's plugin.Call.
+func BenchmarkTroupeCall(b *testing.B) {
+	_, comp := loadTroupeEcho(b, newSystem(b))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := comp.Call(ctx, payload); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

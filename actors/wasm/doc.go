@@ -11,7 +11,9 @@
 // the Request's reply. []byte, string and json.RawMessage arrive as is, an
 // *actors.HTTPRequest (from actors.Route) as JSON, a [Publication] framed
 // with its subject, any other value JSON-encoded. A guest's error reply
-// arrives as a [*GuestError] reply value.
+// arrives as a [*GuestError] reply value. [Component.Call] runs a message
+// through an instance directly, with no actor: the component as a
+// sandboxed function.
 //
 // Every instance has its own linear memory, capped by
 // runtime.max_memory_mb, and every call into it runs under

@@ -16,8 +16,8 @@ import (
 // freezing the whole process. An empty loop costs nothing in the guest's
 // semantics (no label outlives it, the stack is untouched), and wazero puts
 // a check in its header, so every call now passes a check on entry. The
-// price is one check, ~27 ns, per guest function call
-// (docs/benchmarks.md).
+// price is one check, ~27 ns, per guest function call (docs/benchmarks.md),
+// saved on functions that make no call (mayCall).
 //
 // Only the code section is rewritten, and only well-formed sections are
 // accepted; the compiler validates the result as it would the original.
@@ -102,6 +102,11 @@ func checkBodies(sec []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
+		if !mayCall(body[locals:]) {
+			out = binary.AppendUvarint(out, size)
+			out = append(out, body...)
+			continue
+		}
 		out = binary.AppendUvarint(out, uint64(len(body)+len(emptyLoop)))
 		out = append(out, body[:locals]...)
 		out = append(out, emptyLoop...)
@@ -111,6 +116,21 @@ func checkBodies(sec []byte) ([]byte, error) {
 		return nil, errors.New("bytes after the last function")
 	}
 	return out, nil
+}
+
+// mayCall reports whether code could hold a call instruction: call,
+// call_indirect, return_call or return_call_indirect (0x10–0x13). It looks
+// at bytes, not decoded instructions, so an immediate that happens to hold
+// one of those bytes counts too; that only adds a check. A function with no
+// call runs in time bounded by its size, apart from its loops, which carry
+// their own checks, so it needs none at entry.
+func mayCall(code []byte) bool {
+	for _, b := range code {
+		if b >= 0x10 && b <= 0x13 {
+			return true
+		}
+	}
+	return false
 }
 
 // localsLen is the length of a body's local declarations: a count, then

@@ -170,3 +170,21 @@ func TestComponentBranchingRecursionTimesOut(t *testing.T) {
 		t.Fatalf("after the restart: %v, %v", got, err)
 	}
 }
+
+// TestEntryChecksSkipLeaves leaves functions that make no call alone: they
+// cannot run long without a loop, and loops carry their own checks.
+func TestEntryChecksSkipLeaves(t *testing.T) {
+	src := `(module
+	  (func $leaf (result i32) (i32.const 2))
+	  (func (export "caller") (result i32) (call $leaf)))`
+	in := rtCompileWAT(t, src)
+	out, err := addEntryChecks(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One function rewritten: three bytes of loop, plus nothing else (the
+	// section and body sizes stay one byte long).
+	if got := len(out) - len(in); got != len(emptyLoop) {
+		t.Errorf("the rewrite added %d bytes, want %d: one check, in the caller only", got, len(emptyLoop))
+	}
+}

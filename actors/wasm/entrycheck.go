@@ -119,14 +119,15 @@ func checkBodies(sec []byte) ([]byte, error) {
 }
 
 // mayCall reports whether code could hold a call instruction: call,
-// call_indirect, return_call or return_call_indirect (0x10–0x13). It looks
+// call_indirect, return_call, return_call_indirect, call_ref or
+// return_call_ref (0x10–0x15). It looks
 // at bytes, not decoded instructions, so an immediate that happens to hold
 // one of those bytes counts too; that only adds a check. A function with no
 // call runs in time bounded by its size, apart from its loops, which carry
 // their own checks, so it needs none at entry.
 func mayCall(code []byte) bool {
 	for _, b := range code {
-		if b >= 0x10 && b <= 0x13 {
+		if b >= 0x10 && b <= 0x15 {
 			return true
 		}
 	}

@@ -13,10 +13,24 @@ import (
 // fileStamp is the cheap change check of the reload poller: modification
 // time and size of the manifest and the module. Only when it changes are
 // the files hashed, so polling costs two stats per component.
+//
+// A file's modification time comes from a coarse clock (a scheduler tick
+// on Linux), so a file rewritten within one tick of the last stamp, with
+// the same size, keeps its time: the stamp is "racy", as git calls it.
+// While a stamped file's time is within racyWindow of the stamp, the
+// poller hashes it at every poll instead of trusting the time.
 type fileStamp struct {
 	manifest, module       fileID
 	manifestSum, moduleSum [sha256.Size]byte
+	at                     time.Time // when the stamp was taken
 }
+
+// racyWindow bounds the clock granularity of file times and the skew
+// between the file system's clock and ours.
+const racyWindow = time.Second
+
+// racy reports whether id may hide a later write at the same time.
+func (s *fileStamp) racy(id fileID) bool { return !id.mtime.Before(s.at.Add(-racyWindow)) }
 
 type fileID struct {
 	mtime time.Time
@@ -45,6 +59,7 @@ func statFiles(m *Manifest) fileStamp {
 	return fileStamp{
 		manifest: statFile(mp), module: statFile(m.WASMPath()),
 		manifestSum: sumFile(mp), moduleSum: sumFile(m.WASMPath()),
+		at: time.Now(),
 	}
 }
 
@@ -79,10 +94,10 @@ func (c *Component) changed() bool {
 	m := c.cur.Load().m
 	mp := filepath.Join(m.Dir, ManifestFile)
 	man, mod := statFile(mp), statFile(m.WASMPath())
-	if man == c.stamp.manifest && mod == c.stamp.module {
+	if man == c.stamp.manifest && mod == c.stamp.module && !c.stamp.racy(man) && !c.stamp.racy(mod) {
 		return false
 	}
-	c.stamp.manifest, c.stamp.module = man, mod
+	c.stamp.manifest, c.stamp.module, c.stamp.at = man, mod, time.Now()
 	manSum, modSum := sumFile(mp), sumFile(m.WASMPath())
 	if manSum == c.stamp.manifestSum && modSum == c.stamp.moduleSum {
 		return false

@@ -163,7 +163,9 @@ func (r *Runtime) Load(ctx context.Context, m *Manifest) (*Component, error) {
 		return nil, fmt.Errorf("wasm: component %q already loaded (or runtime closed)", name)
 	}
 	r.comps = append(r.comps, c)
-	r.log.Info("component loaded", "component", name, "version", m.Component.Version, "wasm", m.WASMPath())
+	r.log.Info("component loaded", "component", name, "version", m.Component.Version,
+		"description", m.Component.Description, "sha256", fmt.Sprintf("%x", v.digest),
+		"capabilities", len(m.Caps.Capabilities()))
 	return c, nil
 }
 

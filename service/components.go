@@ -71,6 +71,9 @@ func (s *Service) buildComponents() error {
 			fmt.Errorf("%s holds %d components, more than the limit of %d", c.Dir, len(comps), c.MaxComponents))
 	}
 	s.components = comps
+	// A dead component or a failed reload degrades the service, whose other
+	// routes still serve: a warning, not unready.
+	s.opts.readiness = append(s.opts.readiness, &check{name: "actors:components", fn: rt.HealthCheck, optional: true})
 	return nil
 }
 

@@ -221,6 +221,18 @@ func TestComponentsHotReload(t *testing.T) {
 		got, err := r.ask(t, "echo", "v")
 		return err == nil && string(got.([]byte)) == "v2"
 	})
+
+	// A module that fails to load leaves v2 serving and readiness warning.
+	if err := os.WriteFile(filepath.Join(cdir, "echo.wasm"), []byte("\x00asm broken"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		_, b := get(t, r.adminBase()+"/readyz")
+		return strings.Contains(string(b), `"actors:components"`) && strings.Contains(string(b), "last reload failed")
+	})
+	if got, err := r.ask(t, "echo", "v"); err != nil || string(got.([]byte)) != "v2" {
+		t.Errorf("after a failed reload: %v, %v; want v2 still serving", got, err)
+	}
 }
 
 // TestComponentsNoHotReload checks that reload_interval = 0s leaves a

@@ -27,6 +27,7 @@ func (r *Runtime) Spawn(ctx context.Context, c *Component, opts ...actors.SpawnO
 	}
 	m := c.Manifest()
 	all := append(metricsOptions(m, actors.WithMailboxSize(m.Runtime.MessageQueueSize), actors.WithKind("wasm:"+c.name)), opts...)
+	c.spawned.Store(true)
 	if n := m.Runtime.MaxCPUCores; n > 1 {
 		return r.opts.System.SpawnActor(c.name, &poolRouter{c: c, loads: make([]atomic.Int64, n)}, all...)
 	}

@@ -31,6 +31,9 @@ type Component struct {
 	stamp    fileStamp
 
 	calls callPool // the instances serving Call
+
+	spawned   atomic.Bool  // Spawn started its actor
+	reloadErr atomic.Value // string: why the last reload failed; "" after a success
 }
 
 // noActor is the self of an instance serving Call: there is none.

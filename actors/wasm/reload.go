@@ -125,12 +125,14 @@ func (r *Runtime) Reload(ctx context.Context, c *Component) error {
 	old := c.cur.Load()
 	v, err := r.loadVersion(ctx, c, old.m)
 	if err != nil {
+		c.reloadErr.Store(err.Error())
 		r.stats.Reloaded(ctx, c.name, false)
 		r.log.Error("component reload failed; the old version keeps serving", "component", c.name, "err", err)
 		return err
 	}
 	c.cur.Store(v)
 	c.stamp = statFiles(v.m)
+	c.reloadErr.Store("")
 	old.retire()
 	r.stats.Reloaded(ctx, c.name, true)
 	r.log.Info("component reloaded", "component", c.name, "version", v.m.Component.Version,

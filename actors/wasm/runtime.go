@@ -268,3 +268,26 @@ func (r *Runtime) Close(ctx context.Context) error {
 	r.watchdog.stop()
 	return r.cache.Close(ctx)
 }
+
+// HealthCheck reports the components that are not serving as loaded: one
+// whose actor has stopped for good (its supervisor gave up on it) and one
+// whose last hot reload failed (the previous version still serves). It
+// returns nil when every component is well; the service reports it as a
+// readiness warning, since the rest of the service still serves.
+func (r *Runtime) HealthCheck(context.Context) error {
+	r.mu.Lock()
+	comps := slices.Clone(r.comps)
+	r.mu.Unlock()
+	var errs []error
+	for _, c := range comps {
+		if c.spawned.Load() {
+			if _, err := r.opts.System.Lookup(c.name); err != nil {
+				errs = append(errs, fmt.Errorf("component %q: its actor is not running", c.name))
+			}
+		}
+		if msg, _ := c.reloadErr.Load().(string); msg != "" {
+			errs = append(errs, fmt.Errorf("component %q: the last reload failed, the previous version serves: %s", c.name, msg))
+		}
+	}
+	return errors.Join(errs...)
+}

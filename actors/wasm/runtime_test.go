@@ -209,3 +209,41 @@ func TestRuntimeClose(t *testing.T) {
 		t.Error("Load after Close succeeded")
 	}
 }
+
+func TestRuntimeHealthCheck(t *testing.T) {
+	e := rtNew(t, RuntimeOptions{})
+	m := rtComponent(t, e.dir, "watched", rtEcho(t, "v1"), "")
+	c, err := e.rt.Load(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := e.rt.Spawn(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := e.rt.HealthCheck(ctx); err != nil {
+		t.Fatalf("healthy runtime: %v", err)
+	}
+	rtWrite(t, m.WASMPath(), []byte("\x00asm broken"))
+	if err := e.rt.Reload(ctx, c); err == nil {
+		t.Fatal("a broken module reloaded")
+	}
+	if err := e.rt.HealthCheck(ctx); err == nil || !strings.Contains(err.Error(), "last reload failed") {
+		t.Errorf("after a failed reload: %v", err)
+	}
+	rtWrite(t, m.WASMPath(), rtEcho(t, "v2"))
+	if err := e.rt.Reload(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rt.HealthCheck(ctx); err != nil {
+		t.Errorf("after a good reload: %v", err)
+	}
+	if err := e.sys.Stop(ref); err != nil {
+		t.Fatal(err)
+	}
+	<-e.sys.Done(ref)
+	if err := e.rt.HealthCheck(ctx); err == nil || !strings.Contains(err.Error(), `"watched": its actor is not running`) {
+		t.Errorf("with the actor stopped: %v", err)
+	}
+}

@@ -1,7 +1,6 @@
 package wasm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -157,15 +156,9 @@ func (a *componentActor) check(err error) {
 	if err == nil {
 		return
 	}
-	reason := "trap"
-	var f *failure
-	if errors.As(err, &f) {
-		reason, err = f.reason, f.err
-	}
-	a.drop()
-	a.c.rt.stats.InstanceFailed(context.Background(), a.c.name, reason)
-	a.c.cur.Load().env.log.Warn("instance discarded", "reason", reason, "err", err)
-	panic(err)
+	in := a.inst
+	a.inst = nil
+	panic(in.discard(err))
 }
 
 // current moves the actor to the current version after a hot reload,
@@ -189,9 +182,9 @@ func (a *componentActor) handle(ctx *actors.Context, msg any) {
 	var err error
 	switch m := msg.(type) {
 	case []byte:
-		view, err = a.deliverBytes(kindMessage, m)
+		view, err = a.inst.send(kindMessage, m)
 	case json.RawMessage:
-		view, err = a.deliverBytes(kindMessage, m)
+		view, err = a.inst.send(kindMessage, m)
 	case string:
 		view, err = a.deliverString(m)
 	case *actors.HTTPRequest:
@@ -212,18 +205,9 @@ func (a *componentActor) handle(ctx *actors.Context, msg any) {
 			ctx.Respond(fmt.Errorf("wasm: component %q: cannot encode a %T message as JSON: %w", a.c.name, m, merr))
 			return
 		}
-		view, err = a.deliverBytes(kindMessage, b)
+		view, err = a.inst.send(kindMessage, b)
 	}
 	a.answer(ctx, view, err)
-}
-
-func (a *componentActor) deliverBytes(kind uint32, b []byte) ([]byte, error) {
-	ptr, err := a.inst.allocate(len(b))
-	if err != nil {
-		return nil, err
-	}
-	a.inst.mem.Write(ptr, b)
-	return a.inst.deliver(kind, ptr, len(b))
 }
 
 func (a *componentActor) deliverString(s string) ([]byte, error) {
@@ -257,18 +241,19 @@ func (a *componentActor) answer(ctx *actors.Context, view []byte, err error) {
 		a.refused(ctx, err)
 		return
 	}
+	reply, guestErr := decodeReply(a.c.name, view)
 	switch {
 	case !ctx.CanRespond():
 		// A Send: nobody to answer. Only an error is worth keeping.
-		if len(view) > 0 && view[0] == statusError {
-			a.inst.v.env.log.Warn("component failed a message sent without a reply", "err", string(view[1:]))
+		if guestErr != nil {
+			a.inst.v.env.log.Warn("component failed a message sent without a reply", "err", guestErr.Message)
 		}
-	case len(view) == 0 || len(view) == 1 && view[0] == statusOK:
-		ctx.Respond(nil)
-	case view[0] == statusError:
-		ctx.Respond(&GuestError{Component: a.c.name, Message: string(view[1:])})
+	case guestErr != nil:
+		ctx.Respond(guestErr)
+	case reply == nil:
+		ctx.Respond(nil) // untyped: an empty reply is no reply
 	default:
-		ctx.Respond(bytes.Clone(view[1:]))
+		ctx.Respond(reply)
 	}
 }
 
@@ -296,7 +281,7 @@ func (a *componentActor) answerHTTP(ctx *actors.Context, req *actors.HTTPRequest
 		ctx.Respond(fmt.Errorf("wasm: component %q: encoding the HTTP request: %w", a.c.name, err))
 		return
 	}
-	view, err := a.deliverBytes(kindHTTP, b)
+	view, err := a.inst.send(kindHTTP, b)
 	if err != nil {
 		a.refused(ctx, err)
 		return

@@ -1,7 +1,6 @@
 package wasm
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,25 +42,16 @@ func (c *Component) Call(ctx context.Context, msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ptr, err := in.allocate(len(msg))
-	var view []byte
-	if err == nil {
-		in.mem.Write(ptr, msg)
-		view, err = in.deliver(kindMessage, ptr, len(msg))
-	}
+	view, err := in.send(kindMessage, msg)
 	if f := (*failure)(nil); errors.As(err, &f) {
-		in.close()
-		c.rt.stats.InstanceFailed(ctx, c.name, f.reason)
-		return nil, f.err
+		return nil, in.discard(err)
 	}
 	var reply []byte
-	switch {
-	case err != nil:
-	case len(view) == 0 || len(view) == 1 && view[0] == statusOK:
-	case view[0] == statusError:
-		err = &GuestError{Component: c.name, Message: string(view[1:])}
-	default:
-		reply = bytes.Clone(view[1:])
+	if err == nil {
+		var guestErr *GuestError
+		if reply, guestErr = decodeReply(c.name, view); guestErr != nil {
+			err = guestErr
+		}
 	}
 	p.mu.Lock()
 	p.idle = append(p.idle, in)
@@ -99,13 +89,7 @@ func (c *Component) callInstance(ctx context.Context, p *callPool) (*instance, e
 		return nil, err
 	}
 	if err := in.runInit(); err != nil {
-		in.close()
-		var f *failure
-		if errors.As(err, &f) {
-			c.rt.stats.InstanceFailed(ctx, c.name, f.reason)
-			err = f.err
-		}
-		return nil, err
+		return nil, in.discard(err)
 	}
 	return in, nil
 }

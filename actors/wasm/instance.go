@@ -141,6 +141,31 @@ func (in *instance) allocate(n int) (uint32, error) {
 	return ptr, nil
 }
 
+// send writes b into the guest's buffer and delivers it as a message of
+// kind: the whole path of a message into the guest.
+func (in *instance) send(kind uint32, b []byte) ([]byte, error) {
+	ptr, err := in.allocate(len(b))
+	if err != nil {
+		return nil, err
+	}
+	in.mem.Write(ptr, b)
+	return in.deliver(kind, ptr, len(b))
+}
+
+// discard closes an instance that failed, counts the failure and logs it;
+// it returns the failure's cause, for the caller to report.
+func (in *instance) discard(err error) error {
+	reason, cause := "trap", err
+	var f *failure
+	if errors.As(err, &f) {
+		reason, cause = f.reason, f.err
+	}
+	in.close()
+	in.v.rt.stats.InstanceFailed(context.Background(), in.v.name, reason)
+	in.v.env.log.Warn("instance discarded", "reason", reason, "err", cause)
+	return cause
+}
+
 // deliver calls troupe_receive for the n bytes at ptr and returns the reply
 // as a view of guest memory, valid until the next call into the guest: the
 // caller copies what it keeps. An empty reply is a nil view.

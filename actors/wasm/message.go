@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -148,6 +149,18 @@ func decodeHTTPResponse(payload []byte) (*actors.HTTPResponse, error) {
 		return nil, fmt.Errorf("HTTP reply status %d is not a valid status code", m.Status)
 	}
 	return &actors.HTTPResponse{Status: m.Status, Header: m.Header, Body: m.Body}, nil
+}
+
+// decodeReply reads a kind 1 reply view: its payload, copied out of guest
+// memory (nil when empty), or the guest's error reply.
+func decodeReply(component string, view []byte) ([]byte, *GuestError) {
+	switch {
+	case len(view) == 0 || len(view) == 1 && view[0] == statusOK:
+		return nil, nil
+	case view[0] == statusError:
+		return nil, &GuestError{Component: component, Message: string(view[1:])}
+	}
+	return bytes.Clone(view[1:]), nil
 }
 
 // asProblem turns a component's RFC 9457 answer into an *echo.HTTPError,

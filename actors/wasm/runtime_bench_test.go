@@ -324,7 +324,7 @@ func benchCall(b *testing.B, wasm []byte) {
 	defer in.close()
 	a := &componentActor{c: c, inst: in}
 	msg := bytes.Repeat([]byte("x"), 64)
-	if _, err := a.deliverBytes(kindMessage, msg); err != nil { // starts the loop, sets the inbox
+	if _, err := a.inst.send(kindMessage, msg); err != nil { // starts the loop, sets the inbox
 		b.Fatal(err)
 	}
 	wd := in.v.rt.watchdog
@@ -333,7 +333,7 @@ func benchCall(b *testing.B, wasm []byte) {
 		op   func() error
 	}{
 		{"serve-loop", func() error {
-			view, err := a.deliverBytes(kindMessage, msg)
+			view, err := a.inst.send(kindMessage, msg)
 			_ = bytes.Clone(view)
 			return err
 		}},

@@ -7,6 +7,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/troupehq/troupe/internal/metrictest"
 	"github.com/troupehq/troupe/internal/telemetry"
 )
 
@@ -58,21 +59,7 @@ func TestWithoutProcessingMetrics(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	kinds := map[string]uint64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == telemetry.MetricActorProcessingDuration {
-				for _, dp := range h.DataPoints {
-					kind, _ := dp.Attributes.Value("troupe.actor.kind")
-					kinds[kind.AsString()] += dp.Count
-				}
-			}
-		}
-	}
+	kinds := metrictest.HistogramCounts(t, reader, telemetry.MetricActorProcessingDuration, "troupe.actor.kind")
 	if kinds["timed"] != 1 || kinds["untimed"] != 0 {
 		t.Errorf("processing-time counts by kind = %v; want timed 1, untimed 0", kinds)
 	}

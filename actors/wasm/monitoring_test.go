@@ -6,11 +6,11 @@ import (
 	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/internal/metrictest"
 	"github.com/troupehq/troupe/internal/telemetry"
 )
 
@@ -54,21 +54,7 @@ func TestMonitoringSection(t *testing.T) {
 		}
 	}
 
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	timed := map[string]uint64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == telemetry.MetricActorProcessingDuration {
-				for _, dp := range h.DataPoints {
-					kind, _ := dp.Attributes.Value("troupe.actor.kind")
-					timed[kind.AsString()] += dp.Count
-				}
-			}
-		}
-	}
+	timed := metrictest.HistogramCounts(t, reader, telemetry.MetricActorProcessingDuration, "troupe.actor.kind")
 	if timed["wasm:watched"] < 3 || timed["wasm:quiet"] != 0 {
 		t.Errorf("processing-time counts = %v; want wasm:watched >= 3 and no wasm:quiet", timed)
 	}

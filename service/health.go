@@ -193,6 +193,9 @@ func newHealth(version string, timeout, ttl time.Duration, liveness, readiness [
 
 func (h *health) setState(s int32) { h.state.Store(s) }
 
+// stopping reports whether shutdown has begun.
+func (h *health) stopping() bool { return h.state.Load() == stateStopping }
+
 func (h *health) live(ctx context.Context) *report { return h.liveness.result(ctx) }
 
 func (h *health) ready(ctx context.Context) *report {

@@ -280,6 +280,9 @@ func (s *Service) build() error {
 	s.echo = e
 	probes := s.health.handler(false)
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.health.stopping() {
+			closeAfterReply(w)
+		}
 		// Probes bypass the request path: a load balancer must see the truth
 		// even when rate limits or load shedding reject application traffic.
 		if isHealthPath(r.URL.Path) {

@@ -32,6 +32,10 @@ type Loader struct {
 	ConfigDirs []string
 	// WorkDir is the directory searched for config.toml; "" means ".".
 	WorkDir string
+	// Sections are further top-level tables, each decoded into a struct of
+	// its own (the service's own settings); their keys are checked, dumped
+	// and validated like dst's.
+	Sections []Section
 }
 
 // Load fills dst, a pointer to a struct already holding the defaults, from
@@ -54,7 +58,16 @@ func (l Loader) Load(dst any) (*Effective, error) {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
 		return nil, fmt.Errorf("config: Load needs a non-nil pointer to a struct, got %T", dst)
 	}
-	sch, err := newSchema(rv.Elem().Type())
+	target := rv
+	var sections *combined
+	if len(l.Sections) > 0 {
+		c, err := withSections(rv.Elem(), l.Sections)
+		if err != nil {
+			return nil, err
+		}
+		target, sections = c.value, c
+	}
+	sch, err := newSchema(target.Elem().Type())
 	if err != nil {
 		return nil, err
 	}
@@ -70,13 +83,19 @@ func (l Loader) Load(dst any) (*Effective, error) {
 	r.loadAliases(environ)
 	r.loadEnv(environ, EnvPrefix(l.Service))
 	r.resolveSecrets()
-	if err := r.merged.UnmarshalWithConf("", dst, koanf.UnmarshalConf{DecoderConfig: decoderConfig()}); err != nil {
+	if err := r.merged.UnmarshalWithConf("", target.Interface(), koanf.UnmarshalConf{DecoderConfig: decoderConfig()}); err != nil {
 		// Every value was checked on its own already; reaching this is a bug.
 		r.errs = append(r.errs, &Error{Err: fmt.Errorf("decoding the merged config: %w", err)})
 	}
-	eff := r.effective(rv.Elem())
+	eff := r.effective(target.Elem())
+	if sections != nil {
+		sections.copyBack(rv.Elem())
+	}
 	if v, ok := dst.(interface{ Validate() error }); ok {
 		r.addValidation(v.Validate(), eff)
+	}
+	for _, s := range l.Sections {
+		r.addValidation(validateSection(s), eff)
 	}
 	if len(r.errs) > 0 {
 		r.errs.sort()

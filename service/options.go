@@ -25,6 +25,7 @@ type options struct {
 	defaults   []func(*config.Config)
 	entities   authz.EntityProvider
 	setup      []func(*Service) error
+	app        any // the [app] section's struct, from WithAppConfig
 }
 
 // WithSetup runs f at the end of New, once everything is built and before

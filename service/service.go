@@ -77,6 +77,7 @@ func New(name string, opts ...Option) (*Service, error) {
 	if s.opts.configFile != "" {
 		loader.File = s.opts.configFile
 	}
+	loader.Sections = append(loader.Sections, s.opts.appSections()...)
 	cfg := config.Default()
 	for _, f := range s.opts.defaults {
 		f(&cfg)

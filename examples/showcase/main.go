@@ -1,7 +1,7 @@
 // Command showcase is the example that grows with Troupe: every feature is
 // shown working here. Today it serves a notes API in two versions — v1
 // deprecated with a sunset on 2027-06-01 and v2 as its successor — from a
-// notes actor that keeps 200 seeded notes in memory and publishes an event
+// notes actor that keeps notes in memory (app.seed_notes of them seeded) and publishes an event
 // for every change, which a stats actor counts. Note summaries come from a
 // sandboxed WASM component, summarizer.
 //
@@ -45,8 +45,11 @@ func options() []service.Option {
 		}).
 		Deprecate(1, versioning.Sunset(sunsetV1), versioning.Successor(2))
 	var system atomic.Pointer[actors.System] // the service's, once New has built it
+	app := &settings{SeedNotes: 200}
 	return []service.Option{
 		service.WithAPI(api),
+		// The showcase's own settings: [app] in its config, SHOWCASE_APP__*.
+		service.WithAppConfig(app),
 		// Authentication turns on with SHOWCASE_AUTH__JWT__HMAC_SECRET (32+
 		// bytes); these defaults then say whose tokens to accept and which
 		// policies apply. Without a secret every route is public.
@@ -66,7 +69,8 @@ func options() []service.Option {
 		service.WithSetup(func(s *service.Service) error { system.Store(s.Actors()); return nil }),
 		// stats first: it must be subscribed before notes publishes.
 		service.WithActor("stats", func() actors.Actor { return &statsActor{} }),
-		service.WithActor("notes", func() actors.Actor { return &notesActor{store: newNoteStore(200)} }),
+		// The producer runs at start, after New has loaded app.seed_notes.
+		service.WithActor("notes", func() actors.Actor { return &notesActor{store: newNoteStore(app.SeedNotes)} }),
 	}
 }
 

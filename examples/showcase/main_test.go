@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/internal/servicetest"
+	"github.com/troupehq/troupe/service"
 )
 
 func TestShowcaseNotesV2(t *testing.T) {
@@ -151,5 +153,22 @@ func assertProblem(t *testing.T, resp *http.Response, body string, status int, d
 	}
 	if detail != "" && p.Detail != detail {
 		t.Errorf("detail %q, want %q", p.Detail, detail)
+	}
+}
+
+func TestShowcaseSeedsAppSeedNotes(t *testing.T) {
+	svc := servicetest.Start(t, "showcase", map[string]string{"APP__SEED_NOTES": "3"}, testOptions()...)
+	resp, body := svc.Do(t, http.MethodGet, "/api/v2/notes", "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"count":3`) {
+		t.Fatalf("GET /api/v2/notes with app.seed_notes = 3: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestShowcaseRejectsABadSeedCount(t *testing.T) {
+	_, err := service.New("showcase", append(testOptions(), service.WithConfigLoader(config.Loader{
+		Environ: []string{"SHOWCASE_APP__SEED_NOTES=-1"}, ConfigHome: t.TempDir(), ConfigDirs: []string{}, WorkDir: t.TempDir(),
+	}))...)
+	if err == nil || !strings.Contains(err.Error(), "app.seed_notes (from env SHOWCASE_APP__SEED_NOTES): must be between 0 and 100000") {
+		t.Fatalf("New = %v", err)
 	}
 }

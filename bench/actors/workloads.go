@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/troupehq/troupe/bench/internal/histogram"
 )
 
 // waitLimit bounds every wait for a workload to complete. A healthy engine
@@ -156,22 +158,22 @@ func requestResponse(e Engine, s sizes) ([]metric, error) {
 			return nil, err
 		}
 	}
-	var h histogram
+	h := histogram.New()
 	began := time.Now()
 	for range s.Requests {
 		t := time.Now()
 		if err := roundTrip(); err != nil {
 			return nil, err
 		}
-		h.record(time.Since(t))
+		h.Record(time.Since(t))
 	}
 	elapsed := time.Since(began)
 	if err := echo.Stop(); err != nil {
 		return nil, fmt.Errorf("stop echo: %w", err)
 	}
 	return []metric{
-		{"p50 µs", micros(h.quantile(0.50)), false},
-		{"p99 µs", micros(h.quantile(0.99)), false},
+		{"p50 µs", micros(h.Quantile(0.50)), false},
+		{"p99 µs", micros(h.Quantile(0.99)), false},
 		{"round trips/s", float64(s.Requests) / elapsed.Seconds(), true},
 	}, nil
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/troupehq/troupe/bench/internal/histogram"
 )
 
 const (
@@ -22,7 +24,7 @@ type roundResult struct {
 	requests uint64 // answered 200 with the expected body
 	errors   uint64 // anything else
 	elapsed  time.Duration
-	hist     *histogram
+	hist     *histogram.Histogram
 	samples  []string // the first few error messages
 }
 
@@ -31,7 +33,7 @@ type roundResult struct {
 func (r *roundResult) merge(o *roundResult) {
 	r.requests += o.requests
 	r.errors += o.errors
-	r.hist.merge(o.hist)
+	r.hist.Merge(o.hist)
 	for _, s := range o.samples {
 		if len(r.samples) < maxErrorSamples {
 			r.samples = append(r.samples, s)
@@ -60,11 +62,11 @@ func load(ctx context.Context, t *target, duration time.Duration, concurrency in
 	end := start.Add(duration)
 	var wg sync.WaitGroup
 	for i := range workers {
-		workers[i].hist = newHistogram()
+		workers[i].hist = histogram.New()
 		wg.Go(func() { work(roundCtx, t, end, &workers[i]) })
 	}
 	wg.Wait()
-	total := &roundResult{elapsed: time.Since(start), hist: newHistogram()}
+	total := &roundResult{elapsed: time.Since(start), hist: histogram.New()}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -101,7 +103,7 @@ func work(ctx context.Context, t *target, end time.Time, res *roundResult) {
 			continue
 		}
 		res.requests++
-		res.hist.record(took)
+		res.hist.Record(took)
 	}
 }
 

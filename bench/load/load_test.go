@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/troupehq/troupe/bench/internal/histogram"
 )
 
 func TestRunLoadsBothTargets(t *testing.T) {
@@ -94,13 +96,13 @@ func TestReportRatiosAndFailures(t *testing.T) {
 		latency time.Duration
 		n       uint64
 	}{{base, time.Millisecond, 1000}, {other, 2 * time.Millisecond, 500}} {
-		res := &roundResult{requests: r.n, elapsed: time.Second, hist: newHistogram()}
+		res := &roundResult{requests: r.n, elapsed: time.Second, hist: histogram.New()}
 		for range r.n {
-			res.hist.record(r.latency)
+			res.hist.Record(r.latency)
 		}
 		r.tr.addRound(res)
 	}
-	other.addWarmup(&roundResult{errors: 2, samples: []string{"status 503"}, hist: newHistogram()})
+	other.addWarmup(&roundResult{errors: 2, samples: []string{"status 503"}, hist: histogram.New()})
 	rep := &report{settings: settings{Duration: time.Second, Rounds: 1, Concurrency: 1}, env: currentEnvironment(), targets: []*targetReport{base, other}}
 
 	var out bytes.Buffer

@@ -142,7 +142,7 @@ func run(ctx context.Context, s settings, out io.Writer) (rep *report, err error
 			}
 			results[i].addRound(res)
 			_, err = fmt.Fprintf(out, "round %d/%d  %-18s %9.0f req/s  p50 %s  p99 %s  errors %d\n",
-				round, s.Rounds, t.name, res.rps(), millis(res.hist.quantile(0.50)), millis(res.hist.quantile(0.99)), res.errors)
+				round, s.Rounds, t.name, res.rps(), millis(res.hist.Quantile(0.50)), millis(res.hist.Quantile(0.99)), res.errors)
 			if err != nil {
 				return nil, err
 			}

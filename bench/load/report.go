@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/troupehq/troupe/bench/internal/histogram"
 )
 
 // targetReport accumulates one target's measured rounds.
@@ -19,7 +21,7 @@ type targetReport struct {
 }
 
 func newTargetReport(name string) *targetReport {
-	return &targetReport{name: name, total: roundResult{hist: newHistogram()}}
+	return &targetReport{name: name, total: roundResult{hist: histogram.New()}}
 }
 
 // addRound merges a measured round.
@@ -31,7 +33,7 @@ func (t *targetReport) addRound(r *roundResult) {
 // addWarmup keeps only a warm-up round's failures: its latencies are not
 // measured, but a request that failed there failed all the same.
 func (t *targetReport) addWarmup(r *roundResult) {
-	t.total.merge(&roundResult{errors: r.errors, samples: r.samples, hist: newHistogram()})
+	t.total.merge(&roundResult{errors: r.errors, samples: r.samples, hist: histogram.New()})
 }
 
 // medianRPS is the median of the rounds' requests/s: one disturbed round
@@ -84,15 +86,15 @@ func (r *report) write(w io.Writer) error {
 	for _, t := range r.targets {
 		h := t.total.hist
 		fmt.Fprintf(&b, "| %s | %d | %.0f | %s | %s | %s | %d |\n", t.name, t.total.requests, t.medianRPS(),
-			millis(h.quantile(0.50)), millis(h.quantile(0.99)), millis(h.quantile(0.999)), t.total.errors)
+			millis(h.Quantile(0.50)), millis(h.Quantile(0.99)), millis(h.Quantile(0.999)), t.total.errors)
 	}
 	if len(r.targets) > 1 {
 		base := r.targets[0]
 		for _, t := range r.targets[1:] {
 			fmt.Fprintf(&b, "| %s / %s | | %s | %s | %s | | |\n", t.name, base.name,
 				ratio(t.medianRPS(), base.medianRPS()),
-				ratio(t.total.hist.quantile(0.50).Seconds(), base.total.hist.quantile(0.50).Seconds()),
-				ratio(t.total.hist.quantile(0.99).Seconds(), base.total.hist.quantile(0.99).Seconds()))
+				ratio(t.total.hist.Quantile(0.50).Seconds(), base.total.hist.Quantile(0.50).Seconds()),
+				ratio(t.total.hist.Quantile(0.99).Seconds(), base.total.hist.Quantile(0.99).Seconds()))
 		}
 	}
 	for _, t := range r.targets {

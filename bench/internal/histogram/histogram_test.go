@@ -1,4 +1,4 @@
-package main
+package histogram
 
 import (
 	"math"
@@ -14,9 +14,9 @@ func within(got, want time.Duration, tol float64) bool {
 
 func TestHistogramQuantilesOfKnownData(t *testing.T) {
 	// 1µs, 2µs, … 10000µs: the nearest-rank q-quantile is q·10000 µs.
-	h := newHistogram()
+	h := New()
 	for i := 1; i <= 10000; i++ {
-		h.record(time.Duration(i) * time.Microsecond)
+		h.Record(time.Duration(i) * time.Microsecond)
 	}
 	tests := []struct {
 		q    float64
@@ -31,70 +31,70 @@ func TestHistogramQuantilesOfKnownData(t *testing.T) {
 		{1, 10000 * time.Microsecond},
 	}
 	for _, tt := range tests {
-		if got := h.quantile(tt.q); !within(got, tt.want, 0.01) {
+		if got := h.Quantile(tt.q); !within(got, tt.want, 0.01) {
 			t.Errorf("quantile(%v) = %v, want %v ±1%%", tt.q, got, tt.want)
 		}
 	}
-	if got := h.count(); got != 10000 {
+	if got := h.Count(); got != 10000 {
 		t.Errorf("count = %d, want 10000", got)
 	}
 	// The extremes are clamped to what was observed, so they are exact.
-	if h.quantile(0) != time.Microsecond || h.quantile(1) != 10*time.Millisecond {
-		t.Errorf("extremes = %v, %v; want exactly 1µs and 10ms", h.quantile(0), h.quantile(1))
+	if h.Quantile(0) != time.Microsecond || h.Quantile(1) != 10*time.Millisecond {
+		t.Errorf("extremes = %v, %v; want exactly 1µs and 10ms", h.Quantile(0), h.Quantile(1))
 	}
 }
 
 func TestHistogramSkewedData(t *testing.T) {
 	// 990 fast requests and 10 slow ones: p99 is still fast, p99.9 is slow.
-	h := newHistogram()
+	h := New()
 	for range 990 {
-		h.record(300 * time.Microsecond)
+		h.Record(300 * time.Microsecond)
 	}
 	for range 10 {
-		h.record(40 * time.Millisecond)
+		h.Record(40 * time.Millisecond)
 	}
-	if got := h.quantile(0.50); !within(got, 300*time.Microsecond, 0.01) {
+	if got := h.Quantile(0.50); !within(got, 300*time.Microsecond, 0.01) {
 		t.Errorf("p50 = %v, want 300µs", got)
 	}
-	if got := h.quantile(0.99); !within(got, 300*time.Microsecond, 0.01) {
+	if got := h.Quantile(0.99); !within(got, 300*time.Microsecond, 0.01) {
 		t.Errorf("p99 = %v, want 300µs", got)
 	}
-	if got := h.quantile(0.999); !within(got, 40*time.Millisecond, 0.01) {
+	if got := h.Quantile(0.999); !within(got, 40*time.Millisecond, 0.01) {
 		t.Errorf("p99.9 = %v, want 40ms", got)
 	}
 }
 
 func TestHistogramEmptyAndNegative(t *testing.T) {
-	h := newHistogram()
-	if got := h.quantile(0.5); got != 0 {
+	h := New()
+	if got := h.Quantile(0.5); got != 0 {
 		t.Errorf("empty quantile = %v, want 0", got)
 	}
-	h.record(-time.Second)
-	if got := h.quantile(1); got != 0 {
+	h.Record(-time.Second)
+	if got := h.Quantile(1); got != 0 {
 		t.Errorf("negative duration recorded as %v, want 0", got)
 	}
 }
 
 func TestHistogramMergeEqualsRecordingAll(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	a, b, all := newHistogram(), newHistogram(), newHistogram()
+	a, b, all := New(), New(), New()
 	for i := range 5000 {
 		d := time.Duration(rng.ExpFloat64() * float64(time.Millisecond))
-		all.record(d)
+		all.Record(d)
 		if i%3 == 0 {
-			a.record(d)
+			a.Record(d)
 		} else {
-			b.record(d)
+			b.Record(d)
 		}
 	}
-	a.merge(b)
+	a.Merge(b)
 	for _, q := range []float64{0, 0.5, 0.9, 0.99, 0.999, 1} {
-		if got, want := a.quantile(q), all.quantile(q); got != want {
+		if got, want := a.Quantile(q), all.Quantile(q); got != want {
 			t.Errorf("merged quantile(%v) = %v, want %v", q, got, want)
 		}
 	}
-	if a.count() != all.count() {
-		t.Errorf("merged count = %d, want %d", a.count(), all.count())
+	if a.Count() != all.Count() {
+		t.Errorf("merged count = %d, want %d", a.Count(), all.Count())
 	}
 }
 
@@ -121,8 +121,8 @@ func TestBucketBoundsHoldTheirValues(t *testing.T) {
 
 func BenchmarkHistogramRecord(b *testing.B) {
 	b.ReportAllocs()
-	h := newHistogram()
+	h := New()
 	for i := 0; b.Loop(); i++ {
-		h.record(time.Duration(i%5000) * time.Microsecond)
+		h.Record(time.Duration(i%5000) * time.Microsecond)
 	}
 }

@@ -1,4 +1,7 @@
-package main
+// Package histogram is the latency histogram of Troupe's load harness and
+// side-by-side benchmarks: one implementation, so every figure in
+// docs/benchmarks.md is computed the same way.
+package histogram
 
 import (
 	"math"
@@ -20,20 +23,22 @@ const (
 	numBuckets = exactLimit + (64-subBits-1)*subCount
 )
 
-// histogram records durations (as nanoseconds) with ~1% relative precision.
-// The zero value is not usable; build it with newHistogram.
-type histogram struct {
+// Histogram records durations (as nanoseconds) with ~1% relative precision.
+// The zero value is not usable; build it with New. Recording never
+// allocates, so it does not perturb the loop it measures.
+type Histogram struct {
 	counts   []uint64
 	total    uint64
 	min, max int64
 }
 
-func newHistogram() *histogram {
-	return &histogram{counts: make([]uint64, numBuckets), min: math.MaxInt64}
+// New returns an empty histogram.
+func New() *Histogram {
+	return &Histogram{counts: make([]uint64, numBuckets), min: math.MaxInt64}
 }
 
-// record adds one observation; negative durations count as zero.
-func (h *histogram) record(d time.Duration) {
+// Record adds one observation; negative durations count as zero.
+func (h *Histogram) Record(d time.Duration) {
 	v := max(int64(d), 0)
 	h.counts[bucketOf(uint64(v))]++
 	h.total++
@@ -41,8 +46,8 @@ func (h *histogram) record(d time.Duration) {
 	h.max = max(h.max, v)
 }
 
-// merge adds every observation of o to h.
-func (h *histogram) merge(o *histogram) {
+// Merge adds every observation of o to h.
+func (h *Histogram) Merge(o *Histogram) {
 	for i, c := range o.counts {
 		h.counts[i] += c
 	}
@@ -51,14 +56,14 @@ func (h *histogram) merge(o *histogram) {
 	h.max = max(h.max, o.max)
 }
 
-// count returns the number of observations.
-func (h *histogram) count() uint64 { return h.total }
+// Count returns the number of observations.
+func (h *Histogram) Count() uint64 { return h.total }
 
-// quantile returns the value at or below which a fraction q (0..1) of the
+// Quantile returns the value at or below which a fraction q (0..1) of the
 // observations lie, by nearest rank, as the midpoint of the bucket holding
 // that rank clamped to the observed range; the first and last ranks are the
 // exact minimum and maximum. It returns 0 for an empty histogram.
-func (h *histogram) quantile(q float64) time.Duration {
+func (h *Histogram) Quantile(q float64) time.Duration {
 	if h.total == 0 {
 		return 0
 	}

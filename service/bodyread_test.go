@@ -160,3 +160,20 @@ func requestClasses(t *testing.T, r *running, route string) string {
 	slices.Sort(classes)
 	return strings.Join(classes, ",")
 }
+
+// TestResetMidBodyIsNotAnError resets the connection while the handler
+// reads the body: nobody is left to answer, so nothing is sent, and the
+// request is logged as one the client abandoned (499), not as a 500.
+func TestResetMidBodyIsNotAnError(t *testing.T) {
+	r := start(t, nil, WithAPI(uploadAPI()))
+	if err := cutShort(reset)(r.svc.Addr().String(), "/api/v2"); err != nil {
+		t.Fatal(err)
+	}
+	waitForRecords(t, r, "/api/v2/upload", 1)
+	r.stop(t)
+	logs := r.logs.String()
+	if strings.Contains(logs, `"level":"ERROR"`) {
+		t.Errorf("a reset mid-body was logged as a server error:\n%s", logs)
+	}
+	mustContain(t, logs, `"msg":"request","method":"POST","route":"/api/v2/upload","path":"/api/v2/upload","status":499`)
+}

@@ -213,10 +213,12 @@ func abuseAPI(groups []string) *versioning.API {
 // so that the deadline passes while the handler waits for the body, and
 // authentication on.
 func TestAnonymousClientsCannotOpenTheBreaker(t *testing.T) {
+	// 2s: generous for every quick request on a loaded machine, and all a
+	// slow body costs the test.
 	configs := map[string]map[string]string{
-		"read timeout first": {"HTTP__READ_TIMEOUT": "1s", "HTTP__REQUEST_TIMEOUT": "20s"},
+		"read timeout first": {"HTTP__READ_TIMEOUT": "2s", "HTTP__REQUEST_TIMEOUT": "20s"},
 		"request timeout first, auth on": authEnv(map[string]string{
-			"HTTP__READ_TIMEOUT": "20s", "HTTP__REQUEST_TIMEOUT": "1s",
+			"HTTP__READ_TIMEOUT": "20s", "HTTP__REQUEST_TIMEOUT": "2s",
 		}),
 	}
 	shapes := abuseShapes()

@@ -262,7 +262,7 @@ func syncHeader(dst, src http.Header) {
 }
 
 // expire runs when the deadline passes: it ends the handler's context and
-// sends the 503 if nothing else has been sent. Whether the handler was
+// sends the timeout response if nothing else has been sent. Whether the handler was
 // waiting for the client is judged before the context ends, so that whoever
 // sees it ended — the breaker, or a handler writing — sees the judgement too.
 func (tw *timeoutWriter) expire() {

@@ -42,7 +42,7 @@ const breakerOpenDetail = "The service is failing on this route and is not takin
 // marked as the client's fault in the request's reqinfo.Info (a body
 // malformed, cut short, too large, or too slow to arrive), and those whose
 // context was cancelled, not expired (the client went away). Once
-// MinRequests have been seen within Interval and FailureRatio of them
+// MinRequests have been judged within Interval and FailureRatio of them
 // failed, the breaker opens: requests get a 503 problem with Retry-After
 // (the seconds until it turns half-open) without reaching the handler.
 // After OpenTimeout, HalfOpenRequests probes go through; as many successes

@@ -1,15 +1,13 @@
 package middleware
 
 import (
-	"errors"
-	"io"
 	"net/http"
-	"os"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/internal/reqinfo"
 )
 
 // BodyLimitConfig configures BodyLimit.
@@ -44,11 +42,15 @@ func BodyLimit(limit int64) echo.MiddlewareFunc {
 // which ErrorHandler renders as 413, and net/http closes the connection rather
 // than drain the rest.
 //
-// Whatever the limit, a read of the body that fails because the client was
-// slower than the server's read timeout (http.read_timeout) fails with a 408
-// problem instead of the bare i/o error: the client was too slow, the server
-// is not at fault. Only reads of the request body are classified so; a
-// handler's own dependency timing out is still a server error.
+// Whatever the limit, a read of the body that fails through the client's
+// fault fails with an error the ErrorHandler renders as the client's: 408
+// when the client was slower than the server's read timeout
+// (http.read_timeout), 400 when the body was malformed or cut short, and
+// nothing at all when the connection is gone. The request is marked as the
+// client's fault (reqinfo), so the circuit breaker leaves it out whatever
+// the handler made of the error. Only reads of the request body are
+// classified so; a handler's own dependency failing is still a server
+// error. See requestBody.
 func BodyLimitWithConfig(cfg BodyLimitConfig) echo.MiddlewareFunc {
 	if cfg.Skipper == nil {
 		cfg.Skipper = DefaultBodyLimitConfig.Skipper
@@ -71,25 +73,8 @@ func BodyLimitWithConfig(cfg BodyLimitConfig) echo.MiddlewareFunc {
 				// the connection to close after the 413.
 				r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, cfg.Limit)
 			}
-			r.Body = &requestBody{ReadCloser: r.Body}
+			r.Body = &requestBody{ReadCloser: r.Body, info: reqinfo.FromContext(r.Context())}
 			return next(c)
 		}
 	}
 }
-
-// requestBody turns a read that hit the connection's read deadline into a
-// 408 problem, which the handler's error passes on to ErrorHandler (through
-// any wrapping by a binder or decoder).
-type requestBody struct {
-	io.ReadCloser
-}
-
-func (b *requestBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		return n, &problem.Error{Details: problem.New(http.StatusRequestTimeout, requestTimeoutDetail), Err: err}
-	}
-	return n, err
-}
-
-const requestTimeoutDetail = "The request body was not received before the server's read timeout."

@@ -24,6 +24,10 @@ const (
 // router's own 404 and 405 — reaches the client as RFC 9457 problem+json
 // carrying the request ID. Causes are logged, never sent:
 //
+//   - a read of the request body that failed through the client's fault
+//     (see BodyLimitWithConfig), wherever it is in the chain, is 400, or 408
+//     past the read timeout, logged at INFO; nothing is sent when the
+//     connection is gone.
 //   - *problem.Error renders itself (status, detail, extra header fields).
 //   - *http.MaxBytesError anywhere in the chain is 413, even when a binder
 //     wrapped it in an *echo.HTTPError.
@@ -59,7 +63,15 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 
 // problemFor maps err to the problem to send and the level to log it at. A nil
 // problem means nothing should be sent.
+//
+// A body the client failed to send is looked for first: the failure is the
+// client's whatever a handler wrapped the read error in, its own problem
+// included.
 func problemFor(err error, c echo.Context) (*problem.Error, slog.Level) {
+	var be *bodyReadError
+	if errors.As(err, &be) {
+		return be.problem()
+	}
 	var pe *problem.Error
 	if errors.As(err, &pe) {
 		return pe, levelFor(pe.Status)

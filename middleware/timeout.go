@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/internal/reqinfo"
 )
 
 // TimeoutConfig configures Timeout.
@@ -54,7 +55,16 @@ func Timeout(d time.Duration) echo.MiddlewareFunc {
 // of the header map, so the two never race. A handler that has already begun
 // streaming is not interrupted mid-response: it only sees its context
 // cancelled. When the handler returns after a timeout its error is dropped and
-// the response is recorded as a committed 503, which the access log reports.
+// the response is recorded as committed with the status sent, which the
+// access log reports.
+//
+// A deadline that passes while the handler is waiting for the request body
+// (a read is under way, see reqinfo.Info.ReadingBody) is the client's
+// fault, not the server's: the client gets a 408 instead of the 503, and the
+// request is marked so that the circuit breaker leaves it out. A timeout
+// response to a request with a body closes the connection: net/http would
+// otherwise read what is left of the body before sending it, waiting on the
+// very client that is too slow.
 func TimeoutWithConfig(cfg TimeoutConfig) echo.MiddlewareFunc {
 	if cfg.Skipper == nil {
 		cfg.Skipper = DefaultTimeoutConfig.Skipper
@@ -79,11 +89,11 @@ func TimeoutWithConfig(cfg TimeoutConfig) echo.MiddlewareFunc {
 			res.Writer = tw
 			c.SetRequest(r.WithContext(&tw.ctx))
 			defer func() {
-				timedOut := tw.finish()
+				sent := tw.finish()
 				res.Writer = tw.w
 				c.SetRequest(r)
-				if timedOut {
-					res.Status = http.StatusServiceUnavailable
+				if sent != 0 {
+					res.Status = sent
 					res.Committed = true
 					err = nil
 				}
@@ -118,7 +128,9 @@ type timeoutWriter struct {
 
 	mu          sync.Mutex
 	wroteHeader bool // the handler has started the response
-	timedOut    bool // the 503 was sent; the handler's output is discarded
+	timedOut    bool // the timeout response was sent; the handler's output is discarded
+	slowClient  bool // the deadline passed while the handler waited for the body: 408, not 503
+	sent        int  // the status of the timeout response, once sent
 	done        bool // the handler has returned; the callback must not write
 }
 
@@ -250,8 +262,16 @@ func syncHeader(dst, src http.Header) {
 }
 
 // expire runs when the deadline passes: it ends the handler's context and
-// sends the 503 if nothing else has been sent.
+// sends the timeout response if nothing else has been sent. Whether the handler was
+// waiting for the client is judged before the context ends, so that whoever
+// sees it ended — the breaker, or a handler writing — sees the judgement too.
 func (tw *timeoutWriter) expire() {
+	if info := reqinfo.FromContext(tw.r.Context()); info.ReadingBody() {
+		info.SetClientFault()
+		tw.mu.Lock()
+		tw.slowClient = true
+		tw.mu.Unlock()
+	}
 	tw.ctx.expire()
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
@@ -273,20 +293,29 @@ func (tw *timeoutWriter) timeOut() bool {
 	}
 	tw.timedOut = true
 	p := *tw.unavailable
+	if tw.slowClient {
+		p = problem.New(http.StatusRequestTimeout, slowBodyDetail)
+	}
 	p.Instance = tw.instance
+	if tw.r.ContentLength != 0 {
+		tw.w.Header().Set("Connection", "close")
+	}
+	tw.sent = p.Status
 	problem.Write(tw.w, tw.r, p)
 	_ = http.NewResponseController(tw.w).Flush()
 	return true
 }
 
-// finish ends the handler's use of tw and reports whether the 503 was sent.
+// finish ends the handler's use of tw and returns the status of the timeout
+// response, or 0 when none was sent.
 // It stops the timer, passes on the header fields the real map still lacks,
 // ends the handler's context and returns the kit.
-func (tw *timeoutWriter) finish() (timedOut bool) {
+func (tw *timeoutWriter) finish() (sent int) {
 	k := tw.kit
 	stopped := k.timer.Stop()
 	tw.mu.Lock()
-	timedOut = tw.timeOut()
+	timedOut := tw.timeOut()
+	sent = tw.sent
 	tw.done = true
 	switch {
 	case timedOut:
@@ -309,7 +338,7 @@ func (tw *timeoutWriter) finish() (timedOut bool) {
 		clear(k.h)
 		timeoutKits.Put(k)
 	}
-	return timedOut
+	return sent
 }
 
 // copyTrailers copies to dst the trailer fields the handler set in src after

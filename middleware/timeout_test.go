@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -494,4 +495,53 @@ func ExampleTimeout() {
 	fmt.Println(w.Code, w.Body)
 	// Output:
 	// 503 {"type":"about:blank","title":"Service Unavailable","status":503,"detail":"The request did not complete within its time limit.","instance":"/report"}
+}
+
+// TestTimeoutWhileWaitingForTheBody sends part of a body and then nothing:
+// at the deadline the handler is still waiting for the client. The client
+// gets a 408 at once, not after the connection's read timeout, the
+// connection is closed after it, and the request is marked as the client's
+// fault for the breaker.
+func TestTimeoutWhileWaitingForTheBody(t *testing.T) {
+	logs, logger := newCoreLog()
+	var fault bool
+	done := make(chan struct{})
+	e := coreEcho(logger, middleware.RequestID(), middleware.AccessLog(logger), observeFault(&fault),
+		middleware.BodyLimit(1<<20), middleware.Timeout(coreTestTimeout))
+	e.POST("/upload", func(c echo.Context) error {
+		defer close(done)
+		_, err := io.ReadAll(c.Request().Body)
+		return err
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Far beyond the deadline, far below a hang: the server has no read
+	// timeout, so only the timeout stage can answer.
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer while the handler waited for the body: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !resp.Close || !strings.Contains(string(body), "request's time limit") {
+		t.Errorf("response = %d, close %v, %s; want a 408 problem and the connection closed", resp.StatusCode, resp.Close, body)
+	}
+	conn.Close() // the handler's read ends
+	<-done
+	srv.Close()
+	if !fault {
+		t.Error("the request was not marked as the client's fault")
+	}
+	if recs := logs.find(t, "request"); len(recs) != 1 || recs[0]["status"] != float64(408) || recs[0]["level"] != "INFO" {
+		t.Errorf("access log = %v, want one INFO record with status 408", recs)
+	}
 }

@@ -16,11 +16,13 @@ import (
 // Zero fields take the values of DefaultBreakerSettings.
 type BreakerSettings struct {
 	// FailureRatio trips the breaker when failures make up at least this
-	// share of the requests seen within Interval. Default 0.5.
+	// share of the requests judged within Interval: those that ended as a
+	// success or a failure, not those excluded (see CircuitBreaker).
+	// Default 0.5.
 	FailureRatio float64
-	// MinRequests is how many requests Interval must hold before the ratio
-	// may trip the breaker, so that two failures of three at night do not
-	// take a route down. Default 20.
+	// MinRequests is how many judged requests Interval must hold before the
+	// ratio may trip the breaker, so that two failures of three at night do
+	// not take a route down. Default 20.
 	MinRequests uint32
 	// Interval is the rolling window over which the closed breaker counts,
 	// in ten buckets. Default 60s.
@@ -96,8 +98,14 @@ func newBreaker(name, kind string, s BreakerSettings, metrics *telemetry.Breaker
 		Interval:     s.Interval,
 		BucketPeriod: s.Interval / 10,
 		Timeout:      s.OpenTimeout,
+		// Judged by the requests that ended as a success or a failure:
+		// gobreaker's Requests also holds those still in flight and those
+		// excluded, and an excluded request must not dilute the ratio, or
+		// a flood of bad requests would keep a failing route's breaker
+		// closed.
 		ReadyToTrip: func(c gobreaker.Counts) bool {
-			return c.Requests >= minRequests && float64(c.TotalFailures) >= ratio*float64(c.Requests)
+			judged := c.TotalSuccesses + c.TotalFailures
+			return judged >= minRequests && float64(c.TotalFailures) >= ratio*float64(judged)
 		},
 		IsExcluded: func(err error) bool { return err == errBreakerExcluded },
 		// Called with gobreaker's lock held: record and log, never call back.

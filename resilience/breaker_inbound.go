@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/internal/telemetry"
 )
 
@@ -34,10 +35,14 @@ const breakerOpenDetail = "The service is failing on this route and is not takin
 // CircuitBreaker returns middleware that runs a circuit breaker per route
 // group (sony/gobreaker) around the handler. A request fails when it
 // renders a 5xx — errors returned by the handler are classified by the
-// status the error handler will give them — or when it outlives its
-// deadline; 4xx responses are successes, since the service answered
-// correctly, and requests the client abandoned count as neither. Once
-// MinRequests have been seen within Interval and FailureRatio of them
+// status the error handler will give them — when it outlives its deadline,
+// or when the handler panics; 4xx responses are successes, since the
+// service answered correctly. Requests the client caused to fail count as
+// neither, whatever was rendered: those the body-limit or timeout stage
+// marked as the client's fault in the request's reqinfo.Info (a body
+// malformed, cut short, too large, or too slow to arrive), and those whose
+// context was cancelled, not expired (the client went away). Once
+// MinRequests have been judged within Interval and FailureRatio of them
 // failed, the breaker opens: requests get a 503 problem with Retry-After
 // (the seconds until it turns half-open) without reaching the handler.
 // After OpenTimeout, HalfOpenRequests probes go through; as many successes
@@ -106,8 +111,22 @@ func inboundOutcome(c echo.Context, err error) (outcome error, rendered bool) {
 		c.Error(err)
 		rendered = true
 	}
-	if res.Status >= 500 || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	switch {
+	case clientCaused(ctx):
+		return errBreakerExcluded, rendered
+	case res.Status >= 500 || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return errBreakerFailure, rendered
 	}
 	return nil, rendered
+}
+
+// clientCaused reports whether the client, not the service, decided how the
+// request ended, so that its outcome says nothing about the route's health:
+// the body-limit or timeout stage marked it as the client's fault (a body
+// malformed, cut short, too large or too slow), or its context was cancelled
+// rather than expired (the client went away). Without these a handler that
+// turns such a failure into a 500 of its own would let anyone open the
+// breaker with a few dozen bad requests.
+func clientCaused(ctx context.Context) bool {
+	return reqinfo.FromContext(ctx).ClientFault() || errors.Is(ctx.Err(), context.Canceled)
 }

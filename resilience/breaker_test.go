@@ -3,17 +3,22 @@ package resilience
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/middleware"
 )
 
@@ -170,6 +175,60 @@ func TestCircuitBreakerIgnoresAbandonedRequests(t *testing.T) {
 	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil).WithContext(ctx))
 	if w := serve(e, http.MethodGet, "/"); w.Code != http.StatusOK {
 		t.Fatalf("status %d: a client hanging up tripped the breaker", w.Code)
+	}
+}
+
+// TestCircuitBreakerIgnoresClientFaults: a request the client made fail
+// counts as neither success nor failure, whatever the handler rendered, so
+// that no client can open a breaker; a server fault beside them still does.
+func TestCircuitBreakerIgnoresClientFaults(t *testing.T) {
+	cases := []struct {
+		name    string
+		body    io.Reader
+		cancel  bool
+		handler echo.HandlerFunc
+	}{
+		{name: "marked, the handler's own 500", handler: func(c echo.Context) error {
+			reqinfo.FromContext(c.Request().Context()).SetClientFault()
+			return errors.New("boom")
+		}},
+		{name: "marked, a written 500", handler: func(c echo.Context) error {
+			reqinfo.FromContext(c.Request().Context()).SetClientFault()
+			return c.NoContent(http.StatusInternalServerError)
+		}},
+		{name: "body cut short, hidden in a 500", body: io.MultiReader(strings.NewReader("{"), iotest.ErrReader(io.ErrUnexpectedEOF)), handler: func(c echo.Context) error {
+			if _, err := io.ReadAll(c.Request().Body); err != nil {
+				return fmt.Errorf("reading the body: %v", err)
+			}
+			return nil
+		}},
+		{name: "client gone, the handler's own 500", cancel: true, handler: func(c echo.Context) error {
+			<-c.Request().Context().Done()
+			return errors.New("dependency call abandoned")
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEcho(middleware.RequestID(), middleware.BodyLimit(0), CircuitBreaker(BreakerConfig{
+				BreakerSettings: BreakerSettings{FailureRatio: 1, MinRequests: 1, OpenTimeout: time.Hour},
+				Logger:          slog.New(newStateLog()),
+			}))
+			e.POST("/", tc.handler)
+			e.GET("/fail", func(echo.Context) error { return errors.New("dependency down") })
+			for range 5 {
+				r := httptest.NewRequest(http.MethodPost, "/", tc.body)
+				if tc.cancel {
+					ctx, cancel := context.WithCancel(r.Context())
+					cancel()
+					r = r.WithContext(ctx)
+				}
+				e.ServeHTTP(httptest.NewRecorder(), r)
+			}
+			if w := serve(e, http.MethodGet, "/fail"); w.Code != http.StatusInternalServerError {
+				t.Fatalf("after 5 client faults a server fault got %d, want 500: the breaker counted them", w.Code)
+			}
+			assertProblem(t, serve(e, http.MethodGet, "/fail"), http.StatusServiceUnavailable)
+		})
 	}
 }
 

@@ -12,7 +12,9 @@
 // 429 with Retry-After and the IETF RateLimit-Policy and RateLimit fields.
 //
 // [CircuitBreaker] (sony/gobreaker/v2) opens per route group when 5xx
-// responses and timeouts — never 4xx — pass a failure ratio; [Bulkhead]
+// responses, timeouts and panics pass a failure ratio — never 4xx, and never
+// a failure the client caused (a body it failed to send, a departure), so no
+// client can open one; [Bulkhead]
 // bounds each group's concurrency with a short queue; [LoadShedding] adapts a
 // concurrency limit to observed latency (Netflix's Gradient2) and refuses
 // early past it. All three answer 503 problem+json with Retry-After.

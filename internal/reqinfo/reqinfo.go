@@ -3,17 +3,23 @@
 // tying any of them to Echo.
 //
 // The request-ID middleware installs one *Info per request; inner layers fill
-// in what they learn (the versioning group sets APIVersion) and outer layers
-// (the access log, metrics) read it after the handler returns. Because the
-// value is a pointer, an inner layer's write is visible to an outer layer
-// without re-deriving the request.
+// in what they learn (the versioning group sets APIVersion, the body-limit
+// stage records a client fault) and outer layers (the access log, metrics,
+// the circuit breaker) read it after the handler returns. Because the value
+// is a pointer, an inner layer's write is visible to an outer layer without
+// re-deriving the request.
 package reqinfo
 
-import "context"
+import (
+	"context"
+	"sync/atomic"
+)
 
 // Info holds what is known about one request. It is owned by the goroutine
-// serving the request; fields are written before the handler runs or by the
-// handler chain itself, never concurrently.
+// serving the request; its exported fields are written before the handler
+// runs or by the handler chain itself, never concurrently. The client-fault
+// state (see fault.go) is atomic, since the timeout stage's timer reads it
+// from a goroutine of its own.
 type Info struct {
 	// ID is the request ID echoed in X-Request-ID and problem responses.
 	ID string
@@ -24,6 +30,9 @@ type Info struct {
 	// the authentication stage; nil for anonymous requests. Keeping it here
 	// spares each authenticated request a context copy.
 	Principal any
+
+	bodyReads   atomic.Int32 // reads of the request body under way
+	clientFault atomic.Bool  // see SetClientFault
 }
 
 type ctxKey struct{}

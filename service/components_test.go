@@ -268,7 +268,7 @@ func TestComponentsKV(t *testing.T) {
 		srv := redistest.Start(t)
 		dir := t.TempDir()
 		writeComponent(t, dir, "kv", "v1", "", "kv:write:n")
-		r := start(t, componentEnv(dir, t.TempDir(), "ACTORS__COMPONENTS__KV_STORE", "redis", "REDIS__URL", srv.URL()))
+		r := start(t, componentEnv(dir, t.TempDir(), "ACTORS__COMPONENTS__KV_STORE", "redis", "REDIS__URL", srv.URL(), "REDIS__TIMEOUT", relaxedRedisTimeout))
 		if got, err := r.ask(t, "kv", "kstate"); err != nil || got != nil {
 			t.Fatalf("put: %v, %v", got, err)
 		}

@@ -15,6 +15,13 @@
 // socket timeouts, three retries) every request waited out the whole
 // freeze; bounded by the budget, only the requests of the first budget
 // wait, and the rest go straight to their store's policy.
+//
+// Why here: authz and actors/state use Redis too and must not import
+// resilience (DESIGN §2), so the one mechanism lives in internal, and
+// resilience.FallbackStore follows it (FallbackConfig.Available) rather
+// than keeping a second breaker. Why not sony/gobreaker: its half-open
+// state lets live requests probe, each paying the budget; here only a
+// background PING does.
 package redisguard
 
 import (
@@ -107,10 +114,21 @@ func (g *Guard) record(ctx context.Context, err error) {
 		if g.failures.Load() != 0 {
 			g.failures.Store(0)
 		}
-	case ctx.Err() != nil:
+	case callerGaveUp(ctx):
 	default:
 		g.failed(err)
 	}
+}
+
+// callerGaveUp reports whether ctx is cancelled or past its deadline. The
+// deadline is checked as well as Err: a socket read given the caller's
+// deadline can return before the context's own timer has fired.
+func callerGaveUp(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // failed counts a failed command and opens the guard at openAfter in a row.

@@ -11,6 +11,12 @@ import (
 // RedisRevocationStore is a RevocationStore in Redis, shared by every
 // instance of a service. Each revocation is a key prefix+jti whose TTL ends
 // at the token's expiry, so Redis forgets it when it no longer matters.
+//
+// A lookup is on every authenticated request and waits as long as the
+// client lets it: give it a client with bounded timeouts and no retries. A
+// Troupe service's client bounds every command by redis.timeout and fails
+// at once while Redis is not answering, which Authenticate turns into a
+// fast 503.
 type RedisRevocationStore struct {
 	client redis.UniversalClient
 	prefix string

@@ -430,6 +430,15 @@ type Redis struct {
 	// URL is the server, "redis://[:password@]host:port/db" or rediss://
 	// for TLS; "" means no Redis. A secret, as it may hold a password.
 	URL string `koanf:"url" secret:"true"`
+	// Timeout is the budget of one Redis command on the request path (a
+	// rate-limit decision, a revocation lookup, a component's kv call):
+	// dialing, waiting for a pooled connection, writing and reading
+	// together, with no retry. A command that overruns it fails, and the
+	// store's failure policy decides.
+	Timeout time.Duration `koanf:"timeout"`
+	// ProbeInterval is how often Redis is PINGed once it has stopped
+	// answering; until a PING is answered every command fails at once.
+	ProbeInterval time.Duration `koanf:"probe_interval"`
 }
 
 // RateLimit is the [rate_limit] section. Limits are requests per minute
@@ -632,6 +641,7 @@ func Default() Config {
 			Revocation: Revocation{Store: "memory", MissingJTI: "reject", MaxEntries: 100000},
 			Cedar:      Cedar{ReloadInterval: 5 * time.Second, CacheSize: 10000},
 		},
+		Redis: Redis{Timeout: 50 * time.Millisecond, ProbeInterval: time.Second},
 		RateLimit: RateLimit{
 			Store: "auto", PerIPRPM: 60, PerUserRPM: 600, PerClientRPM: 1200,
 			Routes: []string{}, Global: []string{},

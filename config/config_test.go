@@ -90,6 +90,10 @@ func TestConfigValidate(t *testing.T) {
 		{"backoff min", func(c *Config) { c.Actors.BackoffMin, c.Actors.BackoffMax = 0, 0 }, "actors.backoff_min", "must be greater than 0"},
 		{"backoff max", func(c *Config) { c.Actors.BackoffMax = time.Microsecond }, "actors.backoff_max", "must not be less than actors.backoff_min (1ms), got 1µs"},
 		{"redis url", func(c *Config) { c.Redis.URL = "http://user:hunter2@cache:6379" }, "redis.url", "must be a redis:// or rediss:// URL"},
+		{"redis timeout zero", func(c *Config) { c.Redis.Timeout = 0 }, "redis.timeout", "greater than 0 and at most 1s, got 0s"},
+		{"redis timeout long", func(c *Config) { c.Redis.Timeout = 3 * time.Second }, "redis.timeout", "at most 1s, got 3s"},
+		{"redis probe below timeout", func(c *Config) { c.Redis.ProbeInterval = 10 * time.Millisecond }, "redis.probe_interval", "at least redis.timeout (50ms)"},
+		{"redis probe long", func(c *Config) { c.Redis.ProbeInterval = time.Hour }, "redis.probe_interval", "at most 1m, got 1h"},
 		{"alg none", func(c *Config) { c.Auth.JWT.Algorithms = []string{"RS256", "none"} }, "auth.jwt.algorithms", `"none" is not allowed`},
 		{"short secret", func(c *Config) {
 			c.Auth.JWT.HMACSecret = "short"

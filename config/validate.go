@@ -86,6 +86,7 @@ func (c *Config) Validate() error {
 	v.algorithms(c.Compression.Algorithms)
 
 	v.telemetry(c.Telemetry)
+	v.redis(c.Redis)
 	v.auth(c.Auth, c.Redis)
 	v.resilience(c.RateLimit, c.Resilience, c.Redis)
 
@@ -135,13 +136,33 @@ func (v *validator) components(c Components, r Redis) {
 	atLeast("actors.components.kv_max_keys", c.KVMaxKeys, 1)
 }
 
-func (v *validator) auth(a Auth, r Redis) {
+// Bounds of the [redis] durations. A budget over a second is the stall the
+// budget exists to prevent (go-redis's own default waits 5 s); a probe
+// interval over a minute leaves a recovered Redis unused that long.
+const (
+	maxRedisTimeout       = time.Second
+	maxRedisProbeInterval = time.Minute
+)
+
+func (v *validator) redis(r Redis) {
 	if r.URL != "" {
 		if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			// The URL may hold a password: say what is wrong, not what it is.
 			v.fail("redis.url", "must be a redis:// or rediss:// URL with a host")
 		}
 	}
+	floor := r.Timeout // a probe waits up to the budget: probing faster only stacks probes
+	if r.Timeout <= 0 || r.Timeout > maxRedisTimeout {
+		v.fail("redis.timeout", "must be greater than 0 and at most %s, got %s", shortDuration(maxRedisTimeout), shortDuration(r.Timeout))
+		floor = time.Nanosecond
+	}
+	if r.ProbeInterval < floor || r.ProbeInterval > maxRedisProbeInterval {
+		v.fail("redis.probe_interval", "must be at least redis.timeout (%s) and at most %s, got %s",
+			shortDuration(r.Timeout), shortDuration(maxRedisProbeInterval), shortDuration(r.ProbeInterval))
+	}
+}
+
+func (v *validator) auth(a Auth, r Redis) {
 	j := a.JWT
 	for _, alg := range j.Algorithms {
 		if !slices.Contains(JWTAlgorithms, alg) {

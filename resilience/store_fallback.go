@@ -67,6 +67,13 @@ type FallbackConfig struct {
 	// ProbeInterval is how often, while degraded, one request (or a health
 	// check) tries the primary again; ≤ 0 means DefaultProbeInterval.
 	ProbeInterval time.Duration
+	// Available, when set, reports whether the primary's own breaker lets
+	// calls through (a Troupe service passes its Redis guard's). While it
+	// reports true a degraded store asks the primary on every call, so the
+	// shared limits are back with the first answer rather than after a
+	// ProbeInterval; while it reports false the primary would fail at once
+	// anyway, and only the ProbeInterval calls try it, to count the outage.
+	Available func() bool
 	// Logger receives the degraded and recovered events and, at most once
 	// per 10 s, the latest error with a count of those not logged; nil
 	// means slog.Default().
@@ -82,6 +89,11 @@ type FallbackConfig struct {
 // so readiness says "warn"), and every ProbeInterval lets one call try the
 // primary again, leaving degraded mode by itself on the first success.
 //
+// How long a call waits for the primary is the primary's business: a
+// FallbackStore adds no deadline. A Troupe service's Redis client bounds
+// every command by redis.timeout and fails fast while Redis does not
+// answer (see FallbackConfig.Available).
+//
 // A cancelled or expired request context is the client's doing, not the
 // store's: it is returned as an error and never degrades the store.
 type FallbackStore struct {
@@ -90,6 +102,7 @@ type FallbackStore struct {
 	policy    FailurePolicy
 	instances int
 	interval  time.Duration
+	available func() bool
 	logger    *slog.Logger
 	metrics   *telemetry.RateLimitMetrics
 
@@ -108,6 +121,7 @@ func NewFallbackStore(primary Store, cfg FallbackConfig) *FallbackStore {
 		policy:    cfg.Policy,
 		instances: max(cfg.ExpectedInstances, 1),
 		interval:  cfg.ProbeInterval,
+		available: cfg.Available,
 		logger:    cfg.Logger,
 		metrics:   cfg.Metrics,
 		errLog:    ratelog.New(logEvery),
@@ -144,7 +158,7 @@ func (f *FallbackStore) Allow(ctx context.Context, key string, l Limit, n int) (
 	if err := checkRequest(l, n); err != nil {
 		return Result{}, err
 	}
-	if f.degraded.Load() && !f.probeDue() {
+	if f.degraded.Load() && !f.retryPrimary() {
 		return f.degradedAllow(ctx, key, l, n)
 	}
 	res, err := f.primary.Allow(ctx, key, l, n)
@@ -170,7 +184,7 @@ func (f *FallbackStore) HealthCheck(ctx context.Context) error {
 	if !f.degraded.Load() {
 		return nil
 	}
-	if f.probeDue() {
+	if f.retryPrimary() {
 		_, err := f.primary.Allow(ctx, probeKey, PerSecond(1), 1)
 		if err == nil {
 			f.recovered()
@@ -182,6 +196,12 @@ func (f *FallbackStore) HealthCheck(ctx context.Context) error {
 	}
 	since := time.Unix(0, f.since.Load()).UTC().Format(time.RFC3339)
 	return fmt.Errorf("%w: %s unavailable since %s, policy %s", ErrDegraded, f.primary.Name(), since, f.policy)
+}
+
+// retryPrimary reports whether a degraded store should ask the primary on
+// this call: its breaker says it is back, or a probe is due.
+func (f *FallbackStore) retryPrimary() bool {
+	return f.available != nil && f.available() || f.probeDue()
 }
 
 // probeDue reports whether this caller should try the primary: the probe

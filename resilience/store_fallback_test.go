@@ -19,9 +19,11 @@ import (
 type switchStore struct {
 	down  atomic.Bool
 	inner Store
+	calls atomic.Int64
 }
 
 func (s *switchStore) Allow(ctx context.Context, key string, l Limit, n int) (Result, error) {
+	s.calls.Add(1)
 	if s.down.Load() {
 		return Result{}, errors.New("dial tcp: connection refused")
 	}
@@ -108,6 +110,41 @@ func TestFallbackRecoversAndLogsBounded(t *testing.T) {
 	g := NewFallbackStore(failing, FallbackConfig{Logger: slog.New(slog.DiscardHandler)})
 	if _, err := g.Allow(cancelled, "k", l, 1); err == nil || g.Degraded() {
 		t.Fatalf("cancelled context: err=%v degraded=%v, want an error and no degradation", err, g.Degraded())
+	}
+}
+
+// TestFallbackFollowsAvailable: with the primary's breaker open the
+// primary is not asked (beyond a due probe), and once it closes the next
+// call asks it, however far the next probe is.
+func TestFallbackFollowsAvailable(t *testing.T) {
+	var available atomic.Bool
+	primary := &switchStore{inner: NewMemoryStore(10)}
+	f := NewFallbackStore(primary, FallbackConfig{ProbeInterval: time.Hour, Available: available.Load,
+		Logger: slog.New(slog.DiscardHandler)})
+	ctx, l := context.Background(), PerSecond(1000)
+	available.Store(true)
+	primary.down.Store(true)
+	for range 3 { // the breaker has not opened yet: each call asks
+		if _, err := f.Allow(ctx, "k", l, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !f.Degraded() || primary.calls.Load() != 3 {
+		t.Fatalf("degraded=%v after %d primary calls, want degraded after 3", f.Degraded(), primary.calls.Load())
+	}
+	available.Store(false)
+	for range 100 {
+		if _, err := f.Allow(ctx, "k", l, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := primary.calls.Load(); n != 3 {
+		t.Fatalf("the primary was asked %d more times with its breaker open", n-3)
+	}
+	primary.down.Store(false)
+	available.Store(true)
+	if _, err := f.Allow(ctx, "k", l, 1); err != nil || f.Degraded() || f.HealthCheck(ctx) != nil {
+		t.Fatalf("breaker closed: err=%v degraded=%v, want the primary deciding again at once", err, f.Degraded())
 	}
 }
 

@@ -13,6 +13,12 @@ import (
 // GCRA script, which reads Redis's own clock, so instances need no clock
 // agreement). Keys expire by themselves once idle.
 //
+// A decision waits as long as the client lets it: give it a client with
+// bounded timeouts and no retries, and wrap it in a FallbackStore. A
+// Troupe service's client bounds every command by redis.timeout and fails
+// at once while Redis is not answering (docs/resilience.md, "Redis
+// budget").
+//
 // redis_rate fits the Store interface as is: its limit has the same Rate,
 // Burst and Period, and its AllowAtMost is exactly the "take up to n
 // tokens" a LeasingStore needs, so Troupe keeps no Lua of its own.

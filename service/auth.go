@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/internal/telemetry"
@@ -152,24 +151,6 @@ func (s *Service) routeRules() func(method, route string) authz.RouteRule {
 	}
 }
 
-// redisClient returns the service's Redis client, made on first use from
-// redis.url; it is closed at the end of the shutdown sequence.
-func (s *Service) redisClient() (*redis.Client, error) {
-	if s.redis != nil {
-		return s.redis, nil
-	}
-	if s.cfg.Redis.URL == "" {
-		return nil, errors.New("not set")
-	}
-	opts, err := redis.ParseURL(s.cfg.Redis.URL)
-	if err != nil {
-		// go-redis errors may quote the URL, password included.
-		return nil, errors.New("not a valid Redis URL")
-	}
-	s.redis = redis.NewClient(opts)
-	return s.redis, nil
-}
-
 // release frees what New set up — the component runtime, providers, JWKS
 // refresh, the Redis client — when the service will not run or has stopped.
 func (s *Service) release() {
@@ -178,14 +159,12 @@ func (s *Service) release() {
 	s.closeStores()
 }
 
-// closeStores stops the JWKS refresh and closes the Redis client.
+// closeStores stops the JWKS refresh and the Redis client.
 func (s *Service) closeStores() {
 	if s.auth.verifier != nil {
 		s.auth.verifier.Close()
 	}
-	if s.redis != nil {
-		_ = s.redis.Close()
-	}
+	s.closeRedis()
 }
 
 // policyWatcher reloads the policy files while the service runs; a reload

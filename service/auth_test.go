@@ -411,7 +411,7 @@ func TestAuthRevocation(t *testing.T) {
 	})
 	t.Run("redis", func(t *testing.T) {
 		redisSrv := redistest.Start(t)
-		env := authEnv(map[string]string{"AUTH__REVOCATION__ENABLED": "true", "AUTH__REVOCATION__STORE": "redis", "REDIS__URL": redisSrv.URL()})
+		env := authEnv(map[string]string{"AUTH__REVOCATION__ENABLED": "true", "AUTH__REVOCATION__STORE": "redis", "REDIS__URL": redisSrv.URL(), "REDIS__TIMEOUT": relaxedRedisTimeout})
 		one, two := start(t, env, WithAPI(authAPI())), start(t, env, WithAPI(authAPI()))
 		token := hs(t, jwt.SigningMethodHS256, claims(nil))
 		if err := one.svc.RevokeToken(context.Background(), "token-1", time.Now().Add(time.Hour)); err != nil {

@@ -268,13 +268,34 @@ func TestComponentsKV(t *testing.T) {
 		srv := redistest.Start(t)
 		dir := t.TempDir()
 		writeComponent(t, dir, "kv", "v1", "", "kv:write:n")
-		r := start(t, componentEnv(dir, t.TempDir(), "ACTORS__COMPONENTS__KV_STORE", "redis", "REDIS__URL", srv.URL()))
+		r := start(t, componentEnv(dir, t.TempDir(), "ACTORS__COMPONENTS__KV_STORE", "redis", "REDIS__URL", srv.URL(), "REDIS__TIMEOUT", relaxedRedisTimeout))
 		if got, err := r.ask(t, "kv", "kstate"); err != nil || got != nil {
 			t.Fatalf("put: %v, %v", got, err)
 		}
 		v, err := srv.Client(t).Get(context.Background(), "troupe:test:kv:kv/n/state").Result()
 		if err != nil || v != "state" {
 			t.Fatalf("Redis holds %q, %v; want the component's value", v, err)
+		}
+	})
+	// A frozen Redis costs a kv call redis.timeout at most, then nothing:
+	// the guest gets the store's error and its message is answered.
+	t.Run("redis frozen", func(t *testing.T) {
+		srv := redistest.Start(t)
+		dir := t.TempDir()
+		writeComponent(t, dir, "kv", "v1", "", "kv:write:n")
+		r := start(t, componentEnv(dir, t.TempDir(), "ACTORS__COMPONENTS__KV_STORE", "redis", "REDIS__URL", srv.URL(), "REDIS__TIMEOUT", "50ms"))
+		if got, err := r.ask(t, "kv", "kstate"); err != nil || got != nil {
+			t.Fatalf("put: %v, %v", got, err)
+		}
+		srv.Freeze()
+		t.Cleanup(srv.Thaw)
+		for i := range 5 {
+			start := time.Now()
+			got, err := r.ask(t, "kv", "kfrozen")
+			var ge *wasm.GuestError
+			if took := time.Since(start); err != nil || !errors.As(asError(got), &ge) || took > time.Second {
+				t.Fatalf("put %d with Redis frozen: %v, %v after %v; want the store's error, as a guest error, within the 50ms budget", i, got, err, took)
+			}
 		}
 	})
 }

@@ -145,6 +145,8 @@ var configKeyTests = []struct{ key, test string }{
 	{"log.level", everyKeyTest},
 	{"log.redact_fields", "TestLogRedactFields"},
 	{"log.redact_headers", everyKeyTest},
+	{"redis.probe_interval", "TestRedisTimeoutAndProbeInterval"},
+	{"redis.timeout", "TestRedisTimeoutAndProbeInterval"},
 	{"redis.url", "TestAuthRevocation"},
 	{"security_headers.content_security_policy", everyKeyTest},
 	{"security_headers.content_type_nosniff", everyKeyTest},

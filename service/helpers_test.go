@@ -16,6 +16,13 @@ import (
 // syncBuffer collects a service's logs while the test reads them.
 type syncBuffer = syncbuf.Buffer
 
+// relaxedRedisTimeout is the redis.timeout of tests about what Redis
+// stores rather than how long it may take: on a loaded CI machine running
+// every package's race tests, scheduling alone can exceed the 50ms
+// default, and one decision left to the failure policy would miscount.
+// The budget itself is tested in redis_freeze_test.go.
+const relaxedRedisTimeout = "1s"
+
 // testLoader isolates a test from the machine's XDG files, working
 // directory and environment: only env (keys without the TEST_ prefix) counts.
 func testLoader(t testing.TB, env map[string]string) config.Loader {

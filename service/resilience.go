@@ -85,9 +85,11 @@ func (s *Service) buildResilience(stages *middleware.Stages) error {
 }
 
 // rateLimitStore returns the store rate_limit.store names ("auto": Redis
-// when redis.url is set); Redis is wrapped
-// so that its outages follow rate_limit.redis_failure instead of failing
-// requests, and shows as a readiness warning.
+// when redis.url is set); Redis is wrapped so that its outages follow
+// rate_limit.redis_failure instead of failing requests, and show as a
+// readiness warning. While the Redis guard fails commands fast the policy
+// decides without a round trip, and the shared limits are back as soon as
+// the guard's probe sees Redis answer.
 func (s *Service) rateLimitStore(rl config.RateLimit) (resilience.Store, error) {
 	if rl.Store == "memory" || rl.Store == "auto" && s.cfg.Redis.URL == "" {
 		return resilience.NewMemoryStore(rl.MaxKeys), nil
@@ -105,6 +107,8 @@ func (s *Service) rateLimitStore(rl config.RateLimit) (resilience.Store, error) 
 		Policy:            resilience.FailurePolicy(rl.RedisFailure),
 		ExpectedInstances: rl.ExpectedInstances,
 		Local:             resilience.NewMemoryStore(rl.MaxKeys),
+		ProbeInterval:     s.cfg.Redis.ProbeInterval,
+		Available:         s.redisGuard.Available,
 		Logger:            s.logger,
 		Metrics:           telemetry.NewRateLimitMetrics(s.tel.MeterProvider()),
 	})

@@ -187,7 +187,7 @@ func TestRateLimitMaxKeys(t *testing.T) {
 func TestRateLimitRedis(t *testing.T) {
 	for _, store := range []string{"redis", "auto", "memory"} {
 		srv := redistest.Start(t)
-		env := map[string]string{"RATE_LIMIT__ENABLED": "true", "RATE_LIMIT__STORE": store, "REDIS__URL": srv.URL(), "RATE_LIMIT__PER_IP_RPM": "4"}
+		env := map[string]string{"RATE_LIMIT__ENABLED": "true", "RATE_LIMIT__STORE": store, "REDIS__URL": srv.URL(), "RATE_LIMIT__PER_IP_RPM": "4", "REDIS__TIMEOUT": relaxedRedisTimeout}
 		one, _, _, _ := startResilience(t, env)
 		two, _, _, _ := startResilience(t, env)
 		got := append(statuses(t, one, "/api/v1/hello", 3, nil), statuses(t, two, "/api/v1/hello", 3, nil)...)
@@ -212,7 +212,7 @@ func TestRateLimitRedis(t *testing.T) {
 		srv := redistest.Start(t)
 		r, _, _, _ := startResilience(t, map[string]string{
 			"RATE_LIMIT__ENABLED": "true", "RATE_LIMIT__STORE": "redis", "REDIS__URL": srv.URL(), "RATE_LIMIT__PER_IP_RPM": "4",
-			"RATE_LIMIT__REDIS_FAILURE": tc.policy, "RATE_LIMIT__EXPECTED_INSTANCES": tc.instances,
+			"RATE_LIMIT__REDIS_FAILURE": tc.policy, "RATE_LIMIT__EXPECTED_INSTANCES": tc.instances, "REDIS__TIMEOUT": relaxedRedisTimeout,
 		})
 		srv.Kill()
 		got := statuses(t, r, "/api/v1/hello", 6, nil)
@@ -230,7 +230,7 @@ func TestRateLimitLease(t *testing.T) {
 	for lease, maxCalls := range map[string]int64{"0": 20, "50": 2} {
 		srv := redistest.Start(t)
 		r, _, _, _ := startResilience(t, map[string]string{
-			"RATE_LIMIT__ENABLED": "true", "RATE_LIMIT__STORE": "redis", "REDIS__URL": srv.URL(),
+			"RATE_LIMIT__ENABLED": "true", "RATE_LIMIT__STORE": "redis", "REDIS__URL": srv.URL(), "REDIS__TIMEOUT": relaxedRedisTimeout,
 			"RATE_LIMIT__PER_IP_RPM": "1000", "RATE_LIMIT__LEASE_SIZE": lease,
 		})
 		statuses(t, r, "/api/v1/hello", 20, nil)

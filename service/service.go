@@ -17,6 +17,7 @@ import (
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/actors/wasm"
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/internal/redisguard"
 	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/middleware"
 	"github.com/troupehq/troupe/versioning"
@@ -45,6 +46,7 @@ type Service struct {
 	components       []*wasm.Component
 	auth             authState
 	redis            *redis.Client
+	redisGuard       *redisguard.Guard // bounds and breaks every command of redis
 	client           *http.Client
 	resilience       middleware.Stages // the resilience stages buildResilience made
 

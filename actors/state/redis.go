@@ -12,6 +12,11 @@ var _ Store = (*Redis)(nil)
 
 // Redis is a Store in Redis, shared by every service instance that uses the
 // same server and prefix, and surviving process restarts.
+//
+// Each call waits as long as the client and ctx let it. A Troupe service's
+// client bounds every command by redis.timeout, without retries, and fails
+// at once while Redis is not answering, so a component's kv call on a
+// request's path costs at most that budget.
 type Redis struct {
 	client redis.UniversalClient
 	prefix string

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,9 +38,10 @@ type Server struct {
 	dir  string
 	port int
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when cmd has exited
+	frozen bool
 }
 
 // Start runs redis-server on 127.0.0.1 with a free port, no persistence and
@@ -147,9 +149,37 @@ func (s *Server) Client(t testing.TB) *redis.Client {
 	return c
 }
 
+// Freeze stops the server with SIGSTOP: its port and connections stay
+// open and the kernel still accepts new ones, but nothing is answered —
+// what a client sees of a paused VM, a long fork or a stop-the-world
+// pause, and unlike Kill no error comes back, only silence. Thaw resumes
+// it; Kill and the test's cleanup thaw it first.
+func (s *Server) Freeze() { s.signal(syscall.SIGSTOP, true) }
+
+// Thaw resumes a frozen server with SIGCONT; thawing a running server does
+// nothing.
+func (s *Server) Thaw() { s.signal(syscall.SIGCONT, false) }
+
+// signal sends sig to the running server and records whether it is now
+// frozen.
+func (s *Server) signal(sig syscall.Signal, freeze bool) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.frozen == freeze {
+		return
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("redistest: sending %v to redis-server: %v", sig, err)
+	}
+	s.frozen = freeze
+}
+
 // Kill stops the server at once, as a crash would, and waits for it to
-// exit. Killing a stopped server does nothing.
+// exit. Killing a stopped server does nothing; a frozen one is thawed
+// first.
 func (s *Server) Kill() {
+	s.Thaw()
 	s.mu.Lock()
 	cmd, done := s.cmd, s.done
 	s.cmd = nil

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestStartKillRestart(t *testing.T) {
@@ -32,6 +35,38 @@ func TestStartKillRestart(t *testing.T) {
 	}
 	if n := c.Exists(ctx, "k").Val(); n != 0 {
 		t.Errorf("key survived a restart (persistence should be off): EXISTS = %d", n)
+	}
+}
+
+// TestFreezeThaw checks that a frozen server answers nothing until thawed,
+// and that a server left frozen is still cleaned up.
+func TestFreezeThaw(t *testing.T) {
+	srv := Start(t)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), ReadTimeout: 100 * time.Millisecond, MaxRetries: -1})
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING: %v", err)
+	}
+	srv.Freeze()
+	srv.Freeze() // a second Freeze is harmless
+	if err := c.Ping(ctx).Err(); err == nil {
+		t.Fatal("a frozen server answered PING")
+	}
+	srv.Thaw()
+	srv.Thaw()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING after Thaw: %v", err)
+	}
+
+	left := Start(t)
+	left.Freeze()
+	done := left.done
+	left.Kill() // what the cleanup does: it must not hang on a stopped process
+	select {
+	case <-done:
+	default:
+		t.Fatal("Kill returned before a frozen redis-server exited")
 	}
 }
 

@@ -31,16 +31,16 @@ const (
 	freezePause = 2 * time.Millisecond
 )
 
-// exchange is one request the load sent: when it started and ended, and
+// timedRequest is one request the load sent: when it started and ended, and
 // its status (0 for a transport error).
-type exchange struct {
+type timedRequest struct {
 	start, end time.Time
 	status     int
 }
 
 // freezeRun is what a load around a Redis freeze saw.
 type freezeRun struct {
-	exchanges        []exchange
+	exchanges        []timedRequest
 	frozen, thawed   time.Time
 	recovery         time.Duration // from Thaw until recovered first held
 	readinessFrozen  string        // the admin readiness body during the freeze
@@ -72,7 +72,7 @@ func runFreeze(t *testing.T, r *running, srv *redistest.Server, send func(*http.
 					return
 				default:
 				}
-				e := exchange{start: time.Now()}
+				e := timedRequest{start: time.Now()}
 				e.status = send(client)
 				e.end = time.Now()
 				mu.Lock()

@@ -15,8 +15,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/internal/principal"
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/reqinfo"
+	"github.com/troupehq/troupe/problem"
 )
 
 // newRouteServer serves actors.Route("api") bound with s.Bind with an

@@ -8,9 +8,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/internal/telemetry"
+	"github.com/troupehq/troupe/problem"
 )
 
 // Client-visible text of authentication failures. It is the same for every

@@ -15,10 +15,10 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/redistest"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/internal/telemetry"
+	"github.com/troupehq/troupe/problem"
 )
 
 // authnServer is an Echo app with Authenticate in front of two routes:

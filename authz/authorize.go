@@ -10,8 +10,8 @@ import (
 	cedar "github.com/cedar-policy/cedar-go"
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/reqinfo"
+	"github.com/troupehq/troupe/problem"
 )
 
 // forbiddenDetail is all a denied client learns: which policy decided is

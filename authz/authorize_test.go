@@ -15,10 +15,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/troupehq/troupe/authz"
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/syncbuf"
 	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/middleware"
+	"github.com/troupehq/troupe/problem"
 )
 
 // noteOwners is the EntityProvider of the test service: note 1 is alice's.

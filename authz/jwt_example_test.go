@@ -13,7 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/authz"
-	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/problem"
 )
 
 var exampleSecret = []byte("an-example-secret-of-at-least-32-bytes")

@@ -14,9 +14,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/middleware"
+	"github.com/troupehq/troupe/problem"
 )
 
 // failingBody returns some bytes, then err on every read.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/problem"
 )
 
 // Client-visible details for errors whose cause must stay on the server.

@@ -14,9 +14,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/syncbuf"
 	"github.com/troupehq/troupe/middleware"
+	"github.com/troupehq/troupe/problem"
 )
 
 // coreLog collects JSON log records; the server writes from its goroutines

@@ -26,8 +26,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/reqinfo"
+	"github.com/troupehq/troupe/problem"
 )
 
 const (

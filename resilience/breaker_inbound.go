@@ -10,9 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/internal/telemetry"
+	"github.com/troupehq/troupe/problem"
 )
 
 // BreakerConfig configures CircuitBreaker.

@@ -17,9 +17,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/middleware"
+	"github.com/troupehq/troupe/problem"
 )
 
 func TestCircuitBreakerLifecycle(t *testing.T) {

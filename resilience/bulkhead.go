@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/telemetry"
+	"github.com/troupehq/troupe/problem"
 )
 
 // BulkheadConfig configures Bulkhead.

@@ -11,10 +11,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/internal/principal"
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/ratelog"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/internal/telemetry"
+	"github.com/troupehq/troupe/problem"
 )
 
 // RateLimitConfig configures the rate-limit stages of the request path.

@@ -7,8 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/telemetry"
+	"github.com/troupehq/troupe/problem"
 )
 
 // SheddingConfig configures LoadShedding. Zero fields take the values of

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 
-	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/problem"
 )
 
 // adminHandler serves the admin listener: detailed health, the redacted

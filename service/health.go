@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/problem"
 )
 
 // Health status values of the application/health+json format

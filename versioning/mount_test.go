@@ -13,8 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/reqinfo"
+	"github.com/troupehq/troupe/problem"
 	"github.com/troupehq/troupe/versioning"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/actors"
-	"github.com/troupehq/troupe/internal/problem"
+	"github.com/troupehq/troupe/problem"
 )
 
 func TestComponentRoundTrip(t *testing.T) {

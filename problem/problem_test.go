@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/troupehq/troupe/internal/problem"
 	"github.com/troupehq/troupe/internal/reqinfo"
+	"github.com/troupehq/troupe/problem"
 )
 
 func TestWriteFillsStandardMembers(t *testing.T) {

@@ -77,6 +77,7 @@ func TestFailedInstancesReturnTheirMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	goroutines := runtime.NumGoroutine()
 	ref, err := rt.Spawn(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +102,11 @@ func TestFailedInstancesReturnTheirMemory(t *testing.T) {
 	rtEventually(t, "the supervisor to give up", func() bool {
 		_, err := sys.Lookup("grower")
 		return err != nil
+	})
+	// The actor's goroutine, each instance's serve-loop coroutine and
+	// wazero's watcher of its serve call all end with the instance.
+	rtEventually(t, "the goroutines of the actor and its instances to end", func() bool {
+		return runtime.NumGoroutine() <= goroutines
 	})
 
 	// No GC first: an idle process may not collect for two minutes, so
@@ -247,14 +253,14 @@ func TestModuleClosedUnderARunningGuest(t *testing.T) {
 }
 
 // TestFailedInitializeReleasesMemory loads a module whose _initialize
-// grows its memory and traps, so that instantiation itself fails: the
-// memory's mapping must go with it, not only its pages.
+// traps, so that instantiation fails after the memory was made: its
+// mapping must go with it, not only its pages.
 func TestFailedInitializeReleasesMemory(t *testing.T) {
 	if procStatus("VmSize:") < 0 {
 		t.Skip("no /proc/self/status to read the address space from")
 	}
 	src := strings.Replace(rtWAT(t, "mem_grow"), `(func (export "troupe_abi_v1"))`,
-		`(func (export "troupe_abi_v1")) (func (export "_initialize") (call $fill) unreachable)`, 1)
+		`(func (export "troupe_abi_v1")) (func (export "_initialize") unreachable)`, 1)
 	wasm := rtCompileWAT(t, src)
 	e := rtNew(t, RuntimeOptions{MaxMemoryMB: 256})
 	const loads = 8

@@ -1,10 +1,11 @@
 ;; mem_grow: a guest that grows its memory to the cap and fails, for the
 ;; tests of what a failed instance leaves behind. A message starting with
 ;; "g" grows the memory a page at a time until memory.grow refuses, writing
-;; to every new page (so the memory is resident, whatever backs it), then
+;; every byte of every new page (so all of it is resident), then
 ;; traps; "s" does the same, then keeps writing to its memory until it is
-;; stopped. "h" makes every later troupe_health do what "s" does. Any other
-;; message gets an empty reply.
+;; stopped. "h" makes every later troupe_health do what "s" does. "f" only
+;; grows the memory to the cap, for measuring a live instance that did. Any
+;; other message gets an empty reply.
 (module
   (memory (export "memory") 1)
 
@@ -15,14 +16,14 @@
       (then (return (i32.const 0))))
     (i32.const 1024))
 
-  ;; fill grows the memory to its limit, one page at a time.
+  ;; fill grows the memory to its limit, one page at a time, and writes it.
   (func $fill
     (local $page i32)
     (loop $more
       (local.set $page (memory.grow (i32.const 1)))
       (if (i32.ne (local.get $page) (i32.const -1))
         (then
-          (i32.store8 (i32.mul (local.get $page) (i32.const 65536)) (i32.const 1))
+          (memory.fill (i32.mul (local.get $page) (i32.const 65536)) (i32.const 1) (i32.const 65536))
           (br $more)))))
 
   ;; scribble writes to the memory until the guest is stopped.
@@ -37,6 +38,8 @@
       (then (call $fill) unreachable))
     (if (i32.eq (i32.load8_u (local.get $ptr)) (i32.const 0x73)) ;; "s"
       (then (call $fill) (call $scribble)))
+    (if (i32.eq (i32.load8_u (local.get $ptr)) (i32.const 0x66)) ;; "f"
+      (then (call $fill)))
     (if (i32.eq (i32.load8_u (local.get $ptr)) (i32.const 0x68)) ;; "h"
       (then (i32.store8 (i32.const 16) (i32.const 1))))
     (i64.const 0))

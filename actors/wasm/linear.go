@@ -12,12 +12,12 @@ import (
 //
 // wazero's default keeps it on the Go heap and grows it with append: every
 // memory.grow past the capacity copies the memory into a new slice. A
-// guest that grows to a 32 MiB cap a page at a time allocates about
-// 185 MiB on the way, and a failed instance's memory is garbage that only
-// the next GC reclaims. After 21 such instances failed in a row, the Go
-// heap held 137 MiB more than before and the RSS stayed 139 MiB higher for
-// two minutes, until the runtime's forced GC let the scavenger return it
-// (docs/components.md, "memory grows after component crashes").
+// guest that grows to a 32 MiB cap a page at a time allocates 187 MiB on
+// the way, and a failed instance's memory is garbage that only the next GC
+// reclaims. After 21 such instances failed in a row, the Go heap held
+// 130–137 MiB more than before, and an idle process kept its RSS that much
+// higher for two minutes, until the runtime's forced GC let the scavenger
+// return it (docs/benchmarks.md, "Failed restarts").
 //
 // A mapping reserves the memory's maximum up front, without access (no
 // RSS, no commit charge), and makes pages readable and writable as the

@@ -126,12 +126,13 @@ func TestFailedInstancesReturnTheirMemory(t *testing.T) {
 		}
 	}
 	runtime.GC()
-	if live, limit := int64(sampleMemory().live)-int64(before.live), int64(4<<20); live > limit {
+	live := int64(sampleMemory().live) - int64(before.live)
+	if limit := int64(4 << 20); live > limit {
 		t.Errorf("the live heap grew by %.1f MiB over the failures, want at most %.0f MiB: a failed instance is still referenced",
 			mib(live), mib(limit))
 	}
-	t.Logf("over %d failures: Go heap allocated %.1f MiB, held %+.1f MiB, RSS %+.1f MiB", restarts+1,
-		mib(churn), mib(int64(after.held)-int64(before.held)), mib(after.rss-before.rss))
+	t.Logf("over %d failures: Go heap allocated %.1f MiB, held %+.1f MiB, RSS %+.1f MiB; live heap after a GC %+.2f MiB",
+		restarts+1, mib(churn), mib(int64(after.held)-int64(before.held)), mib(after.rss-before.rss), mib(live))
 }
 
 func TestLinearMemoryGrowsInPlace(t *testing.T) {

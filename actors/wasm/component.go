@@ -15,6 +15,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/troupehq/troupe/actors"
@@ -260,10 +261,12 @@ func (v *version) instantiate(ctx context.Context) (*instance, error) {
 	in.stdout = newLineWriter(v.env.log, slog.LevelInfo, "stdout")
 	in.stderr = newLineWriter(v.env.log, slog.LevelWarn, "stderr")
 	cfg := v.modCfg.WithStdout(in.stdout).WithStderr(in.stderr).WithNanosleep(in.sleep)
-	ictx, cancel := context.WithTimeout(withInstance(ctx, &in.env), v.timeout)
+	ictx := experimental.WithMemoryAllocator(withInstance(ctx, &in.env), linearAllocator(&in.linear))
+	ictx, cancel := context.WithTimeout(ictx, v.timeout)
 	mod, err := v.wrt.InstantiateModule(ictx, v.compiled, cfg)
 	cancel()
 	if err != nil {
+		in.releaseMemory()
 		v.release()
 		return nil, fmt.Errorf("wasm: component %q: instantiating: %w", v.name, err)
 	}
@@ -276,6 +279,7 @@ func (v *version) instantiate(ctx context.Context) (*instance, error) {
 	in.ctx = withInstance(context.Background(), &in.env)
 	if err := in.startLoop(ctx); err != nil {
 		_ = mod.Close(context.Background())
+		in.releaseMemory()
 		v.release()
 		return nil, err
 	}

@@ -16,7 +16,9 @@
 // sandboxed function.
 //
 // Every instance has its own linear memory, capped by
-// runtime.max_memory_mb, and every call into it runs under
+// runtime.max_memory_mb and kept outside the Go heap, in a mapping that is
+// unmapped when the instance is discarded (linear.go), and every call into
+// it runs under
 // runtime.message_timeout_ms. One watchdog goroutine per Runtime enforces
 // the deadlines, so a message pays no timer, context or allocation for it,
 // and messages reach the guest through a serve loop that stays inside one

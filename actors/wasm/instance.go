@@ -17,12 +17,13 @@ import (
 // context every call into the guest carries. It is used by one goroutine at
 // a time (the actor's), so none of its fields but env.deadline need locks.
 type instance struct {
-	v    *version
-	mod  api.Module
-	mem  api.Memory
-	env  instanceEnv
-	ctx  context.Context // withInstance(Background, &env): no Done channel
-	wdID int             // slot in the watchdog's table
+	v      *version
+	mod    api.Module
+	mem    api.Memory
+	linear *linearMemory // backs mem (linear.go); nil when mem is on the Go heap
+	env    instanceEnv
+	ctx    context.Context // withInstance(Background, &env): no Done channel
+	wdID   int             // slot in the watchdog's table
 
 	alloc, receive       api.Function
 	init, health, stopFn api.Function // nil when the guest does not export them
@@ -236,9 +237,9 @@ func (in *instance) runStop() {
 	}
 }
 
-// close releases the instance: its module, its watchdog slot, and its share
-// of the version, whose runtime closes with its last instance. It is
-// idempotent.
+// close releases the instance: its module, its linear memory, its watchdog
+// slot, and its share of the version, whose runtime closes with its last
+// instance. It is idempotent.
 func (in *instance) close() {
 	if in.closed {
 		return
@@ -247,7 +248,18 @@ func (in *instance) close() {
 	in.v.rt.watchdog.unregister(in)
 	in.stopLoop()
 	_ = in.mod.Close(context.Background())
+	in.releaseMemory()
 	in.stdout.Flush()
 	in.stderr.Flush()
 	in.v.release()
+}
+
+// releaseMemory returns the linear memory to the OS. Only close and a
+// failed instantiation call it: with the serve loop ended and the module
+// closed or never made, no guest code or host function can touch the
+// memory again.
+func (in *instance) releaseMemory() {
+	if in.linear != nil {
+		in.linear.release()
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"testing"
 
@@ -415,28 +416,39 @@ func BenchmarkComponentSpawn(b *testing.B) {
 
 // BenchmarkComponentInstanceMemory reports what one live instance costs
 // (figure 5), after _initialize, troupe_init and one message:
-// "heap-B/instance" is the Go heap it adds, its linear memory and wazero's
-// wasm stack included (wazero allocates both on the Go heap), and
-// "linear-B/instance" that linear memory alone. Not counted: the parked
-// goroutine of its serve loop (a Go stack, which the stack cache makes
-// unmeasurable this way). ns/op is the time to make n.
+// "heap-B/instance" is the Go heap it adds (wazero's module instance and
+// call stacks, Troupe's instance), "rss-B/instance" the resident memory it
+// adds, Go heap, linear memory and the stack of its parked serve loop
+// together (where /proc/self/status exists), and "linear-B/instance" the
+// size of its linear memory, of which only the pages written are resident
+// (linear.go). The grown guest is mem_grow.wat after its message "f" has
+// grown its memory to a 32 MiB cap, writing all of it. ns/op is the time
+// to make n.
 func BenchmarkComponentInstanceMemory(b *testing.B) {
-	for _, g := range benchGuests {
+	guests := []struct {
+		benchGuest
+		runtime, msg string
+		n            int
+	}{
+		{benchGuests[0], "", "x", 100},
+		{benchGuests[1], "", "x", 100},
+		{benchGuests[2], "", "x", 20}, // megabytes each
+		{benchGuest{"grown-32MiB", func(tb testing.TB) []byte { return rtCompileWAT(tb, rtWAT(tb, "mem_grow")) }},
+			"max_memory_mb = 32", "f", 10},
+	}
+	for _, g := range guests {
 		b.Run(g.name, func(b *testing.B) {
 			e := rtNew(b, RuntimeOptions{})
-			c := benchLoad(b, e, "mem", g.wasm(b))
-			n := 100
-			if g.name == "go" {
-				n = 20 // megabytes each
+			c, err := e.rt.Load(context.Background(), rtComponent(b, e.dir, "mem", g.wasm(b), g.runtime))
+			if err != nil {
+				b.Fatal(err)
 			}
-			ins := make([]*instance, 0, n)
-			var before, after runtime.MemStats
-			var heap float64
+			ins := make([]*instance, 0, g.n)
+			var heap, rss float64
 			b.ReportAllocs()
 			for b.Loop() {
-				runtime.GC()
-				runtime.ReadMemStats(&before)
-				for range n {
+				heap0, rss0 := benchFootprint()
+				for range g.n {
 					in, err := c.cur.Load().instantiate(context.Background())
 					if err != nil {
 						b.Fatal(err)
@@ -445,28 +457,43 @@ func BenchmarkComponentInstanceMemory(b *testing.B) {
 					if err := in.runInit(); err != nil {
 						b.Fatal(err)
 					}
-					if _, err := (&componentActor{c: c, inst: in}).deliverString("x"); err != nil {
+					if _, err := (&componentActor{c: c, inst: in}).deliverString(g.msg); err != nil {
 						b.Fatal(err)
 					}
 				}
-				runtime.GC()
-				runtime.ReadMemStats(&after)
-				heap = float64(after.HeapAlloc) - float64(before.HeapAlloc)
+				heap1, rss1 := benchFootprint()
+				heap, rss = float64(heap1-heap0), float64(rss1-rss0)
 				for _, in := range ins {
 					in.close()
 				}
 				clear(ins) // or the closed instances stay reachable into the next round
 				ins = ins[:0]
 			}
-			b.ReportMetric(heap/float64(n), "heap-B/instance")
+			b.ReportMetric(heap/float64(g.n), "heap-B/instance")
+			if rss >= 0 {
+				b.ReportMetric(rss/float64(g.n), "rss-B/instance")
+			}
 			linear, err := c.cur.Load().instantiate(context.Background())
 			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := (&componentActor{c: c, inst: linear}).deliverString(g.msg); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(linear.mem.Size()), "linear-B/instance")
 			linear.close()
 		})
 	}
+}
+
+// benchFootprint returns the live Go heap and the RSS (-1 where unknown),
+// with the heap's free pages returned to the OS first, so that what the
+// next instances allocate shows in the RSS.
+func benchFootprint() (heap, rss int64) {
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc), procStatus("VmRSS:")
 }
 
 // BenchmarkLoopGuest prices interruptibility (figure 6): a message that

@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/troupehq/troupe/internal/reqinfo"
-	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/problem"
 )
 
@@ -44,9 +44,9 @@ type AuthenticateConfig struct {
 	Cookie string
 	// Logger receives the reason of each refusal; nil means slog.Default().
 	Logger *slog.Logger
-	// Metrics counts outcomes (ok, missing, invalid, unavailable); nil
-	// records nothing.
-	Metrics *telemetry.AuthMetrics
+	// MeterProvider makes the metric counting outcomes (ok, missing,
+	// invalid, unavailable); nil records nothing.
+	MeterProvider metric.MeterProvider
 }
 
 // Authenticate returns the authentication stage of the request path. On a
@@ -70,6 +70,7 @@ func Authenticate(cfg AuthenticateConfig) echo.MiddlewareFunc {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	metrics := newMetrics(cfg.MeterProvider)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
@@ -79,25 +80,25 @@ func Authenticate(cfg AuthenticateConfig) echo.MiddlewareFunc {
 			ctx := r.Context()
 			token, found := bearerToken(r, cfg.Cookie)
 			if !found {
-				cfg.Metrics.Authentication(ctx, "missing")
+				metrics.authentication(ctx, "missing")
 				return problem.NewError(http.StatusUnauthorized, invalidTokenDetail).WithHeader(echo.HeaderWWWAuthenticate, challengeMissing)
 			}
 			p, err := cfg.Verifier.Verify(ctx, token)
 			switch {
 			case errors.Is(err, ErrRevocationUnavailable):
-				cfg.Metrics.Authentication(ctx, "unavailable")
+				metrics.authentication(ctx, "unavailable")
 				logger.ErrorContext(ctx, "authentication unavailable", "error", err)
 				pe := problem.NewError(http.StatusServiceUnavailable, unavailableDetail).WithHeader(echo.HeaderRetryAfter, unavailableRetryAfter)
 				pe.Err = err
 				return pe
 			case err != nil:
-				cfg.Metrics.Authentication(ctx, "invalid")
+				metrics.authentication(ctx, "invalid")
 				logger.InfoContext(ctx, "authentication failed", "reason", err.Error())
 				pe := problem.NewError(http.StatusUnauthorized, invalidTokenDetail).WithHeader(echo.HeaderWWWAuthenticate, challengeInvalid)
 				pe.Err = err
 				return pe
 			}
-			cfg.Metrics.Authentication(ctx, "ok")
+			metrics.authentication(ctx, "ok")
 			if info := reqinfo.FromContext(ctx); info != nil {
 				info.Principal = p
 			} else {

@@ -52,11 +52,11 @@ func newAuthnServer(t *testing.T, v *Verifier, withReqInfo bool) *authnServer {
 		})
 	}
 	s.e.Use(Authenticate(AuthenticateConfig{
-		Verifier: v,
-		Rule:     func(_, route string) RouteRule { return RouteRule{Public: route == "/public"} },
-		Cookie:   "session",
-		Logger:   slog.New(slog.NewTextHandler(s.logs, nil)),
-		Metrics:  telemetry.NewAuthMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(s.reader))),
+		Verifier:      v,
+		Rule:          func(_, route string) RouteRule { return RouteRule{Public: route == "/public"} },
+		Cookie:        "session",
+		Logger:        slog.New(slog.NewTextHandler(s.logs, nil)),
+		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(s.reader)),
 	}))
 	who := func(c echo.Context) error {
 		if p := FromContext(c.Request().Context()); p != nil {

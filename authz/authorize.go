@@ -104,11 +104,11 @@ func Authorize(cfg AuthorizeConfig) echo.MiddlewareFunc {
 			if err == nil {
 				d, err = a.Authorize(ctx, req)
 				if a.cache != nil {
-					a.metrics.CacheLookup(ctx, "decision", d.Cached)
+					a.metrics.cacheLookup(ctx, "decision", d.Cached)
 				}
 			}
 			allowed := err == nil && d.Allowed
-			a.metrics.Decision(ctx, route, allowed, time.Since(start))
+			a.metrics.decision(ctx, route, allowed, time.Since(start))
 			if allowed {
 				return next(c)
 			}

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	cedar "github.com/cedar-policy/cedar-go"
-
-	"github.com/troupehq/troupe/internal/telemetry"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Request is one authorization question: may Principal perform Action on
@@ -81,9 +80,9 @@ type AuthorizerConfig struct {
 	// Logger receives evaluation and entity errors; nil means
 	// slog.Default().
 	Logger *slog.Logger
-	// Metrics, when set, records each decision the Authorize middleware
-	// makes, by route.
-	Metrics *telemetry.AuthMetrics
+	// MeterProvider makes the metrics of the decisions the Authorize stage
+	// makes, by route, and of decision-cache lookups; nil records nothing.
+	MeterProvider metric.MeterProvider
 }
 
 // Authorizer answers authorization requests against a PolicyStore's current
@@ -102,7 +101,7 @@ type Authorizer struct {
 	entities EntityProvider
 	cache    *decisionCache
 	logger   *slog.Logger
-	metrics  *telemetry.AuthMetrics
+	metrics  *metrics
 }
 
 // NewAuthorizer returns an Authorizer for cfg. It panics when cfg.Policies
@@ -112,7 +111,7 @@ func NewAuthorizer(cfg AuthorizerConfig) *Authorizer {
 	if cfg.Policies == nil {
 		panic("authz: NewAuthorizer: AuthorizerConfig.Policies is nil")
 	}
-	a := &Authorizer{policies: cfg.Policies, entities: cfg.Entities, logger: cfg.Logger, metrics: cfg.Metrics}
+	a := &Authorizer{policies: cfg.Policies, entities: cfg.Entities, logger: cfg.Logger, metrics: newMetrics(cfg.MeterProvider)}
 	if a.logger == nil {
 		a.logger = slog.Default()
 	}

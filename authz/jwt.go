@@ -18,14 +18,15 @@ import (
 // Verifier checks JWT access tokens and turns them into Principals. It is
 // safe for concurrent use. Close it to stop its JWKS refresh.
 type Verifier struct {
-	cfg    VerifierConfig
-	parser *jwt.Parser
-	static []*verificationKey // HMAC secret and PEM keys, fixed for the Verifier's life
-	keys   atomic.Pointer[keySet]
-	jwks   *jwksClient // nil without JWKS URLs
-	cache  *tokenCache // nil when CacheSize is 0
-	now    func() time.Time
-	logger *slog.Logger
+	cfg     VerifierConfig
+	parser  *jwt.Parser
+	static  []*verificationKey // HMAC secret and PEM keys, fixed for the Verifier's life
+	keys    atomic.Pointer[keySet]
+	jwks    *jwksClient // nil without JWKS URLs
+	cache   *tokenCache // nil when CacheSize is 0
+	metrics *metrics    // nil without a MeterProvider
+	now     func() time.Time
+	logger  *slog.Logger
 
 	stop     context.CancelFunc
 	stopped  sync.WaitGroup
@@ -45,7 +46,7 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	v := &Verifier{cfg: cfg, now: cfg.Now, logger: cfg.Logger}
+	v := &Verifier{cfg: cfg, now: cfg.Now, logger: cfg.Logger, metrics: newMetrics(cfg.MeterProvider)}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods(cfg.Algorithms),
 		jwt.WithIssuer(cfg.Issuer),
@@ -170,7 +171,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 		// sha256 only reads them.
 		sum = sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 		p, ok := v.cache.get(&sum, v.now())
-		v.cfg.Metrics.CacheLookup(ctx, "token", ok)
+		v.metrics.cacheLookup(ctx, "token", ok)
 		if ok {
 			if err := v.checkRevoked(ctx, p); err != nil {
 				return nil, err

@@ -3,13 +3,14 @@ package authz
 import (
 	"errors"
 	"fmt"
-	"github.com/troupehq/troupe/internal/telemetry"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Defaults applied by NewVerifier to zero fields of VerifierConfig.
@@ -92,8 +93,9 @@ type VerifierConfig struct {
 	// CacheSize is the number of verified tokens remembered so their
 	// signatures are not verified again; 0 turns the cache off.
 	CacheSize int
-	// Metrics counts token-cache hits and misses; nil records nothing.
-	Metrics *telemetry.AuthMetrics
+	// MeterProvider makes the metric counting token-cache hits and misses
+	// (troupe.auth.cache.lookups); nil records nothing.
+	MeterProvider metric.MeterProvider
 	// Logger receives JWKS refresh problems; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock, for tests; nil means time.Now.

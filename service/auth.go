@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/authz"
-	"github.com/troupehq/troupe/internal/telemetry"
 )
 
 // WithEntityProvider gives the authorizer the attributes of resources named
@@ -48,7 +47,7 @@ func (s *Service) buildAuth() error {
 		errs = append(errs, fmt.Errorf("%s (from %s): %w", key, s.effective.Source(key), err))
 	}
 	rules := s.routeRules()
-	metrics := telemetry.NewAuthMetrics(s.tel.MeterProvider())
+	mp := s.tel.MeterProvider()
 
 	var revocation authz.RevocationStore
 	if r := a.Revocation; r.Enabled {
@@ -81,7 +80,7 @@ func (s *Service) buildAuth() error {
 		Revocation:      revocation,
 		AllowMissingJTI: a.Revocation.MissingJTI == "allow",
 		CacheSize:       j.CacheSize,
-		Metrics:         metrics,
+		MeterProvider:   mp,
 		Logger:          s.logger,
 	})
 	if err != nil {
@@ -92,7 +91,7 @@ func (s *Service) buildAuth() error {
 			s.opts.readiness = append(s.opts.readiness, &check{name: "authz:jwks", fn: v.HealthCheck, optional: true})
 		}
 		s.auth.authenticate = authz.Authenticate(authz.AuthenticateConfig{
-			Verifier: v, Rule: rules, Cookie: j.Cookie, Logger: s.logger, Metrics: metrics,
+			Verifier: v, Rule: rules, Cookie: j.Cookie, Logger: s.logger, MeterProvider: mp,
 		})
 	}
 
@@ -107,7 +106,7 @@ func (s *Service) buildAuth() error {
 				cacheSize = -1 // the key's 0 means no cache; the authorizer's means its default
 			}
 			authorizer := authz.NewAuthorizer(authz.AuthorizerConfig{
-				Policies: store, Entities: s.opts.entities, CacheSize: cacheSize, Logger: s.logger, Metrics: metrics,
+				Policies: store, Entities: s.opts.entities, CacheSize: cacheSize, Logger: s.logger, MeterProvider: mp,
 			})
 			s.auth.authorize = authz.Authorize(authz.AuthorizeConfig{Authorizer: authorizer, Rule: rules, Logger: s.logger})
 			s.opts.readiness = append(s.opts.readiness, &check{name: "authz:policies", fn: func(context.Context) error { return store.LastError() }, optional: true})

@@ -72,7 +72,7 @@ func TestMetricsRecord(t *testing.T) {
 func point(attrs []attribute.KeyValue, n int64) string {
 	parts := make([]string, len(attrs))
 	for i, kv := range attrs {
-		parts[i] = string(kv.Key) + "=" + kv.Value.Emit()
+		parts[i] = string(kv.Key) + "=" + kv.Value.String()
 	}
 	return strings.Join(parts, ",") + " " + strconv.FormatInt(n, 10)
 }

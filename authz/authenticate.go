@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/troupehq/troupe/internal/ratelog"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/problem"
 )
@@ -21,6 +23,13 @@ const (
 	// when the revocation store is down.
 	unavailableRetryAfter = "5"
 )
+
+// outageLogEvery bounds the ERROR lines of a revocation store outage. The
+// store fails fast while it is down, so every request fails at once: at
+// 1,000 requests a second a line each would be 10,000 lines in the
+// interval, and one line with the count says the same. (The same interval
+// as the rate limiter's store-error lines.)
+const outageLogEvery = 10 * time.Second
 
 // Response headers the stage sets.
 const (
@@ -61,6 +70,8 @@ type authenticator struct {
 	cookie   string
 	logger   *slog.Logger
 	metrics  *metrics
+	outage   *ratelog.Limiter // "authentication unavailable" lines
+	now      func() time.Time // for outage, replaced in tests
 }
 
 // newAuthenticator builds the core from cfg, filling its defaults. It
@@ -71,7 +82,10 @@ func newAuthenticator(cfg AuthenticateConfig) *authenticator {
 	if cfg.Verifier == nil {
 		panic("authz: Authenticate needs a Verifier")
 	}
-	a := &authenticator{verifier: cfg.Verifier, rule: cfg.Rule, cookie: cfg.Cookie, logger: cfg.Logger, metrics: newMetrics(cfg.MeterProvider)}
+	a := &authenticator{
+		verifier: cfg.Verifier, rule: cfg.Rule, cookie: cfg.Cookie, logger: cfg.Logger,
+		metrics: newMetrics(cfg.MeterProvider), outage: ratelog.New(outageLogEvery), now: time.Now,
+	}
 	if a.logger == nil {
 		a.logger = slog.Default()
 	}
@@ -96,7 +110,9 @@ func (a *authenticator) authenticate(r *http.Request, route string) (*http.Reque
 	switch {
 	case errors.Is(err, ErrRevocationUnavailable):
 		a.metrics.authentication(ctx, "unavailable")
-		a.logger.ErrorContext(ctx, "authentication unavailable", "error", err)
+		if ok, suppressed := a.outage.Allow(a.now()); ok {
+			a.logger.ErrorContext(ctx, "authentication unavailable", "error", err, "suppressed", suppressed)
+		}
 		pe := problem.NewError(http.StatusServiceUnavailable, unavailableDetail).WithHeader(headerRetryAfter, unavailableRetryAfter)
 		pe.Err = err
 		return nil, pe

@@ -22,13 +22,14 @@ func TestAdapterRouteAndClientIP(t *testing.T) {
 		`permit (principal, action, resource) when { context.ip == ip("203.0.113.9") };`)})
 	for _, tc := range []struct {
 		name       string
-		preset     reqinfo.Info // what the chain recorded
-		wantRoute  string       // the route the rules were asked about
-		wantIP     string       // Info.ClientIP after the stages
+		route      string // what the chain recorded
+		clientIP   string // what the chain recorded
+		wantRoute  string // the route the rules were asked about
+		wantIP     string // Info.ClientIP after the stages
 		wantStatus int
 	}{
-		{"from Echo, recorded", reqinfo.Info{}, "/notes/:id", "192.0.2.1", http.StatusForbidden},
-		{"from the Info", reqinfo.Info{Route: "/preset", ClientIP: "203.0.113.9"}, "/preset", "203.0.113.9", http.StatusOK},
+		{"from Echo, recorded", "", "", "/notes/:id", "192.0.2.1", http.StatusForbidden},
+		{"from the Info", "/preset", "203.0.113.9", "/preset", "203.0.113.9", http.StatusOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var asked []string
@@ -36,13 +37,13 @@ func TestAdapterRouteAndClientIP(t *testing.T) {
 				asked = append(asked, route)
 				return RouteRule{}
 			}
-			info := tc.preset
+			info := &reqinfo.Info{Route: tc.route, ClientIP: tc.clientIP}
 			e := echo.New()
 			e.HTTPErrorHandler = func(_ error, c echo.Context) { c.Response().WriteHeader(http.StatusForbidden) }
 			e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 				return func(c echo.Context) error {
 					r := c.Request()
-					c.SetRequest(r.WithContext(reqinfo.NewContext(r.Context(), &info)))
+					c.SetRequest(r.WithContext(reqinfo.NewContext(r.Context(), info)))
 					return next(c)
 				}
 			})

@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/internal/ratelog"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/problem"
@@ -46,15 +47,14 @@ const (
 
 // AuthenticateConfig configures the Authenticate middleware.
 type AuthenticateConfig struct {
-	// Verifier checks tokens. Required: Authenticate panics without one,
-	// as Echo's middleware constructors do for unusable config, because it
-	// is a wiring mistake found at start-up, never a request-time event.
+	// Verifier checks tokens. Required.
 	Verifier *Verifier
 	// Rule returns the rule of a route, by method and route template
 	// ("/api/v2/notes/:id"). nil protects every route.
 	Rule func(method, route string) RouteRule
 	// Cookie optionally names a cookie carrying the token, for browser
-	// clients. The Authorization header wins when both are present.
+	// clients (auth.jwt.cookie); it must be an HTTP token. The
+	// Authorization header wins when both are present.
 	Cookie string
 	// Logger receives the reason of each refusal; nil means slog.Default().
 	Logger *slog.Logger
@@ -74,13 +74,28 @@ type authenticator struct {
 	now      func() time.Time // for outage, replaced in tests
 }
 
+// Validate reports every problem with cfg, each as a *fielderr.Error naming
+// its field (joined with errors.Join), or nil.
+func (cfg AuthenticateConfig) Validate() error {
+	var errs []error
+	if cfg.Verifier == nil {
+		errs = append(errs, fielderr.New("Verifier", "required"))
+	}
+	// A cookie name is an HTTP token (RFC 6265 §4.1.1); net/http checks
+	// exactly that for a cookie with no other attributes.
+	if cfg.Cookie != "" && (&http.Cookie{Name: cfg.Cookie}).Valid() != nil {
+		errs = append(errs, fielderr.New("Cookie", "%q is not a valid cookie name", cfg.Cookie))
+	}
+	return errors.Join(errs...)
+}
+
 // newAuthenticator builds the core from cfg, filling its defaults. It
-// panics without a Verifier, as Echo's middleware constructors do for
+// panics when cfg.Validate fails, as Echo's middleware constructors do for
 // unusable config: that is a wiring mistake found at start-up, never a
 // request-time event.
 func newAuthenticator(cfg AuthenticateConfig) *authenticator {
-	if cfg.Verifier == nil {
-		panic("authz: Authenticate needs a Verifier")
+	if err := cfg.Validate(); err != nil {
+		panic("authz: Authenticate: " + err.Error())
 	}
 	a := &authenticator{
 		verifier: cfg.Verifier, rule: cfg.Rule, cookie: cfg.Cookie, logger: cfg.Logger,

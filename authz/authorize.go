@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	cedar "github.com/cedar-policy/cedar-go"
 
+	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/problem"
 )
@@ -44,11 +46,24 @@ type authorizeStage struct {
 	logger     *slog.Logger
 }
 
+// Validate reports every problem with cfg, each as a *fielderr.Error naming
+// its field (joined with errors.Join), or nil.
+func (cfg AuthorizeConfig) Validate() error {
+	var errs []error
+	if cfg.Authorizer == nil {
+		errs = append(errs, fielderr.New("Authorizer", "required"))
+	}
+	if cfg.Rule == nil {
+		errs = append(errs, fielderr.New("Rule", "required"))
+	}
+	return errors.Join(errs...)
+}
+
 // newAuthorizeStage builds the core from cfg, filling its defaults. It
-// panics without an Authorizer or a Rule: a wiring mistake.
+// panics when cfg.Validate fails: a wiring mistake, found at start-up.
 func newAuthorizeStage(cfg AuthorizeConfig) *authorizeStage {
-	if cfg.Authorizer == nil || cfg.Rule == nil {
-		panic("authz: Authorize needs an Authorizer and a Rule")
+	if err := cfg.Validate(); err != nil {
+		panic("authz: Authorize: " + err.Error())
 	}
 	z := &authorizeStage{authorizer: cfg.Authorizer, rule: cfg.Rule, logger: cfg.Logger}
 	if z.logger == nil {

@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // Verifier checks JWT access tokens and turns them into Principals. It is
@@ -35,14 +37,15 @@ type Verifier struct {
 
 // NewVerifier checks cfg, loads every key and fetches every JWKS URL (bounded
 // by ctx), then starts the background JWKS refresh. It fails closed: any
-// unreadable key file, unfetchable JWKS, or inconsistent setting is an error
-// naming the config key, and the result lists every problem found.
+// unreadable key file, unfetchable JWKS, or inconsistent setting is an
+// error, and the result lists every problem found, each naming its field as
+// Validate does.
 func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	derived := len(cfg.Algorithms) == 0
 	if derived {
 		cfg.Algorithms = cfg.derivedAlgorithms()
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
@@ -59,17 +62,17 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	)
 	var errs []error
 	if len(cfg.HMACSecret) > 0 {
-		v.static = append(v.static, &verificationKey{family: familyHMAC, key: slices.Clone(cfg.HMACSecret), source: "auth.jwt.hmac_secret"})
+		v.static = append(v.static, &verificationKey{family: familyHMAC, key: slices.Clone(cfg.HMACSecret), source: "the HMAC secret"})
 	}
 	kids := make(map[string]string)
 	for _, path := range cfg.PublicKeyFiles {
 		k, err := loadPublicKeyFile(path)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("auth.jwt.public_key_files: reading %s: %w", path, err))
+			errs = append(errs, fielderr.New("PublicKeyFiles", "reading %s: %w", path, err))
 			continue
 		}
 		if other, dup := kids[k.kid]; dup {
-			errs = append(errs, fmt.Errorf("auth.jwt.public_key_files: %s and %s both have kid %q (the file name without extension)", other, path, k.kid))
+			errs = append(errs, fielderr.New("PublicKeyFiles", "%s and %s both have kid %q (the file name without extension)", other, path, k.kid))
 			continue
 		}
 		kids[k.kid] = path

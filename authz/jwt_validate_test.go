@@ -52,7 +52,9 @@ func TestVerifierConfigValidate(t *testing.T) {
 		{"negative cache", func(c *VerifierConfig) { c.CacheSize = -1 }, "CacheSize", "must not be negative"},
 		{"cache 0 is off", func(c *VerifierConfig) { c.CacheSize = 0 }, "", ""},
 		{"https JWKS", func(c *VerifierConfig) { c.JWKSURLs = []string{"https://idp.example.com/jwks"} }, "", ""},
-		{"http JWKS on loopback", func(c *VerifierConfig) { c.JWKSURLs = []string{"http://127.0.0.1:8080/jwks", "http://localhost/jwks", "http://[::1]/jwks"} }, "", ""},
+		{"http JWKS on loopback", func(c *VerifierConfig) {
+			c.JWKSURLs = []string{"http://127.0.0.1:8080/jwks", "http://localhost/jwks", "http://[::1]/jwks"}
+		}, "", ""},
 		{"http JWKS elsewhere", func(c *VerifierConfig) { c.JWKSURLs = []string{"http://idp.example.com/jwks"} }, "JWKSURLs", "must be https (http only on loopback)"},
 		{"JWKS without host", func(c *VerifierConfig) { c.JWKSURLs = []string{"https:///jwks"} }, "JWKSURLs", "has no host"},
 		{"missing jti: reject", func(c *VerifierConfig) { c.MissingJTI = MissingJTIReject }, "", ""},

@@ -29,6 +29,7 @@ func TestDefaultsMatchConfig(t *testing.T) {
 		{"auth.revocation.missing_jti", string(v.MissingJTI), a.Revocation.MissingJTI},
 		{"auth.revocation.max_entries", authz.DefaultMemoryRevocationConfig.MaxEntries, a.Revocation.MaxEntries},
 		{"auth.cedar.cache_size", authz.DefaultAuthorizerConfig.CacheSize, a.Cedar.CacheSize},
+		{"auth.cedar.reload_interval", authz.DefaultPolicyPollInterval, a.Cedar.ReloadInterval},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: authz default %v, config.Default %v", c.key, c.got, c.want)

@@ -5,11 +5,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
-	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/metric"
 
+	"github.com/troupehq/troupe/internal/fielderr"
+	"github.com/troupehq/troupe/internal/ratelog"
 	"github.com/troupehq/troupe/internal/reqinfo"
-	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/problem"
 )
 
@@ -23,6 +25,19 @@ const (
 	unavailableRetryAfter = "5"
 )
 
+// outageLogEvery bounds the ERROR lines of a revocation store outage. The
+// store fails fast while it is down, so every request fails at once: at
+// 1,000 requests a second a line each would be 10,000 lines in the
+// interval, and one line with the count says the same. (The same interval
+// as the rate limiter's store-error lines.)
+const outageLogEvery = 10 * time.Second
+
+// Response headers the stage sets.
+const (
+	headerWWWAuthenticate = "WWW-Authenticate"
+	headerRetryAfter      = "Retry-After"
+)
+
 // WWW-Authenticate challenges (RFC 6750 §3): no error code when the request
 // carried no token, invalid_token when it carried a bad one.
 const (
@@ -32,80 +47,103 @@ const (
 
 // AuthenticateConfig configures the Authenticate middleware.
 type AuthenticateConfig struct {
-	// Verifier checks tokens. Required: Authenticate panics without one,
-	// as Echo's middleware constructors do for unusable config, because it
-	// is a wiring mistake found at start-up, never a request-time event.
+	// Verifier checks tokens. Required.
 	Verifier *Verifier
 	// Rule returns the rule of a route, by method and route template
-	// (c.Path()). nil protects every route.
+	// ("/api/v2/notes/:id"). nil protects every route.
 	Rule func(method, route string) RouteRule
 	// Cookie optionally names a cookie carrying the token, for browser
-	// clients. The Authorization header wins when both are present.
+	// clients (auth.jwt.cookie); it must be an HTTP token. The
+	// Authorization header wins when both are present.
 	Cookie string
 	// Logger receives the reason of each refusal; nil means slog.Default().
 	Logger *slog.Logger
-	// Metrics counts outcomes (ok, missing, invalid, unavailable); nil
-	// records nothing.
-	Metrics *telemetry.AuthMetrics
+	// MeterProvider makes the metric counting outcomes (ok, missing,
+	// invalid, unavailable); nil records nothing.
+	MeterProvider metric.MeterProvider
 }
 
-// Authenticate returns the authentication stage of the request path. On a
-// protected route it requires a valid bearer token (Authorization: Bearer,
-// or else the configured cookie) and stores its Principal for FromContext;
-// without one it returns a 401 *problem.Error carrying a WWW-Authenticate
-// challenge, and with a revocation store that cannot answer a 503 with
-// Retry-After — never a pass. Errors are rendered by the service's error
-// handler. The client is told only that the token is missing or invalid;
-// the reason is logged with the request's context.
-//
-// Public routes pass through anonymous, and any token they carry is
-// ignored, not verified: a stale token in a browser must not break a page
-// that needs none, and a public handler never sees a half-trusted
-// principal.
-func Authenticate(cfg AuthenticateConfig) echo.MiddlewareFunc {
+// authenticator is the Echo-free core of the Authenticate stage.
+type authenticator struct {
+	verifier *Verifier
+	rule     func(method, route string) RouteRule
+	cookie   string
+	logger   *slog.Logger
+	metrics  *metrics
+	outage   *ratelog.Limiter // "authentication unavailable" lines
+	now      func() time.Time // for outage, replaced in tests
+}
+
+// Validate reports every problem with cfg, each as a *fielderr.Error naming
+// its field (joined with errors.Join), or nil.
+func (cfg AuthenticateConfig) Validate() error {
+	var errs []error
 	if cfg.Verifier == nil {
-		panic("authz: Authenticate needs a Verifier")
+		errs = append(errs, fielderr.New("Verifier", "required"))
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
+	// A cookie name is an HTTP token (RFC 6265 §4.1.1); net/http checks
+	// exactly that for a cookie with no other attributes.
+	if cfg.Cookie != "" && (&http.Cookie{Name: cfg.Cookie}).Valid() != nil {
+		errs = append(errs, fielderr.New("Cookie", "%q is not a valid cookie name", cfg.Cookie))
 	}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			r := c.Request()
-			if cfg.Rule != nil && cfg.Rule(r.Method, c.Path()).Public {
-				return next(c)
-			}
-			ctx := r.Context()
-			token, found := bearerToken(r, cfg.Cookie)
-			if !found {
-				cfg.Metrics.Authentication(ctx, "missing")
-				return problem.NewError(http.StatusUnauthorized, invalidTokenDetail).WithHeader(echo.HeaderWWWAuthenticate, challengeMissing)
-			}
-			p, err := cfg.Verifier.Verify(ctx, token)
-			switch {
-			case errors.Is(err, ErrRevocationUnavailable):
-				cfg.Metrics.Authentication(ctx, "unavailable")
-				logger.ErrorContext(ctx, "authentication unavailable", "error", err)
-				pe := problem.NewError(http.StatusServiceUnavailable, unavailableDetail).WithHeader(echo.HeaderRetryAfter, unavailableRetryAfter)
-				pe.Err = err
-				return pe
-			case err != nil:
-				cfg.Metrics.Authentication(ctx, "invalid")
-				logger.InfoContext(ctx, "authentication failed", "reason", err.Error())
-				pe := problem.NewError(http.StatusUnauthorized, invalidTokenDetail).WithHeader(echo.HeaderWWWAuthenticate, challengeInvalid)
-				pe.Err = err
-				return pe
-			}
-			cfg.Metrics.Authentication(ctx, "ok")
-			if info := reqinfo.FromContext(ctx); info != nil {
-				info.Principal = p
-			} else {
-				c.SetRequest(r.WithContext(NewContext(ctx, p)))
-			}
-			return next(c)
+	return errors.Join(errs...)
+}
+
+// newAuthenticator builds the core from cfg, filling its defaults. It
+// panics when cfg.Validate fails, as Echo's middleware constructors do for
+// unusable config: that is a wiring mistake found at start-up, never a
+// request-time event.
+func newAuthenticator(cfg AuthenticateConfig) *authenticator {
+	if err := cfg.Validate(); err != nil {
+		panic("authz: Authenticate: " + err.Error())
+	}
+	a := &authenticator{
+		verifier: cfg.Verifier, rule: cfg.Rule, cookie: cfg.Cookie, logger: cfg.Logger,
+		metrics: newMetrics(cfg.MeterProvider), outage: ratelog.New(outageLogEvery), now: time.Now,
+	}
+	if a.logger == nil {
+		a.logger = slog.Default()
+	}
+	return a
+}
+
+// authenticate decides r, a request to the route with template route. It
+// returns the request the next stage is to see — r itself, its
+// reqinfo.Info now holding the principal, or a copy whose context carries
+// the principal when r has no Info — or the *problem.Error to answer with.
+func (a *authenticator) authenticate(r *http.Request, route string) (*http.Request, error) {
+	if a.rule != nil && a.rule(r.Method, route).Public {
+		return r, nil
+	}
+	ctx := r.Context()
+	token, found := bearerToken(r, a.cookie)
+	if !found {
+		a.metrics.authentication(ctx, "missing")
+		return nil, problem.NewError(http.StatusUnauthorized, invalidTokenDetail).WithHeader(headerWWWAuthenticate, challengeMissing)
+	}
+	p, err := a.verifier.Verify(ctx, token)
+	switch {
+	case errors.Is(err, ErrRevocationUnavailable):
+		a.metrics.authentication(ctx, "unavailable")
+		if ok, suppressed := a.outage.Allow(a.now()); ok {
+			a.logger.ErrorContext(ctx, "authentication unavailable", "error", err, "suppressed", suppressed)
 		}
+		pe := problem.NewError(http.StatusServiceUnavailable, unavailableDetail).WithHeader(headerRetryAfter, unavailableRetryAfter)
+		pe.Err = err
+		return nil, pe
+	case err != nil:
+		a.metrics.authentication(ctx, "invalid")
+		a.logger.InfoContext(ctx, "authentication failed", "reason", err.Error())
+		pe := problem.NewError(http.StatusUnauthorized, invalidTokenDetail).WithHeader(headerWWWAuthenticate, challengeInvalid)
+		pe.Err = err
+		return nil, pe
 	}
+	a.metrics.authentication(ctx, "ok")
+	if info := reqinfo.FromContext(ctx); info != nil {
+		info.Principal = p
+		return r, nil
+	}
+	return r.WithContext(NewContext(ctx, p)), nil
 }
 
 // bearerToken extracts the token: from an Authorization header with the
@@ -113,7 +151,7 @@ func Authenticate(cfg AuthenticateConfig) echo.MiddlewareFunc {
 // Authorization header with another scheme counts as no token. A Bearer
 // header with an empty token is found (and then refused as invalid).
 func bearerToken(r *http.Request, cookie string) (string, bool) {
-	if h := r.Header.Get(echo.HeaderAuthorization); h != "" {
+	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, token, _ := strings.Cut(h, " ")
 		if strings.EqualFold(scheme, "Bearer") {
 			return strings.TrimSpace(token), true

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -52,11 +53,11 @@ func newAuthnServer(t *testing.T, v *Verifier, withReqInfo bool) *authnServer {
 		})
 	}
 	s.e.Use(Authenticate(AuthenticateConfig{
-		Verifier: v,
-		Rule:     func(_, route string) RouteRule { return RouteRule{Public: route == "/public"} },
-		Cookie:   "session",
-		Logger:   slog.New(slog.NewTextHandler(s.logs, nil)),
-		Metrics:  telemetry.NewAuthMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(s.reader))),
+		Verifier:      v,
+		Rule:          func(_, route string) RouteRule { return RouteRule{Public: route == "/public"} },
+		Cookie:        "session",
+		Logger:        slog.New(slog.NewTextHandler(s.logs, nil)),
+		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(s.reader)),
 	}))
 	who := func(c echo.Context) error {
 		if p := FromContext(c.Request().Context()); p != nil {
@@ -252,5 +253,49 @@ func TestAuthenticateRevocationStoreDown(t *testing.T) {
 	}
 	if got := s.results(t); got["unavailable"] != 1 {
 		t.Errorf("authn results = %v, want one unavailable", got)
+	}
+}
+
+// TestAuthenticateOutageLogBounded checks that a revocation store outage,
+// which fails every request at once, logs one ERROR line per interval with
+// the count held back, not one per request: during a Redis outage that is
+// thousands of lines a second. Every request still gets its 503 and its
+// count in the metric.
+func TestAuthenticateOutageLogBounded(t *testing.T) {
+	cfg := jwtConfig(t)
+	cfg.Revocation = failingStore{}
+	s := newAuthnServer(t, newTestVerifier(t, cfg), true)
+	tok := validRS256(t, nil)
+	const burst = 50
+	for range burst {
+		if rec := s.do("/private", bearer(tok), ""); rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("status %d with the store down, want 503", rec.Code)
+		}
+	}
+	if n := strings.Count(s.logs.String(), "authentication unavailable"); n != 1 {
+		t.Errorf("%d outage lines for %d requests, want 1:\n%s", n, burst, s.logs)
+	}
+	if got := s.results(t); got["unavailable"] != burst {
+		t.Errorf("authn results = %v, want %d unavailable", got, burst)
+	}
+
+	// The next interval's first line says how many were held back.
+	var logs bytes.Buffer
+	a := newAuthenticator(AuthenticateConfig{Verifier: newTestVerifier(t, cfg), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	now := time.Unix(1_800_000_000, 0)
+	a.now = func() time.Time { return now }
+	req := httptest.NewRequest(http.MethodGet, "/private", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	for i := range 5 {
+		now = now.Add(outageLogEvery / 4) // a line at the first request and one 10s later, the 3 between held back
+		if _, err := a.authenticate(req, "/private"); err == nil {
+			t.Fatalf("request %d passed with the store down", i)
+		}
+	}
+	if got := strings.Count(logs.String(), "authentication unavailable"); got != 2 {
+		t.Errorf("%d lines over %s, want 2:\n%s", got, 5*outageLogEvery/4, &logs)
+	}
+	if !strings.Contains(logs.String(), "suppressed=3") {
+		t.Errorf("the second line does not count the 3 held back:\n%s", &logs)
 	}
 }

@@ -76,7 +76,7 @@ func TestAuthorizeMiddleware(t *testing.T) {
 	e.HTTPErrorHandler = middleware.ErrorHandler(logger)
 	e.Use(middleware.RequestID(), stubAuthenticate, authz.Authorize(authz.AuthorizeConfig{
 		Authorizer: authz.NewAuthorizer(authz.AuthorizerConfig{
-			Policies: store, Entities: noteOwners, Logger: logger, Metrics: telemetry.NewAuthMetrics(mp),
+			Policies: store, Entities: noteOwners, Logger: logger, MeterProvider: mp,
 		}),
 		Rule:   rule,
 		Logger: logger,

@@ -2,13 +2,15 @@ package authz
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"time"
 
 	cedar "github.com/cedar-policy/cedar-go"
+	"go.opentelemetry.io/otel/metric"
 
-	"github.com/troupehq/troupe/internal/telemetry"
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // Request is one authorization question: may Principal perform Action on
@@ -75,15 +77,15 @@ type AuthorizerConfig struct {
 	// Entities loads resource entities for attribute-based policies;
 	// nil means policies see no entity but the principal.
 	Entities EntityProvider
-	// CacheSize bounds the decision cache: 0 means
-	// DefaultDecisionCacheSize, a negative value turns the cache off.
+	// CacheSize bounds the decision cache (auth.cedar.cache_size); 0 turns
+	// it off. DefaultAuthorizerConfig has DefaultDecisionCacheSize.
 	CacheSize int
 	// Logger receives evaluation and entity errors; nil means
 	// slog.Default().
 	Logger *slog.Logger
-	// Metrics, when set, records each decision the Authorize middleware
-	// makes, by route.
-	Metrics *telemetry.AuthMetrics
+	// MeterProvider makes the metrics of the decisions the Authorize stage
+	// makes, by route, and of decision-cache lookups; nil records nothing.
+	MeterProvider metric.MeterProvider
 }
 
 // Authorizer answers authorization requests against a PolicyStore's current
@@ -102,26 +104,40 @@ type Authorizer struct {
 	entities EntityProvider
 	cache    *decisionCache
 	logger   *slog.Logger
-	metrics  *telemetry.AuthMetrics
+	metrics  *metrics
 }
 
-// NewAuthorizer returns an Authorizer for cfg. It panics when cfg.Policies
-// is nil: an authorizer without policies is a wiring mistake, and failing
+// DefaultAuthorizerConfig holds the values a service's auth.cedar keys
+// default to; copy it and set Policies. A zero AuthorizerConfig has no
+// decision cache.
+var DefaultAuthorizerConfig = AuthorizerConfig{CacheSize: DefaultDecisionCacheSize}
+
+// Validate reports every problem with cfg, each as a *fielderr.Error naming
+// its field (joined with errors.Join), or nil.
+func (cfg AuthorizerConfig) Validate() error {
+	var errs []error
+	if cfg.Policies == nil {
+		errs = append(errs, fielderr.New("Policies", "required"))
+	}
+	if cfg.CacheSize < 0 {
+		errs = append(errs, fielderr.New("CacheSize", "must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// NewAuthorizer returns an Authorizer for cfg. It panics when cfg.Validate
+// fails: an authorizer without policies is a wiring mistake, and failing
 // loudly at start-up beats denying every request in production.
 func NewAuthorizer(cfg AuthorizerConfig) *Authorizer {
-	if cfg.Policies == nil {
-		panic("authz: NewAuthorizer: AuthorizerConfig.Policies is nil")
+	if err := cfg.Validate(); err != nil {
+		panic("authz: NewAuthorizer: " + err.Error())
 	}
-	a := &Authorizer{policies: cfg.Policies, entities: cfg.Entities, logger: cfg.Logger, metrics: cfg.Metrics}
+	a := &Authorizer{policies: cfg.Policies, entities: cfg.Entities, logger: cfg.Logger, metrics: newMetrics(cfg.MeterProvider)}
 	if a.logger == nil {
 		a.logger = slog.Default()
 	}
-	size := cfg.CacheSize
-	if size == 0 {
-		size = DefaultDecisionCacheSize
-	}
-	if size > 0 {
-		a.cache = newDecisionCache(size)
+	if cfg.CacheSize > 0 {
+		a.cache = newDecisionCache(cfg.CacheSize)
 		cfg.Policies.OnReload(func(uint64) { a.cache.purge() })
 	}
 	return a

@@ -61,7 +61,7 @@ func BenchmarkAuthorize(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		size int
-	}{{"uncached", -1}, {"cached", 0}} {
+	}{{"uncached", 0}, {"cached", DefaultDecisionCacheSize}} {
 		b.Run(bc.name, func(b *testing.B) {
 			a := NewAuthorizer(AuthorizerConfig{Policies: store, CacheSize: bc.size})
 			ctx := context.Background()

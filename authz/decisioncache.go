@@ -10,8 +10,8 @@ import (
 )
 
 // DefaultDecisionCacheSize is the number of decisions an Authorizer keeps
-// when its config names no size: a few MiB, enough for the working set of
-// principals × routes of a busy service.
+// by default (DefaultAuthorizerConfig): a few MiB, enough for the working
+// set of principals × routes of a busy service.
 const DefaultDecisionCacheSize = 10_000
 
 // decisionCache is a bounded least-recently-used map from decision keys to

@@ -46,7 +46,7 @@ func authorize(t *testing.T, a *Authorizer, req Request) Decision {
 
 func TestCacheHitSkipsEvaluation(t *testing.T) {
 	s := storeOf(t, `permit (principal, action, resource);`)
-	a := NewAuthorizer(AuthorizerConfig{Policies: s})
+	a := NewAuthorizer(AuthorizerConfig{Policies: s, CacheSize: DefaultDecisionCacheSize})
 	req := Request{Principal: user("alice"), Action: readNote, Resource: note("1")}
 	if d := authorize(t, a, req); !d.Allowed || d.Cached {
 		t.Fatalf("first decision = %+v", d)
@@ -78,7 +78,7 @@ func TestCacheFlushedOnReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := NewAuthorizer(AuthorizerConfig{Policies: s})
+	a := NewAuthorizer(AuthorizerConfig{Policies: s, CacheSize: DefaultDecisionCacheSize})
 	req := Request{Principal: user("alice"), Action: readNote, Resource: note("1")}
 	authorize(t, a, req)
 	if d := authorize(t, a, req); !d.Allowed || !d.Cached {
@@ -157,7 +157,7 @@ func TestCacheKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := NewAuthorizer(AuthorizerConfig{Policies: storeOf(t, tt.policies)})
+			a := NewAuthorizer(AuthorizerConfig{Policies: storeOf(t, tt.policies), CacheSize: DefaultDecisionCacheSize})
 			first := authorize(t, a, tt.first)
 			second := authorize(t, a, tt.second)
 			if second.Cached != tt.wantCached {
@@ -172,7 +172,7 @@ func TestCacheKey(t *testing.T) {
 
 func TestProviderDecisionsNotCached(t *testing.T) {
 	provider := &owners{owner: map[string]string{"1": "alice"}}
-	a := NewAuthorizer(AuthorizerConfig{Policies: notesStore(t), Entities: provider})
+	a := NewAuthorizer(AuthorizerConfig{Policies: notesStore(t), Entities: provider, CacheSize: DefaultDecisionCacheSize})
 	req := Request{Principal: user("alice"), Action: deleteNote, Resource: note("1")}
 	if d := authorize(t, a, req); !d.Allowed {
 		t.Fatalf("owner: %+v", d)
@@ -183,8 +183,10 @@ func TestProviderDecisionsNotCached(t *testing.T) {
 	}
 }
 
+// TestCacheDisabled checks that a CacheSize of 0 means no cache, as 0 does
+// in auth.cedar.cache_size.
 func TestCacheDisabled(t *testing.T) {
-	a := NewAuthorizer(AuthorizerConfig{Policies: storeOf(t, `permit (principal, action, resource);`), CacheSize: -1})
+	a := NewAuthorizer(AuthorizerConfig{Policies: storeOf(t, `permit (principal, action, resource);`)})
 	req := Request{Principal: user("alice"), Action: readNote, Resource: note("1")}
 	for range 2 {
 		if d := authorize(t, a, req); !d.Allowed || d.Cached {

@@ -25,5 +25,8 @@
 // be reused exactly.
 //
 // Services get both from config (auth.* keys) through the service builder;
-// docs/auth.md is the guide.
+// docs/auth.md is the guide. Each config has a Default value equal to its
+// keys' defaults and a Validate method naming the field of each problem.
+// Only echo.go imports Echo: the stages decide on net/http types and
+// Troupe's own, so another router needs only another adapter.
 package authz

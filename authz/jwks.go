@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
+
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // maxJWKSBytes bounds a JWKS document; real ones are a few KiB.
@@ -79,7 +81,7 @@ func (j *jwksClient) fetchAllLocked(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("auth.jwt.jwks_urls: %s: %w", s.url, err))
+			errs = append(errs, fielderr.New("JWKSURLs", "%s: %w", s.url, err))
 		}
 	}
 	j.lastFetch = j.now()

@@ -182,7 +182,7 @@ func TestJWKSFailures(t *testing.T) {
 	if v, err := NewVerifier(context.Background(), jwksConfig(srv.URL, clock)); err == nil {
 		v.Close()
 		t.Fatal("NewVerifier succeeded with an unreachable JWKS")
-	} else if !strings.Contains(err.Error(), "auth.jwt.jwks_urls: "+srv.URL+": status 500") {
+	} else if !strings.Contains(err.Error(), "JWKSURLs: "+srv.URL+": status 500") {
 		t.Errorf("error = %v", err)
 	}
 

@@ -13,19 +13,22 @@ import (
 	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // Verifier checks JWT access tokens and turns them into Principals. It is
 // safe for concurrent use. Close it to stop its JWKS refresh.
 type Verifier struct {
-	cfg    VerifierConfig
-	parser *jwt.Parser
-	static []*verificationKey // HMAC secret and PEM keys, fixed for the Verifier's life
-	keys   atomic.Pointer[keySet]
-	jwks   *jwksClient // nil without JWKS URLs
-	cache  *tokenCache // nil when CacheSize is 0
-	now    func() time.Time
-	logger *slog.Logger
+	cfg     VerifierConfig
+	parser  *jwt.Parser
+	static  []*verificationKey // HMAC secret and PEM keys, fixed for the Verifier's life
+	keys    atomic.Pointer[keySet]
+	jwks    *jwksClient // nil without JWKS URLs
+	cache   *tokenCache // nil when CacheSize is 0
+	metrics *metrics    // nil without a MeterProvider
+	now     func() time.Time
+	logger  *slog.Logger
 
 	stop     context.CancelFunc
 	stopped  sync.WaitGroup
@@ -34,18 +37,19 @@ type Verifier struct {
 
 // NewVerifier checks cfg, loads every key and fetches every JWKS URL (bounded
 // by ctx), then starts the background JWKS refresh. It fails closed: any
-// unreadable key file, unfetchable JWKS, or inconsistent setting is an error
-// naming the config key, and the result lists every problem found.
+// unreadable key file, unfetchable JWKS, or inconsistent setting is an
+// error, and the result lists every problem found, each naming its field as
+// Validate does.
 func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	derived := len(cfg.Algorithms) == 0
 	if derived {
 		cfg.Algorithms = cfg.derivedAlgorithms()
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	v := &Verifier{cfg: cfg, now: cfg.Now, logger: cfg.Logger}
+	v := &Verifier{cfg: cfg, now: cfg.Now, logger: cfg.Logger, metrics: newMetrics(cfg.MeterProvider)}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods(cfg.Algorithms),
 		jwt.WithIssuer(cfg.Issuer),
@@ -58,17 +62,17 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	)
 	var errs []error
 	if len(cfg.HMACSecret) > 0 {
-		v.static = append(v.static, &verificationKey{family: familyHMAC, key: slices.Clone(cfg.HMACSecret), source: "auth.jwt.hmac_secret"})
+		v.static = append(v.static, &verificationKey{family: familyHMAC, key: slices.Clone(cfg.HMACSecret), source: "the HMAC secret"})
 	}
 	kids := make(map[string]string)
 	for _, path := range cfg.PublicKeyFiles {
 		k, err := loadPublicKeyFile(path)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("auth.jwt.public_key_files: reading %s: %w", path, err))
+			errs = append(errs, fielderr.New("PublicKeyFiles", "reading %s: %w", path, err))
 			continue
 		}
 		if other, dup := kids[k.kid]; dup {
-			errs = append(errs, fmt.Errorf("auth.jwt.public_key_files: %s and %s both have kid %q (the file name without extension)", other, path, k.kid))
+			errs = append(errs, fielderr.New("PublicKeyFiles", "%s and %s both have kid %q (the file name without extension)", other, path, k.kid))
 			continue
 		}
 		kids[k.kid] = path
@@ -170,7 +174,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 		// sha256 only reads them.
 		sum = sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 		p, ok := v.cache.get(&sum, v.now())
-		v.cfg.Metrics.CacheLookup(ctx, "token", ok)
+		v.metrics.cacheLookup(ctx, "token", ok)
 		if ok {
 			if err := v.checkRevoked(ctx, p); err != nil {
 				return nil, err

@@ -23,7 +23,7 @@ func BenchmarkVerifyCached(b *testing.B) {
 	for _, tc := range []struct {
 		name  string
 		store RevocationStore
-	}{{"revocation=off", nil}, {"revocation=memory", NewMemoryRevocationStore(10_000)}} {
+	}{{"revocation=off", nil}, {"revocation=memory", NewMemoryRevocationStore(MemoryRevocationConfig{MaxEntries: 10_000})}} {
 		b.Run(tc.name, func(b *testing.B) {
 			cfg := jwtConfig(b)
 			cfg.CacheSize, cfg.Revocation = 10_000, tc.store
@@ -46,7 +46,7 @@ func BenchmarkVerifyCached(b *testing.B) {
 // requests, where the cache's locking shows.
 func BenchmarkVerifyCachedParallel(b *testing.B) {
 	cfg := jwtConfig(b)
-	cfg.CacheSize, cfg.Revocation = 10_000, NewMemoryRevocationStore(10_000)
+	cfg.CacheSize, cfg.Revocation = 10_000, NewMemoryRevocationStore(MemoryRevocationConfig{MaxEntries: 10_000})
 	v := newTestVerifier(b, cfg)
 	toks := make([]string, 64)
 	for i := range toks {

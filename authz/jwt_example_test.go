@@ -66,14 +66,14 @@ func ExampleNewVerifier_failClosed() {
 	})
 	fmt.Println(err)
 	// Output:
-	// auth.jwt.issuer: required
-	// auth.jwt.algorithms: "none" is never allowed
-	// auth.jwt: no usable key (set hmac_secret, public_key_files or jwks_urls)
+	// Issuer: required
+	// Algorithms: "none" is never allowed
+	// authz: no usable key: set HMACSecret, PublicKeyFiles or JWKSURLs
 }
 
 func ExampleMemoryRevocationStore() {
 	ctx := context.Background()
-	store := authz.NewMemoryRevocationStore(10_000)
+	store := authz.NewMemoryRevocationStore(authz.MemoryRevocationConfig{MaxEntries: 10_000})
 	v, err := authz.NewVerifier(ctx, authz.VerifierConfig{
 		Algorithms: []string{"HS256"}, HMACSecret: exampleSecret,
 		Issuer: "showcase", Audience: []string{"showcase-api"},

@@ -30,7 +30,7 @@ func (v *Verifier) principal(claims jwt.MapClaims) (*Principal, time.Time, error
 	if _, present := claims["jti"]; present && (!isString || jti == "") {
 		return nil, time.Time{}, invalid("jti is not a non-empty string")
 	}
-	if jti == "" && v.cfg.Revocation != nil && !v.cfg.AllowMissingJTI {
+	if jti == "" && v.cfg.Revocation != nil && v.cfg.MissingJTI != MissingJTIAllow {
 		return nil, time.Time{}, invalid("missing jti (revocation is on)")
 	}
 	roles, ok := stringList(claims[v.cfg.RolesClaim])

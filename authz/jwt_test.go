@@ -131,29 +131,29 @@ func TestNewVerifierConfigErrors(t *testing.T) {
 		want   []string
 	}{
 		{"no key", func(c *VerifierConfig) { c.PublicKeyFiles = nil },
-			[]string{"auth.jwt: no usable key (set hmac_secret, public_key_files or jwks_urls)"}},
+			[]string{"no usable key: set HMACSecret, PublicKeyFiles or JWKSURLs"}},
 		{"missing issuer and audience", func(c *VerifierConfig) { c.Issuer, c.Audience = "", nil },
-			[]string{"auth.jwt.issuer: required", "auth.jwt.audience: required"}},
-		{"none", func(c *VerifierConfig) { c.Algorithms = []string{"RS256", "none"} }, []string{`"none" is never allowed`}},
-		{"unknown alg", func(c *VerifierConfig) { c.Algorithms = []string{"RS256", "ES512"} }, []string{`unknown algorithm "ES512"`}},
+			[]string{"Issuer: required", "Audience: required"}},
+		{"none", func(c *VerifierConfig) { c.Algorithms = []string{"RS256", "none"} }, []string{`Algorithms: "none" is never allowed`}},
+		{"unknown alg", func(c *VerifierConfig) { c.Algorithms = []string{"RS256", "ES512"} }, []string{`Algorithms: unknown algorithm "ES512"`}},
 		{"HS listed without secret", func(c *VerifierConfig) { c.Algorithms = []string{"RS256", "HS256"} },
-			[]string{"auth.jwt.hmac_secret: required because"}},
-		{"secret without HS", func(c *VerifierConfig) { c.HMACSecret = jwtSecret }, []string{"lists no HS algorithm"}},
+			[]string{"HMACSecret: required: an HS algorithm is allowed"}},
+		{"secret without HS", func(c *VerifierConfig) { c.HMACSecret = jwtSecret }, []string{"HMACSecret: set, but no HS algorithm is allowed"}},
 		{"short secret", func(c *VerifierConfig) { c.Algorithms, c.HMACSecret = []string{"HS256"}, []byte("short") },
-			[]string{"auth.jwt.hmac_secret: 5 bytes is too short"}},
+			[]string{"HMACSecret: must be at least 32 bytes (256 bits, RFC 7518 §3.2), got 5"}},
 		{"alg without key", func(c *VerifierConfig) { c.Algorithms = []string{"RS256", "EdDSA"} },
-			[]string{"auth.jwt.algorithms: EdDSA needs an Ed25519 key"}},
+			[]string{"Algorithms: EdDSA needs an Ed25519 key"}},
 		{"key without alg", func(c *VerifierConfig) { c.PublicKeyFiles = append(c.PublicKeyFiles, ecFile) },
-			[]string{"ec.pem is an ECDSA P-256 key, but auth.jwt.algorithms lists no algorithm for it"}},
+			[]string{"PublicKeyFiles: ", "ec.pem is an ECDSA P-256 key, but no allowed algorithm uses it"}},
 		{"unreadable key file", func(c *VerifierConfig) { c.PublicKeyFiles = []string{filepath.Join(dir, "keys.pem")} },
-			[]string{"auth.jwt.public_key_files: reading " + filepath.Join(dir, "keys.pem") + ": open"}},
+			[]string{"PublicKeyFiles: reading " + filepath.Join(dir, "keys.pem") + ": open"}},
 		{"duplicate kid", func(c *VerifierConfig) {
 			c.PublicKeyFiles = append(c.PublicKeyFiles, writePEMKey(t, t.TempDir(), "rsa.crt", &k.rsa2.PublicKey))
-		}, []string{`both have kid "rsa"`}},
+		}, []string{`PublicKeyFiles: `, `both have kid "rsa"`}},
 		{"bad JWKS URL", func(c *VerifierConfig) { c.JWKSURLs = []string{"file:///etc/jwks.json"} },
-			[]string{`auth.jwt.jwks_urls: "file:///etc/jwks.json" is not an http(s) URL`}},
+			[]string{`JWKSURLs: "file:///etc/jwks.json" must be https (http only on loopback)`}},
 		{"negative durations and sizes", func(c *VerifierConfig) { c.Leeway, c.MaxTokenSize, c.CacheSize = -1, -1, -1 },
-			[]string{"auth.jwt.leeway: must not be negative", "auth.jwt.max_token_size", "auth.jwt.cache_size"}},
+			[]string{"Leeway: must not be negative", "MaxTokenSize: must be at least 1KiB", "CacheSize: must not be negative"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := base()

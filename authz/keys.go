@@ -29,6 +29,12 @@ const (
 // minRSABits is the smallest RSA modulus accepted (NIST SP 800-57).
 const minRSABits = 2048
 
+// Algorithms are the JWS algorithms a Verifier can check, the values
+// VerifierConfig.Algorithms (auth.jwt.algorithms) may list. "none" is not
+// one of them and cannot be made one: what a Verifier accepts is decided by
+// its own table, never by this list, which is for messages and docs.
+var Algorithms = []string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA", "HS256", "HS384", "HS512"}
+
 // algFamilies is the closed set of supported algorithms. "none" is absent on
 // purpose and cannot be added through configuration.
 var algFamilies = map[string]keyFamily{

@@ -3,8 +3,11 @@ package authz
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // RevocationStore records revoked token IDs (jti). A revocation only needs
@@ -35,10 +38,13 @@ type MemoryRevocationStore struct {
 	nextSweep time.Time // the earliest until in the map: no sweep frees anything before it
 }
 
-// NewMemoryRevocationStore returns an empty store holding at most
-// maxEntries revocations (at least 1).
-func NewMemoryRevocationStore(maxEntries int) *MemoryRevocationStore {
-	return &MemoryRevocationStore{max: max(maxEntries, 1), now: time.Now, until: make(map[string]time.Time)}
+// NewMemoryRevocationStore returns an empty store configured by cfg. It
+// panics when cfg.Validate fails: a wiring mistake, found at start-up.
+func NewMemoryRevocationStore(cfg MemoryRevocationConfig) *MemoryRevocationStore {
+	if err := cfg.Validate(); err != nil {
+		panic("authz: NewMemoryRevocationStore: " + err.Error())
+	}
+	return &MemoryRevocationStore{max: cfg.MaxEntries, now: time.Now, until: make(map[string]time.Time)}
 }
 
 // Revoke records jti until until. A until in the past is a no-op: the token
@@ -100,4 +106,48 @@ func (s *MemoryRevocationStore) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.until)
+}
+
+// MissingJTIPolicy is what a Verifier with a revocation store does with a
+// token that carries no jti (auth.revocation.missing_jti).
+type MissingJTIPolicy string
+
+// The missing-jti policies.
+const (
+	// MissingJTIReject refuses the token: it could not be revoked. The
+	// zero value "" means the same.
+	MissingJTIReject MissingJTIPolicy = "reject"
+	// MissingJTIAllow accepts the token, unrevocable, for identity
+	// providers that issue no jti.
+	MissingJTIAllow MissingJTIPolicy = "allow"
+)
+
+// Validate reports an unknown policy; "" is the default, MissingJTIReject.
+func (p MissingJTIPolicy) Validate() error {
+	switch p {
+	case "", MissingJTIReject, MissingJTIAllow:
+		return nil
+	}
+	return fmt.Errorf("unknown policy %q (want reject or allow)", string(p))
+}
+
+// MemoryRevocationConfig configures a MemoryRevocationStore.
+type MemoryRevocationConfig struct {
+	// MaxEntries bounds the store (auth.revocation.max_entries), at least 1.
+	// When it holds this many unexpired revocations it refuses new ones
+	// (ErrRevocationStoreFull) rather than forget one.
+	MaxEntries int
+}
+
+// DefaultMemoryRevocationConfig holds up to 100,000 revocations: at about
+// 100 bytes each, 10 MB, and more tokens than an instance sees revoked
+// within their lifetime.
+var DefaultMemoryRevocationConfig = MemoryRevocationConfig{MaxEntries: 100_000}
+
+// Validate reports a MaxEntries below 1 as a *fielderr.Error, or nil.
+func (cfg MemoryRevocationConfig) Validate() error {
+	if cfg.MaxEntries < 1 {
+		return fielderr.New("MaxEntries", "must be at least 1, got %d", cfg.MaxEntries)
+	}
+	return nil
 }

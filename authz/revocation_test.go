@@ -11,7 +11,7 @@ import (
 func TestMemoryRevocationStore(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: jwtNow}
-	s := NewMemoryRevocationStore(10)
+	s := NewMemoryRevocationStore(MemoryRevocationConfig{MaxEntries: 10})
 	s.now = clock.Now
 	if err := s.Revoke(ctx, "a", jwtNow.Add(time.Minute)); err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func TestMemoryRevocationStore(t *testing.T) {
 func TestMemoryRevocationStoreBound(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: jwtNow}
-	s := NewMemoryRevocationStore(3)
+	s := NewMemoryRevocationStore(MemoryRevocationConfig{MaxEntries: 3})
 	s.now = clock.Now
 	for i := range 3 {
 		if err := s.Revoke(ctx, fmt.Sprint(i), jwtNow.Add(time.Duration(i+1)*time.Minute)); err != nil {
@@ -71,7 +71,7 @@ func TestMemoryRevocationStoreBound(t *testing.T) {
 
 func TestVerifyChecksRevocationEveryTime(t *testing.T) {
 	ctx := context.Background()
-	store := NewMemoryRevocationStore(100)
+	store := NewMemoryRevocationStore(MemoryRevocationConfig{MaxEntries: 100})
 	store.now = func() time.Time { return jwtNow }
 	for _, cacheSize := range []int{0, 100} {
 		t.Run(fmt.Sprintf("cache=%d", cacheSize), func(t *testing.T) {
@@ -92,16 +92,18 @@ func TestVerifyChecksRevocationEveryTime(t *testing.T) {
 
 func TestMissingJTIPolicy(t *testing.T) {
 	cfg := jwtConfig(t)
-	cfg.Revocation = NewMemoryRevocationStore(10)
+	cfg.Revocation = NewMemoryRevocationStore(MemoryRevocationConfig{MaxEntries: 10})
 	strict := newTestVerifier(t, cfg)
 	noJTI := validRS256(t, map[string]any{"jti": nil})
 	mustRefuseToken(t, strict, noJTI, "missing jti")
+	cfg.MissingJTI = MissingJTIReject
+	mustRefuseToken(t, newTestVerifier(t, cfg), noJTI, "missing jti")
 
-	cfg.AllowMissingJTI = true
+	cfg.MissingJTI = MissingJTIAllow
 	lenient := newTestVerifier(t, cfg)
 	mustAcceptToken(t, lenient, noJTI)
 
-	cfg.Revocation, cfg.AllowMissingJTI = nil, false
+	cfg.Revocation, cfg.MissingJTI = nil, ""
 	mustAcceptToken(t, newTestVerifier(t, cfg), noJTI) // revocation off: jti not needed
 }
 

@@ -100,7 +100,7 @@ func TestTokenCacheBoundAndClock(t *testing.T) {
 
 func TestCacheConcurrentUse(t *testing.T) {
 	cfg := jwtConfig(t)
-	cfg.CacheSize, cfg.Revocation = 2, NewMemoryRevocationStore(10)
+	cfg.CacheSize, cfg.Revocation = 2, NewMemoryRevocationStore(MemoryRevocationConfig{MaxEntries: 10})
 	v := newTestVerifier(t, cfg)
 	toks := []string{validRS256(t, map[string]any{"jti": "1"}), validRS256(t, map[string]any{"jti": "2"}), validRS256(t, map[string]any{"jti": "3"})}
 	done := make(chan error)

@@ -11,7 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/authz"
-	"github.com/troupehq/troupe/internal/telemetry"
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // WithEntityProvider gives the authorizer the attributes of resources named
@@ -48,7 +48,7 @@ func (s *Service) buildAuth() error {
 		errs = append(errs, fmt.Errorf("%s (from %s): %w", key, s.effective.Source(key), err))
 	}
 	rules := s.routeRules()
-	metrics := telemetry.NewAuthMetrics(s.tel.MeterProvider())
+	mp := s.tel.MeterProvider()
 
 	var revocation authz.RevocationStore
 	if r := a.Revocation; r.Enabled {
@@ -61,38 +61,45 @@ func (s *Service) buildAuth() error {
 				revocation = authz.NewRedisRevocationStore(client, "troupe:"+s.name+":revoked:")
 			}
 		default:
-			revocation = authz.NewMemoryRevocationStore(r.MaxEntries)
+			revocation = authz.NewMemoryRevocationStore(authz.MemoryRevocationConfig{MaxEntries: r.MaxEntries})
 		}
 	}
 	j := a.JWT
 	v, err := authz.NewVerifier(context.Background(), authz.VerifierConfig{
-		Algorithms:      j.Algorithms,
-		HMACSecret:      []byte(j.HMACSecret),
-		PublicKeyFiles:  j.PublicKeyFiles,
-		JWKSURLs:        j.JWKSURLs,
-		JWKSRefresh:     j.JWKSRefresh,
-		JWKSMinRefetch:  j.JWKSMinRefetch,
-		Issuer:          j.Issuer,
-		Audience:        j.Audience,
-		Leeway:          j.Leeway,
-		RequiredClaims:  j.RequiredClaims,
-		MaxTokenSize:    int(j.MaxTokenSize.Int64()),
-		RolesClaim:      j.RolesClaim,
-		Revocation:      revocation,
-		AllowMissingJTI: a.Revocation.MissingJTI == "allow",
-		CacheSize:       j.CacheSize,
-		Metrics:         metrics,
-		Logger:          s.logger,
+		Algorithms:     j.Algorithms,
+		HMACSecret:     []byte(j.HMACSecret),
+		PublicKeyFiles: j.PublicKeyFiles,
+		JWKSURLs:       j.JWKSURLs,
+		JWKSRefresh:    j.JWKSRefresh,
+		JWKSMinRefetch: j.JWKSMinRefetch,
+		Issuer:         j.Issuer,
+		Audience:       j.Audience,
+		Leeway:         j.Leeway,
+		RequiredClaims: j.RequiredClaims,
+		MaxTokenSize:   int(j.MaxTokenSize.Int64()),
+		RolesClaim:     j.RolesClaim,
+		Revocation:     revocation,
+		MissingJTI:     authz.MissingJTIPolicy(a.Revocation.MissingJTI),
+		CacheSize:      j.CacheSize,
+		MeterProvider:  mp,
+		Logger:         s.logger,
 	})
 	if err != nil {
-		errs = append(errs, err)
+		for _, e := range fielderr.All(err) {
+			var fe *fielderr.Error
+			if errors.As(e, &fe) {
+				keyErr(jwtKey(fe.Field), fe.Err)
+			} else {
+				errs = append(errs, e)
+			}
+		}
 	} else {
 		s.auth.verifier, s.auth.revocation = v, revocation
 		if len(j.JWKSURLs) > 0 {
 			s.opts.readiness = append(s.opts.readiness, &check{name: "authz:jwks", fn: v.HealthCheck, optional: true})
 		}
 		s.auth.authenticate = authz.Authenticate(authz.AuthenticateConfig{
-			Verifier: v, Rule: rules, Cookie: j.Cookie, Logger: s.logger, Metrics: metrics,
+			Verifier: v, Rule: rules, Cookie: j.Cookie, Logger: s.logger, MeterProvider: mp,
 		})
 	}
 
@@ -102,12 +109,8 @@ func (s *Service) buildAuth() error {
 			keyErr("auth.cedar.policies", err)
 		} else {
 			s.auth.policies = store
-			cacheSize := a.Cedar.CacheSize
-			if cacheSize == 0 {
-				cacheSize = -1 // the key's 0 means no cache; the authorizer's means its default
-			}
 			authorizer := authz.NewAuthorizer(authz.AuthorizerConfig{
-				Policies: store, Entities: s.opts.entities, CacheSize: cacheSize, Logger: s.logger, Metrics: metrics,
+				Policies: store, Entities: s.opts.entities, CacheSize: a.Cedar.CacheSize, Logger: s.logger, MeterProvider: mp,
 			})
 			s.auth.authorize = authz.Authorize(authz.AuthorizeConfig{Authorizer: authorizer, Rule: rules, Logger: s.logger})
 			s.opts.readiness = append(s.opts.readiness, &check{name: "authz:policies", fn: func(context.Context) error { return store.LastError() }, optional: true})
@@ -117,6 +120,18 @@ func (s *Service) buildAuth() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// jwtKey is the key of a VerifierConfig field: its snake_case under
+// auth.jwt, but for the two fielderr.Key cannot spell.
+func jwtKey(field string) string {
+	switch field {
+	case "JWKSURLs":
+		return "auth.jwt.jwks_urls"
+	case "MissingJTI":
+		return "auth.revocation.missing_jti"
+	}
+	return fielderr.Key("auth.jwt", field)
 }
 
 // routeRules returns how each route is protected: the API's per-route

@@ -26,6 +26,14 @@ type Info struct {
 	// APIVersion is the version label ("v1", "v2") of the versioned group
 	// that matched, or "" outside versioned routes.
 	APIVersion string
+	// Route is the template of the route that matched
+	// ("/api/v2/notes/:id"), or "" when none did (404, 405). The outermost
+	// stage sets it once, so stages written without Echo read it here
+	// rather than from the router.
+	Route string
+	// ClientIP is the client's address, trusted-proxy aware: forwarding
+	// headers are believed only from http.trusted_proxies. Set with Route.
+	ClientIP string
 	// Principal is the authenticated party (an *authz.Principal), set by
 	// the authentication stage; nil for anonymous requests. Keeping it here
 	// spares each authenticated request a context copy.

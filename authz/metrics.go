@@ -1,0 +1,114 @@
+package authz
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/troupehq/troupe/internal/telemetry"
+)
+
+// authzBuckets resolve authorization latency, which is a cached or in-memory
+// policy evaluation and so far below the request-duration buckets' first
+// boundary (5 ms).
+var authzBuckets = []float64{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1}
+
+// metrics records authentication outcomes, authorization decisions and
+// cache lookups. A nil *metrics records nothing, which is what a config
+// without a MeterProvider gets: the hot path then pays one nil check.
+type metrics struct {
+	authn       metric.Int64Counter
+	decisions   metric.Int64Counter
+	duration    metric.Float64Histogram
+	cache       metric.Int64Counter
+	resultSet   *telemetry.AttrCache[string]
+	decisionSet *telemetry.AttrCache[decisionLabels]
+	routeSet    *telemetry.AttrCache[string]
+	cacheSet    *telemetry.AttrCache[cacheLabels]
+}
+
+type decisionLabels struct {
+	route   string
+	allowed bool
+}
+
+type cacheLabels struct {
+	cache string
+	hit   bool
+}
+
+// newMetrics builds the instruments from mp; a nil or noop mp gives nil.
+// Building
+// them once per Verifier, Authorizer and Authenticate stage is fine: the SDK
+// returns the same instrument for the same name and options.
+func newMetrics(mp metric.MeterProvider) *metrics {
+	if _, noop := mp.(metricnoop.MeterProvider); noop || mp == nil {
+		return nil
+	}
+	m := telemetry.Meter(mp)
+	authn, _ := m.Int64Counter(telemetry.MetricAuthnResults,
+		metric.WithDescription("Authentication outcomes."), metric.WithUnit("{result}"))
+	decisions, _ := m.Int64Counter(telemetry.MetricAuthzDecisions,
+		metric.WithDescription("Authorization decisions."), metric.WithUnit("{decision}"))
+	duration, _ := m.Float64Histogram(telemetry.MetricAuthzDuration,
+		metric.WithDescription("Time taken by one authorization decision."), metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(authzBuckets...))
+	cache, _ := m.Int64Counter(telemetry.MetricAuthCacheLookups,
+		metric.WithDescription("Lookups in the verified-token and decision caches."), metric.WithUnit("{lookup}"))
+	return &metrics{
+		authn: authn, decisions: decisions, duration: duration, cache: cache,
+		resultSet: telemetry.NewAttrCache(func(result string) []attribute.KeyValue {
+			return []attribute.KeyValue{telemetry.KeyAuthnResult.String(result)}
+		}),
+		decisionSet: telemetry.NewAttrCache(func(k decisionLabels) []attribute.KeyValue {
+			return []attribute.KeyValue{telemetry.KeyRoute.String(k.route), telemetry.KeyDecision.String(either(k.allowed, "allow", "deny"))}
+		}),
+		routeSet: telemetry.NewAttrCache(func(route string) []attribute.KeyValue {
+			return []attribute.KeyValue{telemetry.KeyRoute.String(route)}
+		}),
+		cacheSet: telemetry.NewAttrCache(func(k cacheLabels) []attribute.KeyValue {
+			return []attribute.KeyValue{telemetry.KeyAuthCache.String(k.cache), telemetry.KeyCacheResult.String(either(k.hit, "hit", "miss"))}
+		}),
+	}
+}
+
+// authentication counts one authentication outcome: ok, missing, invalid or
+// unavailable.
+func (m *metrics) authentication(ctx context.Context, result string) {
+	if m == nil {
+		return
+	}
+	m.authn.Add(ctx, 1, m.resultSet.Get(result).Add()...)
+}
+
+// decision records one authorization decision for route (the template) and
+// how long it took. The duration is labelled by route alone: allow and deny
+// cost the same evaluation, and splitting would double the histogram series.
+func (m *metrics) decision(ctx context.Context, route string, allowed bool, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.decisions.Add(ctx, 1, m.decisionSet.Get(decisionLabels{route, allowed}).Add()...)
+	m.duration.Record(ctx, d.Seconds(), m.routeSet.Get(route).Record()...)
+}
+
+// cacheLookup counts one lookup in cache ("token" or "decision"), a hit or
+// a miss, so operators can size auth.jwt.cache_size and
+// auth.cedar.cache_size from the hit ratio.
+func (m *metrics) cacheLookup(ctx context.Context, cache string, hit bool) {
+	if m == nil {
+		return
+	}
+	m.cache.Add(ctx, 1, m.cacheSet.Get(cacheLabels{cache, hit}).Add()...)
+}
+
+// either returns yes when cond holds, else no.
+func either(cond bool, yes, no string) string {
+	if cond {
+		return yes
+	}
+	return no
+}

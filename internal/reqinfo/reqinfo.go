@@ -26,6 +26,15 @@ type Info struct {
 	// APIVersion is the version label ("v1", "v2") of the versioned group
 	// that matched, or "" outside versioned routes.
 	APIVersion string
+	// Route is the matched route template ("/api/v1/orders/:id"), or ""
+	// when no route matched (404, 405). It is set once per request by the
+	// outermost stage, so that Echo-free stages read it here instead of
+	// asking the router.
+	Route string
+	// ClientIP is the client's address, trusted-proxy aware: the
+	// connection's, or the one a trusted proxy forwarded. It is set once
+	// per request like Route.
+	ClientIP string
 	// Principal is the authenticated party (an *authz.Principal), set by
 	// the authentication stage; nil for anonymous requests. Keeping it here
 	// spares each authenticated request a context copy.

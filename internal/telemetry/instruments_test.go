@@ -232,18 +232,18 @@ func TestInstrumentsNilSafe(t *testing.T) {
 // TestAttrCacheBounded checks that labels past the bound are still recorded
 // correctly but no longer cached.
 func TestAttrCacheBounded(t *testing.T) {
-	c := newAttrCache(func(s string) []attribute.KeyValue { return []attribute.KeyValue{keyRoute.String(s)} })
+	c := NewAttrCache(func(s string) []attribute.KeyValue { return []attribute.KeyValue{KeyRoute.String(s)} })
 	for i := range maxCachedSets + 10 {
-		c.get(strconv.Itoa(i))
+		c.Get(strconv.Itoa(i))
 	}
 	if len(c.m) != maxCachedSets {
 		t.Errorf("cache holds %d sets, want the bound %d", len(c.m), maxCachedSets)
 	}
-	o := c.get("uncached-label")
-	if len(o.add) != 1 || len(o.rec) != 1 || len(o.obs) != 1 {
+	o := c.Get("uncached-label")
+	if len(o.Add) != 1 || len(o.Rec) != 1 || len(o.Obs) != 1 {
 		t.Errorf("options past the bound = %+v, want one of each", o)
 	}
-	if c.get("uncached-label") == o {
+	if c.Get("uncached-label") == o {
 		t.Error("a label past the bound was cached")
 	}
 }

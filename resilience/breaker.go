@@ -33,18 +33,19 @@ type BreakerSettings struct {
 	OpenTimeout time.Duration
 	// HalfOpenRequests is how many probes the half-open breaker lets through;
 	// that many successes in a row close it, one failure opens it again.
-	// Default 3.
+	// Default 5.
 	HalfOpenRequests int
 }
 
 // DefaultBreakerSettings are the settings zero fields of BreakerSettings
-// take.
+// take, the same as the defaults of the resilience.breaker.* and
+// resilience.client.breaker.* keys.
 var DefaultBreakerSettings = BreakerSettings{
 	FailureRatio:     0.5,
 	MinRequests:      20,
 	Interval:         60 * time.Second,
 	OpenTimeout:      30 * time.Second,
-	HalfOpenRequests: 3,
+	HalfOpenRequests: 5,
 }
 
 // Validate reports every setting out of range, each as a *fielderr.Error

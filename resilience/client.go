@@ -30,7 +30,7 @@ type ClientConfig struct {
 	// means no retries.
 	MaxRetries int
 	// BackoffBase is the ceiling of the first retry's random wait; each
-	// further retry doubles it, up to BackoffMax. Default 50ms.
+	// further retry doubles it, up to BackoffMax. Default 100ms.
 	BackoffBase time.Duration
 	// BackoffMax caps the wait before a retry. A Retry-After longer than it
 	// is not waited for: the response goes back to the caller instead.
@@ -68,7 +68,7 @@ type ClientConfig struct {
 var DefaultClientConfig = ClientConfig{
 	Timeout:             10 * time.Second,
 	MaxRetries:          2,
-	BackoffBase:         50 * time.Millisecond,
+	BackoffBase:         100 * time.Millisecond,
 	BackoffMax:          2 * time.Second,
 	RetryBudget:         0.1,
 	MinRetriesPerSecond: 10,

@@ -81,7 +81,7 @@ func (m *metrics) authentication(ctx context.Context, result string) {
 	if m == nil {
 		return
 	}
-	m.authn.Add(ctx, 1, m.resultSet.Get(result).Add()...)
+	m.authn.Add(ctx, 1, m.resultSet.Get(result).Add...)
 }
 
 // decision records one authorization decision for route (the template) and
@@ -91,8 +91,8 @@ func (m *metrics) decision(ctx context.Context, route string, allowed bool, d ti
 	if m == nil {
 		return
 	}
-	m.decisions.Add(ctx, 1, m.decisionSet.Get(decisionLabels{route, allowed}).Add()...)
-	m.duration.Record(ctx, d.Seconds(), m.routeSet.Get(route).Record()...)
+	m.decisions.Add(ctx, 1, m.decisionSet.Get(decisionLabels{route, allowed}).Add...)
+	m.duration.Record(ctx, d.Seconds(), m.routeSet.Get(route).Rec...)
 }
 
 // cacheLookup counts one lookup in cache ("token" or "decision"), a hit or
@@ -102,7 +102,7 @@ func (m *metrics) cacheLookup(ctx context.Context, cache string, hit bool) {
 	if m == nil {
 		return
 	}
-	m.cache.Add(ctx, 1, m.cacheSet.Get(cacheLabels{cache, hit}).Add()...)
+	m.cache.Add(ctx, 1, m.cacheSet.Get(cacheLabels{cache, hit}).Add...)
 }
 
 // either returns yes when cond holds, else no.

@@ -9,11 +9,12 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
-	"github.com/troupehq/troupe/internal/telemetry"
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // BreakerSettings are the knobs of one circuit breaker, inbound or outbound.
-// Zero fields take the values of DefaultBreakerSettings.
+// None of them can mean "off", so the constructors give zero fields the
+// values of DefaultBreakerSettings.
 type BreakerSettings struct {
 	// FailureRatio trips the breaker when failures make up at least this
 	// share of the requests judged within Interval: those that ended as a
@@ -23,7 +24,7 @@ type BreakerSettings struct {
 	// MinRequests is how many judged requests Interval must hold before the
 	// ratio may trip the breaker, so that two failures of three at night do
 	// not take a route down. Default 20.
-	MinRequests uint32
+	MinRequests int
 	// Interval is the rolling window over which the closed breaker counts,
 	// in ten buckets. Default 60s.
 	Interval time.Duration
@@ -32,31 +33,52 @@ type BreakerSettings struct {
 	OpenTimeout time.Duration
 	// HalfOpenRequests is how many probes the half-open breaker lets through;
 	// that many successes in a row close it, one failure opens it again.
-	// Default 3.
-	HalfOpenRequests uint32
+	// Default 5.
+	HalfOpenRequests int
 }
 
-// DefaultBreakerSettings are the settings zero fields of BreakerSettings take.
+// DefaultBreakerSettings are the settings zero fields of BreakerSettings
+// take, the same as the defaults of the resilience.breaker.* and
+// resilience.client.breaker.* keys.
 var DefaultBreakerSettings = BreakerSettings{
 	FailureRatio:     0.5,
 	MinRequests:      20,
 	Interval:         60 * time.Second,
 	OpenTimeout:      30 * time.Second,
-	HalfOpenRequests: 3,
+	HalfOpenRequests: 5,
+}
+
+// Validate reports every setting out of range, each as a *fielderr.Error
+// naming the field. It judges s as given, as a service fills it from its
+// keys: a zero is reported, though the constructors would give it its
+// default.
+func (s BreakerSettings) Validate() error {
+	var errs []error
+	if !(s.FailureRatio > 0 && s.FailureRatio <= 1) {
+		errs = append(errs, fielderr.New("FailureRatio", "must be greater than 0 and at most 1, got %v", s.FailureRatio))
+	}
+	if s.MinRequests < 1 {
+		errs = append(errs, fielderr.New("MinRequests", "must be at least 1, got %d", s.MinRequests))
+	}
+	errs = append(errs, positive("Interval", s.Interval), positive("OpenTimeout", s.OpenTimeout))
+	if s.HalfOpenRequests < 1 {
+		errs = append(errs, fielderr.New("HalfOpenRequests", "must be at least 1, got %d", s.HalfOpenRequests))
+	}
+	return errors.Join(errs...)
 }
 
 func (s BreakerSettings) withDefaults() BreakerSettings {
 	d := DefaultBreakerSettings
-	if s.FailureRatio <= 0 {
+	if s.FailureRatio == 0 {
 		s.FailureRatio = d.FailureRatio
 	}
 	if s.MinRequests == 0 {
 		s.MinRequests = d.MinRequests
 	}
-	if s.Interval <= 0 {
+	if s.Interval == 0 {
 		s.Interval = d.Interval
 	}
-	if s.OpenTimeout <= 0 {
+	if s.OpenTimeout == 0 {
 		s.OpenTimeout = d.OpenTimeout
 	}
 	if s.HalfOpenRequests == 0 {
@@ -85,16 +107,17 @@ var (
 type breaker struct {
 	name, kind  string
 	cb          *gobreaker.TwoStepCircuitBreaker[struct{}]
+	metrics     *breakerMetrics
 	openTimeout time.Duration
 	openedAt    atomic.Int64 // UnixNano of the last transition to open
 }
 
-func newBreaker(name, kind string, s BreakerSettings, metrics *telemetry.BreakerMetrics, logger *slog.Logger) *breaker {
-	b := &breaker{name: name, kind: kind, openTimeout: s.OpenTimeout}
-	ratio, minRequests := s.FailureRatio, s.MinRequests
+func newBreaker(name, kind string, s BreakerSettings, metrics *breakerMetrics, logger *slog.Logger) *breaker {
+	b := &breaker{name: name, kind: kind, metrics: metrics, openTimeout: s.OpenTimeout}
+	ratio, minRequests := s.FailureRatio, uint32(s.MinRequests)
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:         name,
-		MaxRequests:  s.HalfOpenRequests,
+		MaxRequests:  uint32(s.HalfOpenRequests),
 		Interval:     s.Interval,
 		BucketPeriod: s.Interval / 10,
 		Timeout:      s.OpenTimeout,
@@ -113,7 +136,7 @@ func newBreaker(name, kind string, s BreakerSettings, metrics *telemetry.Breaker
 			if to == gobreaker.StateOpen {
 				b.openedAt.Store(time.Now().UnixNano())
 			}
-			metrics.StateChange(context.Background(), name, kind, from.String(), to.String())
+			metrics.stateChange(context.Background(), name, kind, from.String(), to.String())
 			level := slog.LevelInfo
 			if to == gobreaker.StateOpen {
 				level = slog.LevelWarn

@@ -39,13 +39,13 @@ func benchStage(b *testing.B, mw echo.MiddlewareFunc) {
 }
 
 func BenchmarkCircuitBreaker(b *testing.B) {
-	benchStage(b, CircuitBreaker(BreakerConfig{Logger: discardLogger}))
+	benchStage(b, CircuitBreakerWithConfig(BreakerConfig{Logger: discardLogger}))
 }
 
 func BenchmarkBulkhead(b *testing.B) {
-	benchStage(b, Bulkhead(BulkheadConfig{MaxConcurrent: 1 << 20}))
+	benchStage(b, BulkheadWithConfig(BulkheadConfig{MaxConcurrent: 1 << 20}))
 }
 
 func BenchmarkLoadShedding(b *testing.B) {
-	benchStage(b, LoadShedding(SheddingConfig{InitialLimit: 1 << 20, MaxLimit: 1 << 20}))
+	benchStage(b, LoadSheddingWithConfig(SheddingConfig{InitialLimit: 1 << 20, MaxLimit: 1 << 20}))
 }

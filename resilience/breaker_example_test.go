@@ -15,10 +15,10 @@ import (
 // A route that keeps failing is cut off: once the breaker has seen enough
 // failures, requests get a 503 with Retry-After without reaching the
 // handler.
-func ExampleCircuitBreaker() {
+func ExampleCircuitBreakerWithConfig() {
 	e := echo.New()
 	e.HTTPErrorHandler = middleware.ErrorHandler(nil)
-	e.Use(resilience.CircuitBreaker(resilience.BreakerConfig{
+	e.Use(resilience.CircuitBreakerWithConfig(resilience.BreakerConfig{
 		BreakerSettings: resilience.BreakerSettings{FailureRatio: 0.5, MinRequests: 2},
 	}))
 	e.GET("/inventory", func(echo.Context) error { return errors.New("inventory database unreachable") })

@@ -3,88 +3,78 @@ package resilience
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/troupehq/troupe/internal/reqinfo"
-	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/problem"
 )
 
-// BreakerConfig configures CircuitBreaker.
+// BreakerConfig configures CircuitBreakerWithConfig. Its Validate is
+// BreakerSettings', promoted.
 type BreakerConfig struct {
 	BreakerSettings
 	// Group names the route group of a request from its method and route
 	// template; each group has its own breaker. It must return one of a
 	// fixed set of names. Nil puts every route in DefaultGroup.
 	Group func(method, route string) string
-	// Metrics records state changes and refusals; nil records nothing.
-	Metrics *telemetry.BreakerMetrics
+	// MeterProvider receives state changes and refusals; nil records
+	// nothing.
+	MeterProvider metric.MeterProvider
 	// Logger receives state changes, at WARN when a breaker opens.
 	// Nil means slog.Default().
 	Logger *slog.Logger
 }
 
+// DefaultBreakerConfig is the configuration CircuitBreaker uses: one
+// breaker for the whole service with DefaultBreakerSettings.
+var DefaultBreakerConfig = BreakerConfig{BreakerSettings: DefaultBreakerSettings}
+
 // breakerOpenDetail is the client-visible detail of a refused request.
 const breakerOpenDetail = "The service is failing on this route and is not taking requests for now; retry later."
 
-// CircuitBreaker returns middleware that runs a circuit breaker per route
-// group (sony/gobreaker) around the handler. A request fails when it
-// renders a 5xx — errors returned by the handler are classified by the
-// status the error handler will give them — when it outlives its deadline,
-// or when the handler panics; 4xx responses are successes, since the
-// service answered correctly. Requests the client caused to fail count as
-// neither, whatever was rendered: those the body-limit or timeout stage
-// marked as the client's fault in the request's reqinfo.Info (a body
-// malformed, cut short, too large, or too slow to arrive), and those whose
-// context was cancelled, not expired (the client went away). Once
-// MinRequests have been judged within Interval and FailureRatio of them
-// failed, the breaker opens: requests get a 503 problem with Retry-After
-// (the seconds until it turns half-open) without reaching the handler.
-// After OpenTimeout, HalfOpenRequests probes go through; as many successes
-// close it, a failure opens it again.
-//
-// It belongs in middleware.Stages.CircuitBreaker, inside the timeout stage,
-// so a handler that returns its context's error after the deadline counts
-// as a failure.
-func CircuitBreaker(cfg BreakerConfig) echo.MiddlewareFunc {
+// inboundBreakers is the inbound circuit breaker's Echo-free core: one
+// breaker per route group, and the rules that judge a finished request.
+type inboundBreakers struct {
+	group    func(method, route string) string
+	breakers *groupSet[*breaker]
+}
+
+// newInboundBreakers gives cfg's zero settings their defaults and builds
+// the breakers' state; it panics on settings Validate rejects.
+func newInboundBreakers(cfg BreakerConfig) *inboundBreakers {
 	cfg.BreakerSettings = cfg.BreakerSettings.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		panic(fmt.Errorf("resilience: circuit breaker: %w", err))
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	group := groupOf(cfg.Group)
-	breakers := newGroupSet(func(name string) *breaker {
-		return newBreaker(name, breakerInbound, cfg.BreakerSettings, cfg.Metrics, cfg.Logger)
-	})
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			r := c.Request()
-			b := breakers.get(group(r.Method, c.Path()))
-			done, err := b.allow()
-			if err != nil {
-				cfg.Metrics.Rejected(r.Context(), b.name, breakerInbound)
-				return breakerRefusal(b.retryAfter(err), err)
-			}
-			finished := false
-			defer func() {
-				if !finished { // the handler panicked: recover will send a 500
-					done(errBreakerFailure)
-				}
-			}()
-			err = next(c)
-			finished = true
-			outcome, rendered := inboundOutcome(c, err)
-			done(outcome)
-			if rendered {
-				return nil
-			}
-			return err
-		}
+	metrics := newBreakerMetrics(cfg.MeterProvider)
+	return &inboundBreakers{
+		group: groupOf(cfg.Group),
+		breakers: newGroupSet(func(name string) *breaker {
+			return newBreaker(name, breakerInbound, cfg.BreakerSettings, metrics, cfg.Logger)
+		}),
 	}
+}
+
+// enter asks the breaker of r's group (by its route template) for r. It
+// returns done, to be called once with r's outcome (see judge), or the 503
+// problem to answer with while the breaker refuses.
+func (ib *inboundBreakers) enter(r *http.Request, route string) (done func(outcome error), refusal error) {
+	b := ib.breakers.get(ib.group(r.Method, route))
+	done, err := b.allow()
+	if err != nil {
+		b.metrics.rejected(r.Context(), b.name, breakerInbound)
+		return nil, breakerRefusal(b.retryAfter(err), err)
+	}
+	return done, nil
 }
 
 // breakerRefusal is the 503 problem a refused request gets.
@@ -96,28 +86,27 @@ func breakerRefusal(wait time.Duration, cause error) *problem.Error {
 	return pe
 }
 
-// inboundOutcome classifies a finished request for the breaker. An error
-// from the handler is rendered here through c.Error — the service's one
-// error handler, as the access log and telemetry stages do — so the status
-// judged is the status sent, with no second copy of the error-to-status
-// mapping; rendered reports that the error was consumed.
-func inboundOutcome(c echo.Context, err error) (outcome error, rendered bool) {
-	ctx := c.Request().Context()
-	res := c.Response()
-	if err != nil && !res.Committed {
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-			return errBreakerExcluded, false // the client has gone
-		}
-		c.Error(err)
-		rendered = true
-	}
+// clientGone reports whether the handler's error says only that the client
+// went away: the request's context was cancelled and err is that. Such an
+// error is not rendered (there is no one to send it to) and the request is
+// excluded.
+func clientGone(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && ctx.Err() != nil
+}
+
+// judge classifies a finished request for the breaker by the status that
+// was sent — the handler's own, or the error handler's rendering of its
+// error — and its context: errBreakerExcluded when the client caused the
+// failure (clientCaused), errBreakerFailure for a 5xx or an expired
+// deadline, nil (a success) otherwise.
+func judge(ctx context.Context, status int) error {
 	switch {
 	case clientCaused(ctx):
-		return errBreakerExcluded, rendered
-	case res.Status >= 500 || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return errBreakerFailure, rendered
+		return errBreakerExcluded
+	case status >= 500 || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return errBreakerFailure
 	}
-	return nil, rendered
+	return nil
 }
 
 // clientCaused reports whether the client, not the service, decided how the

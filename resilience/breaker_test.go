@@ -26,7 +26,7 @@ func TestCircuitBreakerLifecycle(t *testing.T) {
 	log := newStateLog()
 	var fail atomic.Bool
 	var calls atomic.Int64
-	e := newTestEcho(CircuitBreaker(BreakerConfig{
+	e := newTestEcho(CircuitBreakerWithConfig(BreakerConfig{
 		BreakerSettings: BreakerSettings{FailureRatio: 0.5, MinRequests: 4, OpenTimeout: 50 * time.Millisecond, HalfOpenRequests: 2},
 		Logger:          slog.New(log),
 	}))
@@ -78,7 +78,7 @@ func TestCircuitBreakerLifecycle(t *testing.T) {
 
 func TestCircuitBreakerHalfOpenFailureReopens(t *testing.T) {
 	log := newStateLog()
-	e := newTestEcho(CircuitBreaker(BreakerConfig{
+	e := newTestEcho(CircuitBreakerWithConfig(BreakerConfig{
 		BreakerSettings: BreakerSettings{FailureRatio: 1, MinRequests: 1, OpenTimeout: 20 * time.Millisecond},
 		Logger:          slog.New(log),
 	}))
@@ -122,7 +122,7 @@ func TestCircuitBreakerOutcomes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEcho(middleware.RecoverWithConfig(middleware.RecoverConfig{Logger: discardLogger}), CircuitBreaker(BreakerConfig{
+			e := newTestEcho(middleware.RecoverWithConfig(middleware.RecoverConfig{Logger: discardLogger}), CircuitBreakerWithConfig(BreakerConfig{
 				BreakerSettings: BreakerSettings{FailureRatio: 1, MinRequests: 1, OpenTimeout: time.Hour},
 				Logger:          slog.New(newStateLog()),
 			}))
@@ -138,7 +138,7 @@ func TestCircuitBreakerOutcomes(t *testing.T) {
 }
 
 func TestCircuitBreakerCountsTimeouts(t *testing.T) {
-	e := newTestEcho(middleware.Timeout(time.Millisecond), CircuitBreaker(BreakerConfig{
+	e := newTestEcho(middleware.Timeout(time.Millisecond), CircuitBreakerWithConfig(BreakerConfig{
 		BreakerSettings: BreakerSettings{FailureRatio: 1, MinRequests: 1, OpenTimeout: time.Hour},
 		Logger:          slog.New(newStateLog()),
 	}))
@@ -160,7 +160,7 @@ func TestCircuitBreakerCountsTimeouts(t *testing.T) {
 }
 
 func TestCircuitBreakerIgnoresAbandonedRequests(t *testing.T) {
-	e := newTestEcho(CircuitBreaker(BreakerConfig{
+	e := newTestEcho(CircuitBreakerWithConfig(BreakerConfig{
 		BreakerSettings: BreakerSettings{FailureRatio: 1, MinRequests: 1, OpenTimeout: time.Hour},
 		Logger:          slog.New(newStateLog()),
 	}))
@@ -209,7 +209,7 @@ func TestCircuitBreakerIgnoresClientFaults(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEcho(middleware.RequestID(), middleware.BodyLimit(0), CircuitBreaker(BreakerConfig{
+			e := newTestEcho(middleware.RequestID(), middleware.BodyLimit(0), CircuitBreakerWithConfig(BreakerConfig{
 				BreakerSettings: BreakerSettings{FailureRatio: 1, MinRequests: 1, OpenTimeout: time.Hour},
 				Logger:          slog.New(newStateLog()),
 			}))
@@ -233,7 +233,7 @@ func TestCircuitBreakerIgnoresClientFaults(t *testing.T) {
 }
 
 func TestCircuitBreakerPerGroup(t *testing.T) {
-	e := newTestEcho(CircuitBreaker(BreakerConfig{
+	e := newTestEcho(CircuitBreakerWithConfig(BreakerConfig{
 		BreakerSettings: BreakerSettings{FailureRatio: 1, MinRequests: 1, OpenTimeout: time.Hour},
 		Group:           func(_, route string) string { return route },
 		Logger:          slog.New(newStateLog()),

@@ -16,7 +16,7 @@ import (
 // then blocks until gate is closed.
 func gatedEcho(cfg BulkheadConfig) (e *echo.Echo, entered chan struct{}, gate chan struct{}) {
 	entered, gate = make(chan struct{}, 16), make(chan struct{})
-	e = newTestEcho(Bulkhead(cfg))
+	e = newTestEcho(BulkheadWithConfig(cfg))
 	h := func(c echo.Context) error {
 		entered <- struct{}{}
 		<-gate
@@ -24,6 +24,7 @@ func gatedEcho(cfg BulkheadConfig) (e *echo.Echo, entered chan struct{}, gate ch
 	}
 	e.GET("/a", h)
 	e.GET("/b", h)
+	e.GET("/c", h)
 	return e, entered, gate
 }
 
@@ -110,6 +111,50 @@ func TestBulkheadDisabled(t *testing.T) {
 	for _, c := range wait() {
 		if c != http.StatusOK {
 			t.Fatalf("status %d with the bulkhead off", c)
+		}
+	}
+}
+
+// byRoute puts each route in a group of its own, named by the route
+// without its slash.
+func byRoute(_, route string) string { return route[1:] }
+
+// TestBulkheadGroupSizes sizes group a by Groups, exempts group c with a
+// zero, and leaves b to MaxConcurrent.
+func TestBulkheadGroupSizes(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	e, entered, gate := gatedEcho(BulkheadConfig{MaxConcurrent: 1, Groups: map[string]int{"a": 2, "c": 0}, Group: byRoute})
+	a, b, c := inBackground(e, 2, "/a"), inBackground(e, 1, "/b"), inBackground(e, 3, "/c")
+	for range 6 {
+		<-entered
+	}
+	assertProblem(t, serve(e, http.MethodGet, "/a"), http.StatusServiceUnavailable)
+	assertProblem(t, serve(e, http.MethodGet, "/b"), http.StatusServiceUnavailable)
+	close(gate)
+	for _, codes := range [][]int{a(), b(), c()} {
+		for _, code := range codes {
+			if code != http.StatusOK {
+				t.Fatalf("admitted request: status %d", code)
+			}
+		}
+	}
+}
+
+// TestBulkheadOnlyGroups bounds group a alone: with MaxConcurrent zero the
+// other groups have no bulkhead.
+func TestBulkheadOnlyGroups(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	e, entered, gate := gatedEcho(BulkheadConfig{Groups: map[string]int{"a": 1}, Group: byRoute})
+	a, b := inBackground(e, 1, "/a"), inBackground(e, 4, "/b")
+	for range 5 {
+		<-entered
+	}
+	assertProblem(t, serve(e, http.MethodGet, "/a"), http.StatusServiceUnavailable)
+	close(gate)
+	a()
+	for _, code := range b() {
+		if code != http.StatusOK {
+			t.Fatalf("unbounded group: status %d", code)
 		}
 	}
 }

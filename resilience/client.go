@@ -12,29 +12,35 @@ import (
 	"sync"
 	"time"
 
-	"github.com/troupehq/troupe/internal/telemetry"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
-// ClientConfig configures NewTransport and NewClient. Zero fields take the
-// values of DefaultClientConfig unless their comment says otherwise.
+// ClientConfig configures NewTransport and NewClient. A zero count or share
+// means none, as a zero key does (no retries, no retry budget, no cap per
+// host); the durations and the breaker settings cannot be zero, so the
+// constructors give zero ones the values of DefaultClientConfig. Start
+// from DefaultClientConfig and change what you need.
 type ClientConfig struct {
 	// Timeout bounds each attempt, from asking for a bulkhead slot until
-	// the response body is closed. Zero means no bound but the request's.
+	// the response body is closed. Default 10s.
 	Timeout time.Duration
-	// MaxRetries is how many times a failed call is repeated at most.
-	// Negative disables retries.
+	// MaxRetries is how many times a failed call is repeated at most; zero
+	// means no retries.
 	MaxRetries int
 	// BackoffBase is the ceiling of the first retry's random wait; each
-	// further retry doubles it, up to BackoffMax.
+	// further retry doubles it, up to BackoffMax. Default 100ms.
 	BackoffBase time.Duration
 	// BackoffMax caps the wait before a retry. A Retry-After longer than it
 	// is not waited for: the response goes back to the caller instead.
+	// Default 2s.
 	BackoffMax time.Duration
 	// RetryBudget is the share of requests, per host, that may be retried
-	// on top of MinRetriesPerSecond. Negative means none.
+	// on top of MinRetriesPerSecond, between 0 and 1; zero means none.
 	RetryBudget float64
 	// MinRetriesPerSecond is the retry allowance per host that accrues
-	// however few requests are made. Negative means none.
+	// however few requests are made; zero means none.
 	MinRetriesPerSecond float64
 	// MaxConcurrentPerHost caps the calls in flight to one host; zero means
 	// no cap. A call waits for a slot within its Timeout.
@@ -44,11 +50,9 @@ type ClientConfig struct {
 	// DisableBreaker turns the per-host circuit breakers off: every attempt
 	// goes through whatever the host's recent failures.
 	DisableBreaker bool
-	// RetryMetrics, BreakerMetrics and BulkheadMetrics record attempts,
-	// breaker changes and bulkhead use; nil records nothing.
-	RetryMetrics    *telemetry.RetryMetrics
-	BreakerMetrics  *telemetry.BreakerMetrics
-	BulkheadMetrics *telemetry.BulkheadMetrics
+	// MeterProvider receives attempts, retry-budget exhaustion, breaker
+	// changes and bulkhead use; nil records nothing.
+	MeterProvider metric.MeterProvider
 	// Logger receives breaker state changes; nil means slog.Default().
 	Logger *slog.Logger
 
@@ -58,10 +62,13 @@ type ClientConfig struct {
 	randN func(n int64) int64
 }
 
-// DefaultClientConfig is what zero fields of ClientConfig take.
+// DefaultClientConfig is the configuration of a service's client, the
+// defaults of the resilience.client.* keys (MinRetriesPerSecond has no
+// key).
 var DefaultClientConfig = ClientConfig{
+	Timeout:             10 * time.Second,
 	MaxRetries:          2,
-	BackoffBase:         50 * time.Millisecond,
+	BackoffBase:         100 * time.Millisecond,
 	BackoffMax:          2 * time.Second,
 	RetryBudget:         0.1,
 	MinRetriesPerSecond: 10,
@@ -71,25 +78,43 @@ var DefaultClientConfig = ClientConfig{
 // ErrCircuitOpen is the cause of a call an open outbound breaker refused.
 var ErrCircuitOpen = errors.New("resilience: circuit breaker open")
 
+// Validate reports every field out of range, each as a *fielderr.Error
+// naming the field ("Breaker.MinRequests"). It judges cfg as given: a zero
+// duration or breaker setting is reported, though the constructors would
+// give it its default.
+func (cfg ClientConfig) Validate() error {
+	errs := []error{
+		positive("Timeout", cfg.Timeout),
+		notNegative("MaxRetries", cfg.MaxRetries),
+		positive("BackoffBase", cfg.BackoffBase),
+		notNegative("MaxConcurrentPerHost", cfg.MaxConcurrentPerHost),
+		fielderr.Prefix("Breaker", cfg.Breaker.Validate()),
+	}
+	if cfg.BackoffMax < cfg.BackoffBase {
+		errs = append(errs, fielderr.New("BackoffMax", "must not be less than the backoff base (%s), got %s", cfg.BackoffBase, cfg.BackoffMax))
+	}
+	if !(cfg.RetryBudget >= 0 && cfg.RetryBudget <= 1) {
+		errs = append(errs, fielderr.New("RetryBudget", "must be between 0 and 1, got %v", cfg.RetryBudget))
+	}
+	if !(cfg.MinRetriesPerSecond >= 0 && !math.IsInf(cfg.MinRetriesPerSecond, 1)) {
+		errs = append(errs, fielderr.New("MinRetriesPerSecond", "must be a finite number not below 0, got %v", cfg.MinRetriesPerSecond))
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults gives the zero fields that cannot mean "none" their
+// defaults, and the test hooks theirs.
 func (cfg ClientConfig) withDefaults() ClientConfig {
 	d := DefaultClientConfig
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = d.MaxRetries
+	if cfg.Timeout == 0 {
+		cfg.Timeout = d.Timeout
 	}
-	if cfg.BackoffBase <= 0 {
+	if cfg.BackoffBase == 0 {
 		cfg.BackoffBase = d.BackoffBase
 	}
-	if cfg.BackoffMax <= 0 {
+	if cfg.BackoffMax == 0 {
 		cfg.BackoffMax = max(d.BackoffMax, cfg.BackoffBase)
 	}
-	if cfg.RetryBudget == 0 {
-		cfg.RetryBudget = d.RetryBudget
-	}
-	if cfg.MinRetriesPerSecond == 0 {
-		cfg.MinRetriesPerSecond = d.MinRetriesPerSecond
-	}
-	cfg.RetryBudget = max(cfg.RetryBudget, 0)
-	cfg.MinRetriesPerSecond = max(cfg.MinRetriesPerSecond, 0)
 	cfg.Breaker = cfg.Breaker.withDefaults()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -128,16 +153,21 @@ func NewClient(base http.RoundTripper, cfg ClientConfig) *http.Client {
 // with exponential backoff and full jitter, or as long as a 429's or 503's
 // Retry-After asks, and stop when the request's context ends or the host's
 // retry budget is spent; the caller then gets the last response or error.
-// A nil base means http.DefaultTransport.
+// A nil base means http.DefaultTransport. NewTransport panics on a config
+// Validate rejects once zero fields have their defaults.
 func NewTransport(base http.RoundTripper, cfg ClientConfig) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	cfg = cfg.withDefaults()
-	t := &transport{base: base, cfg: cfg}
+	if err := cfg.Validate(); err != nil {
+		panic(fmt.Errorf("resilience: client: %w", err))
+	}
+	t := &transport{base: base, cfg: cfg, retries: newRetryMetrics(cfg.MeterProvider), bulkheads: newBulkheadMetrics(cfg.MeterProvider)}
+	breakerMetrics := newBreakerMetrics(cfg.MeterProvider)
 	t.hosts = newGroupSet(func(host string) *hostState {
 		h := &hostState{
-			breaker: newBreaker(host, breakerOutbound, cfg.Breaker, cfg.BreakerMetrics, cfg.Logger),
+			breaker: newBreaker(host, breakerOutbound, cfg.Breaker, breakerMetrics, cfg.Logger),
 			budget:  newRetryBudget(cfg.RetryBudget, cfg.MinRetriesPerSecond, cfg.now),
 		}
 		if cfg.MaxConcurrentPerHost > 0 {
@@ -149,9 +179,11 @@ func NewTransport(base http.RoundTripper, cfg ClientConfig) http.RoundTripper {
 }
 
 type transport struct {
-	base  http.RoundTripper
-	cfg   ClientConfig
-	hosts *groupSet[*hostState]
+	base      http.RoundTripper
+	cfg       ClientConfig
+	hosts     *groupSet[*hostState]
+	retries   *retryMetrics
+	bulkheads *bulkheadMetrics
 }
 
 // hostState is what the transport keeps per host. The retry budget is per
@@ -171,7 +203,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	mayRetry := t.cfg.MaxRetries > 0 && retryable(req)
 	attemptReq := req
 	for n := 0; ; n++ {
-		t.cfg.RetryMetrics.Attempt(ctx, host, n > 0)
+		t.retries.attempt(ctx, host, n > 0)
 		res, err := t.attempt(h, attemptReq)
 		if !mayRetry || n >= t.cfg.MaxRetries || !t.shouldRetry(ctx, res, err) {
 			return res, err
@@ -181,7 +213,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return res, err
 		}
 		if !h.budget.withdraw() {
-			t.cfg.RetryMetrics.BudgetExhausted(ctx, host)
+			t.retries.budgetExhausted(ctx, host)
 			return res, err
 		}
 		next, replayErr := replay(req)
@@ -205,33 +237,26 @@ func (t *transport) attempt(h *hostState, req *http.Request) (*http.Response, er
 		allowed, err := h.breaker.allow()
 		if err != nil {
 			closeBody(req)
-			t.cfg.BreakerMetrics.Rejected(ctx, h.breaker.name, breakerOutbound)
+			h.breaker.metrics.rejected(ctx, h.breaker.name, breakerOutbound)
 			return nil, fmt.Errorf("%s %s: %w (%w)", req.Method, h.breaker.name, ErrCircuitOpen, err)
 		}
 		done = allowed
 	}
-	actx, cancel := ctx, context.CancelFunc(func() {})
-	if t.cfg.Timeout > 0 {
-		actx, cancel = context.WithTimeout(ctx, t.cfg.Timeout)
-	}
+	actx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
 	release := func() {}
 	if h.slots != nil {
-		maxWait := t.cfg.Timeout
-		if maxWait <= 0 {
-			maxWait = math.MaxInt64 // the request's context is the only bound
-		}
-		wait, err := h.slots.acquire(actx, maxWait)
+		wait, err := h.slots.acquire(actx, t.cfg.Timeout)
 		if err != nil {
 			cancel()
 			closeBody(req)
 			done(errBreakerExcluded) // our own queue, not the host, refused it
-			t.cfg.BulkheadMetrics.Rejected(ctx, h.breaker.name)
+			t.bulkheads.rejected(ctx, h.breaker.name)
 			return nil, fmt.Errorf("%s %s: %w", req.Method, h.breaker.name, err)
 		}
-		t.cfg.BulkheadMetrics.Acquired(ctx, h.breaker.name, wait)
+		t.bulkheads.acquired(ctx, h.breaker.name, wait)
 		release = func() {
 			h.slots.release()
-			t.cfg.BulkheadMetrics.Released(ctx, h.breaker.name)
+			t.bulkheads.released(ctx, h.breaker.name)
 		}
 	}
 	res, err := t.base.RoundTrip(req.WithContext(actx))

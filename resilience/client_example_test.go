@@ -23,11 +23,10 @@ func ExampleNewClient() {
 	}))
 	defer dependency.Close()
 
-	client := resilience.NewClient(http.DefaultTransport, resilience.ClientConfig{
-		Timeout:     2 * time.Second,
-		MaxRetries:  2,
-		BackoffBase: time.Millisecond,
-	})
+	cfg := resilience.DefaultClientConfig // two retries within a retry budget
+	cfg.Timeout = 2 * time.Second
+	cfg.BackoffBase = time.Millisecond
+	client := resilience.NewClient(http.DefaultTransport, cfg)
 	res, err := client.Get(dependency.URL)
 	if err != nil {
 		fmt.Println(err)

@@ -52,18 +52,18 @@ func newScripted(t *testing.T, statuses ...int) *scripted {
 // slept and whose jitter is always the largest, on a frozen clock.
 func testClientConfig(waits *[]time.Duration) ClientConfig {
 	now := time.Unix(1_700_000_000, 0)
-	return ClientConfig{
-		MaxRetries:  3,
-		BackoffBase: 10 * time.Millisecond,
-		BackoffMax:  2 * time.Second,
-		Logger:      discardLogger,
-		now:         func() time.Time { return now },
-		sleep: func(_ context.Context, d time.Duration) error {
-			*waits = append(*waits, d)
-			return nil
-		},
-		randN: func(n int64) int64 { return n - 1 },
+	cfg := DefaultClientConfig
+	cfg.MaxRetries = 3
+	cfg.BackoffBase = 10 * time.Millisecond
+	cfg.BackoffMax = 2 * time.Second
+	cfg.Logger = discardLogger
+	cfg.now = func() time.Time { return now }
+	cfg.sleep = func(_ context.Context, d time.Duration) error {
+		*waits = append(*waits, d)
+		return nil
 	}
+	cfg.randN = func(n int64) int64 { return n - 1 }
+	return cfg
 }
 
 func do(t *testing.T, c *http.Client, req *http.Request) (*http.Response, error) {
@@ -197,7 +197,7 @@ func TestClientBreaker(t *testing.T) {
 	srv := newScripted(t, 404, 404, 404, 500)
 	var waits []time.Duration
 	cfg := testClientConfig(&waits)
-	cfg.MaxRetries = -1
+	cfg.MaxRetries = 0
 	cfg.Breaker = BreakerSettings{FailureRatio: 0.5, MinRequests: 4, OpenTimeout: time.Hour}
 	base := &http.Transport{}
 	defer base.CloseIdleConnections()
@@ -225,7 +225,7 @@ func TestClientBreakerDisabled(t *testing.T) {
 	srv := newScripted(t, 500, 500, 500, 500, 500, 500, 500, 500)
 	var waits []time.Duration
 	cfg := testClientConfig(&waits)
-	cfg.MaxRetries = -1
+	cfg.MaxRetries = 0
 	cfg.Breaker = BreakerSettings{FailureRatio: 0.5, MinRequests: 2, OpenTimeout: time.Hour}
 	cfg.DisableBreaker = true
 	base := &http.Transport{}
@@ -309,5 +309,30 @@ func TestClientStopsWhenCallerGivesUp(t *testing.T) {
 	_, _ = do(t, NewClient(base, testClientConfig(&waits)), req)
 	if hits.Load() != 1 {
 		t.Fatalf("%d attempts after the caller gave up, want 1", hits.Load())
+	}
+}
+
+// TestClientZeroMeansNone checks that zero counts mean what zero keys do:
+// no retries, and with neither a budget share nor a floor, no allowance
+// for any.
+func TestClientZeroMeansNone(t *testing.T) {
+	verifyNoLeaks(t)
+	for name, edit := range map[string]func(*ClientConfig){
+		"MaxRetries":  func(c *ClientConfig) { c.MaxRetries = 0 },
+		"RetryBudget": func(c *ClientConfig) { c.RetryBudget, c.MinRetriesPerSecond = 0, 0 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := newScripted(t, 503, 200)
+			var waits []time.Duration
+			cfg := testClientConfig(&waits)
+			edit(&cfg)
+			base := &http.Transport{}
+			defer base.CloseIdleConnections()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+			res, err := do(t, NewClient(base, cfg), req)
+			if err != nil || res.StatusCode != http.StatusServiceUnavailable || srv.hits.Load() != 1 {
+				t.Errorf("got %v after %d hits (err %v), want the 503 after 1", res.StatusCode, srv.hits.Load(), err)
+			}
+		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // Limit is a rate limit: Rate requests per Period, with bursts of up to
@@ -31,19 +33,19 @@ func PerMinute(rate int) Limit { return Limit{Rate: rate, Period: time.Minute} }
 // IsZero reports whether l limits nothing (a zero Rate).
 func (l Limit) IsZero() bool { return l.Rate == 0 }
 
-// Validate reports why l cannot be enforced: a negative or zero rate, a
-// non-positive period, a negative burst, or an emission interval
-// (Period/Rate) under a nanosecond.
+// Validate reports why l cannot be enforced, as a *fielderr.Error naming
+// the field: a negative or zero rate, a non-positive period, a negative
+// burst, or an emission interval (Period/Rate) under a nanosecond.
 func (l Limit) Validate() error {
 	switch {
 	case l.Rate <= 0:
-		return fmt.Errorf("rate limit: rate must be positive, got %d", l.Rate)
+		return fielderr.New("Rate", "must be positive, got %d", l.Rate)
 	case l.Period <= 0:
-		return fmt.Errorf("rate limit: period must be positive, got %s", l.Period)
+		return fielderr.New("Period", "must be positive, got %s", l.Period)
 	case l.Burst < 0:
-		return fmt.Errorf("rate limit: burst must not be negative, got %d", l.Burst)
+		return fielderr.New("Burst", "must not be negative, got %d", l.Burst)
 	case l.Period/time.Duration(l.Rate) <= 0:
-		return fmt.Errorf("rate limit: %d per %s is finer than one request per nanosecond", l.Rate, l.Period)
+		return fielderr.New("Rate", "%d per %s is finer than one request per nanosecond", l.Rate, l.Period)
 	}
 	return nil
 }
@@ -95,7 +97,7 @@ var ErrCost = errors.New("rate limit: cost must be between 1 and the burst")
 // every decision; Validate explains what is wrong.
 func checkRequest(l Limit, n int) error {
 	if l.Rate <= 0 || l.Period <= 0 || l.Burst < 0 || l.interval() <= 0 {
-		return l.Validate()
+		return fmt.Errorf("rate limit: %w", l.Validate())
 	}
 	if n < 1 || n > l.burst() {
 		return fmt.Errorf("%w (cost %d, burst %d)", ErrCost, n, l.burst())

@@ -26,11 +26,9 @@ func ExampleMemoryStore() {
 }
 
 func ExampleRateLimit() {
-	anonymous, principal := resilience.RateLimit(resilience.RateLimitConfig{
-		Store:     resilience.NewMemoryStore(0),
-		Anonymous: resilience.PerMinute(60),
-		User:      resilience.PerMinute(600),
-	})
+	// DefaultRateLimitConfig's limits: 60 a minute per IP, 600 per user,
+	// 1200 per client.
+	anonymous, principal := resilience.RateLimit(resilience.NewMemoryStore(0))
 	e := echo.New()
 	// In a service these fill the RateLimit slot and the slot right after
 	// authentication.

@@ -1,17 +1,21 @@
 package resilience
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"time"
 
-	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/metric"
 
-	"github.com/troupehq/troupe/internal/telemetry"
+	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/problem"
 )
 
-// SheddingConfig configures LoadShedding. Zero fields take the values of
+// SheddingConfig configures LoadSheddingWithConfig. None of its numbers can
+// mean "off", so the constructors give zero fields the values of
 // DefaultSheddingConfig.
 type SheddingConfig struct {
 	// InitialLimit is the concurrency limit before any latency is known.
@@ -24,13 +28,14 @@ type SheddingConfig struct {
 	// Window is the shortest span of requests that adjusts the limit once.
 	// Shorter windows react faster and are noisier.
 	Window time.Duration
-	// Metrics records the limit and refusals; nil records nothing.
-	Metrics *telemetry.SheddingMetrics
+	// MeterProvider receives the limit and refusals; nil records nothing.
+	MeterProvider metric.MeterProvider
 	// Now is the clock latency is measured with; nil means time.Now.
 	Now func() time.Time
 }
 
-// DefaultSheddingConfig is what zero fields of SheddingConfig take.
+// DefaultSheddingConfig is what zero fields of SheddingConfig take, the
+// defaults of the resilience.shedding.* keys (Window has no key).
 var DefaultSheddingConfig = SheddingConfig{
 	InitialLimit: 100,
 	MinLimit:     10,
@@ -38,72 +43,104 @@ var DefaultSheddingConfig = SheddingConfig{
 	Window:       100 * time.Millisecond,
 }
 
-const shedDetail = "The service is overloaded; retry later."
+// Validate reports limits out of order and a non-positive window, each as a
+// *fielderr.Error naming the field. The three limits are judged together
+// and reported on InitialLimit, the one between the other two.
+func (cfg SheddingConfig) Validate() error {
+	var errs []error
+	if cfg.MinLimit < 1 || cfg.MinLimit > cfg.InitialLimit || cfg.InitialLimit > cfg.MaxLimit {
+		errs = append(errs, fielderr.New("InitialLimit", "needs 1 <= the minimum limit (%d) <= the initial limit (%d) <= the maximum limit (%d)",
+			cfg.MinLimit, cfg.InitialLimit, cfg.MaxLimit))
+	}
+	errs = append(errs, positive("Window", cfg.Window))
+	return errors.Join(errs...)
+}
 
-// LoadShedding returns middleware that refuses requests early, with a 503
-// problem and Retry-After: 1, while more requests are in flight than the
-// service's estimated capacity. The capacity is a concurrency limit that
-// adapts to observed latency (see gradientLimit for the formula): when
-// latency rises above its long-term baseline requests are queueing
-// somewhere, so the limit shrinks; when latency is back near the baseline
-// and the limit is being used, it grows again.
-//
-// It is one limit for the whole service, the process's capacity; it goes
-// in middleware.Stages.LoadShedding.
-func LoadShedding(cfg SheddingConfig) echo.MiddlewareFunc {
+// withDefaults gives zero fields their defaults. A zero bound takes the
+// default clamped to the other limits, so that a config setting only
+// InitialLimit stays in order.
+func (cfg SheddingConfig) withDefaults() SheddingConfig {
 	d := DefaultSheddingConfig
-	if cfg.InitialLimit <= 0 {
+	if cfg.InitialLimit == 0 {
 		cfg.InitialLimit = d.InitialLimit
 	}
-	if cfg.MinLimit <= 0 {
+	if cfg.MinLimit == 0 {
 		cfg.MinLimit = min(d.MinLimit, cfg.InitialLimit)
 	}
-	if cfg.MaxLimit <= 0 {
+	if cfg.MaxLimit == 0 {
 		cfg.MaxLimit = max(d.MaxLimit, cfg.InitialLimit)
 	}
-	if cfg.Window <= 0 {
+	if cfg.Window == 0 {
 		cfg.Window = d.Window
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &shedder{
-		cfg: cfg,
-		g: gradientLimit{
-			window:   cfg.Window,
-			minLimit: float64(cfg.MinLimit), maxLimit: float64(cfg.MaxLimit),
-			estimate: float64(min(max(cfg.InitialLimit, cfg.MinLimit), cfg.MaxLimit)),
-		},
-	}
-	s.limit.Store(int64(s.g.estimate))
-	return s.middleware
+	return cfg
 }
 
-// shedder is LoadShedding's state: the requests in flight, and the limit
-// the gradient last computed, read without a lock on the way in.
+const shedDetail = "The service is overloaded; retry later."
+
+// shedder is the load-shedding stage's Echo-free core: the requests in
+// flight, and the limit the gradient last computed, read without a lock on
+// the way in.
 type shedder struct {
-	cfg      SheddingConfig
+	now      func() time.Time
+	metrics  *sheddingMetrics
 	g        gradientLimit
 	inflight atomic.Int64
 	limit    atomic.Int64
 }
 
-func (s *shedder) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		n := s.inflight.Add(1)
-		defer s.inflight.Add(-1)
-		ctx := c.Request().Context()
-		if n > s.limit.Load() {
-			s.cfg.Metrics.Rejected(ctx, c.Path())
-			return problem.NewError(http.StatusServiceUnavailable, shedDetail).WithHeader("Retry-After", "1")
-		}
-		start := s.cfg.Now()
-		err := next(c)
-		end := s.cfg.Now()
-		if limit, changed := s.g.sample(end.Sub(start), int(n), end); changed {
-			s.limit.Store(int64(limit))
-			s.cfg.Metrics.Limit(ctx, limit)
-		}
-		return err
+// newShedder gives cfg's zero fields their defaults and builds the
+// shedder; it panics on a config Validate rejects.
+func newShedder(cfg SheddingConfig) *shedder {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		panic(fmt.Errorf("resilience: load shedding: %w", err))
+	}
+	s := &shedder{
+		now:     cfg.Now,
+		metrics: newSheddingMetrics(cfg.MeterProvider),
+		g: gradientLimit{
+			window:   cfg.Window,
+			minLimit: float64(cfg.MinLimit), maxLimit: float64(cfg.MaxLimit),
+			estimate: float64(cfg.InitialLimit),
+		},
+	}
+	s.limit.Store(int64(s.g.estimate))
+	return s
+}
+
+// admission is one admitted request: how many were in flight with it and
+// when it started.
+type admission struct {
+	inflight int64
+	start    time.Time
+}
+
+// enter counts a request to route in flight and admits it, or refuses it
+// with the 503 problem to answer with while more are in flight than the
+// limit. Every call, admitted or not, is paired with one leave.
+func (s *shedder) enter(ctx context.Context, route string) (admission, error) {
+	n := s.inflight.Add(1)
+	if n > s.limit.Load() {
+		s.metrics.rejected(ctx, route)
+		return admission{}, problem.NewError(http.StatusServiceUnavailable, shedDetail).WithHeader("Retry-After", "1")
+	}
+	return admission{inflight: n, start: s.now()}, nil
+}
+
+// finished feeds an admitted request's latency to the gradient, which may
+// move the limit. A request that panicked is not fed: its latency says
+// nothing about capacity.
+func (s *shedder) finished(ctx context.Context, a admission) {
+	end := s.now()
+	if limit, changed := s.g.sample(end.Sub(a.start), int(a.inflight), end); changed {
+		s.limit.Store(int64(limit))
+		s.metrics.setLimit(ctx, limit)
 	}
 }
+
+// leave takes a request out of flight.
+func (s *shedder) leave() { s.inflight.Add(-1) }

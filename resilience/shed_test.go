@@ -79,7 +79,7 @@ func TestLoadSheddingEngagesAndReleases(t *testing.T) {
 		entered int
 		gate    = make(chan struct{})
 	)
-	e := newTestEcho(LoadShedding(SheddingConfig{InitialLimit: initial, MinLimit: 2, MaxLimit: 40, Window: time.Millisecond, Now: clock.Now}))
+	e := newTestEcho(LoadSheddingWithConfig(SheddingConfig{InitialLimit: initial, MinLimit: 2, MaxLimit: 40, Window: time.Millisecond, Now: clock.Now}))
 	e.GET("/", func(c echo.Context) error {
 		mu.Lock()
 		entered++

@@ -5,11 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/internal/ratelog"
-	"github.com/troupehq/troupe/internal/telemetry"
 )
 
 // FailurePolicy says what a FallbackStore does while its primary store
@@ -31,17 +36,43 @@ const (
 	PolicyDeny FailurePolicy = "deny"
 )
 
-// Validate reports an unknown policy; "" is the default, PolicyFallback.
+// FailurePolicies are the policies a FallbackStore knows, the values of
+// the rate_limit.redis_failure key.
+var FailurePolicies = []FailurePolicy{PolicyFallback, PolicyAllow, PolicyDeny}
+
+// Validate reports a policy FailurePolicies does not hold, "" included.
 func (p FailurePolicy) Validate() error {
-	switch p {
-	case "", PolicyFallback, PolicyAllow, PolicyDeny:
+	if slices.Contains(FailurePolicies, p) {
 		return nil
 	}
-	return fmt.Errorf("rate limit: unknown failure policy %q (want fallback, allow or deny)", string(p))
+	quoted := make([]string, len(FailurePolicies))
+	for i, known := range FailurePolicies {
+		quoted[i] = strconv.Quote(string(known))
+	}
+	return fmt.Errorf("must be one of %s, got %q", strings.Join(quoted, ", "), string(p))
+}
+
+// ParseFailurePolicy returns the policy s names, or Validate's error.
+func ParseFailurePolicy(s string) (FailurePolicy, error) {
+	p := FailurePolicy(s)
+	return p, p.Validate()
+}
+
+// UnmarshalText decodes a policy from its name, failing on an unknown one,
+// so that a config decoder rejects it where it reads it.
+func (p *FailurePolicy) UnmarshalText(text []byte) error {
+	parsed, err := ParseFailurePolicy(string(text))
+	if err != nil {
+		return err
+	}
+	*p = parsed
+	return nil
 }
 
 // Defaults of FallbackConfig.
 const (
+	// DefaultProbeInterval is how often a degraded FallbackStore tries its
+	// primary again when given no ProbeInterval.
 	DefaultProbeInterval = 5 * time.Second
 	// logEvery bounds how often a FallbackStore logs store errors.
 	logEvery = 10 * time.Second
@@ -53,19 +84,21 @@ const (
 // store is unavailable.
 var ErrDegraded = errors.New("rate limit store degraded")
 
-// FallbackConfig configures a FallbackStore.
+// FallbackConfig configures a FallbackStore. None of its fields can mean
+// "off", so NewFallbackStore gives zero ones the values of
+// DefaultFallbackConfig.
 type FallbackConfig struct {
-	// Policy is what to do while the primary is down; "" means
+	// Policy is what to do while the primary is down. Default
 	// PolicyFallback.
 	Policy FailurePolicy
 	// ExpectedInstances divides each limit under PolicyFallback (rounded
-	// up, at least 1), since each instance now decides alone. ≤ 0 means 1.
+	// up), since each instance now decides alone; at least 1, the default.
 	ExpectedInstances int
 	// Local decides under PolicyFallback; nil means a new
 	// MemoryStore(DefaultMaxKeys).
 	Local Store
 	// ProbeInterval is how often, while degraded, one request (or a health
-	// check) tries the primary again; ≤ 0 means DefaultProbeInterval.
+	// check) tries the primary again. Default DefaultProbeInterval.
 	ProbeInterval time.Duration
 	// Available, when set, reports whether the primary's own breaker lets
 	// calls through (a Troupe service passes its Redis guard's). While it
@@ -78,8 +111,55 @@ type FallbackConfig struct {
 	// per 10 s, the latest error with a count of those not logged; nil
 	// means slog.Default().
 	Logger *slog.Logger
-	// Metrics counts every primary failure; nil counts nothing.
-	Metrics *telemetry.RateLimitMetrics
+	// MeterProvider receives the count of primary failures; nil records
+	// nothing.
+	MeterProvider metric.MeterProvider
+}
+
+// DefaultFallbackConfig is what zero fields of FallbackConfig take, the
+// defaults of rate_limit.redis_failure and rate_limit.expected_instances.
+// (A service passes its redis.probe_interval as ProbeInterval.)
+var DefaultFallbackConfig = FallbackConfig{
+	Policy:            PolicyFallback,
+	ExpectedInstances: 1,
+	ProbeInterval:     DefaultProbeInterval,
+}
+
+// Validate reports an unknown policy, fewer than one expected instance and
+// a non-positive probe interval, each as a *fielderr.Error naming the
+// field. It judges cfg as given: "" and zeros are reported, though
+// NewFallbackStore would give them their defaults.
+func (cfg FallbackConfig) Validate() error {
+	var errs []error
+	if err := cfg.Policy.Validate(); err != nil {
+		errs = append(errs, &fielderr.Error{Field: "Policy", Err: err})
+	}
+	if cfg.ExpectedInstances < 1 {
+		errs = append(errs, fielderr.New("ExpectedInstances", "must be at least 1, got %d", cfg.ExpectedInstances))
+	}
+	errs = append(errs, positive("ProbeInterval", cfg.ProbeInterval))
+	return errors.Join(errs...)
+}
+
+// withDefaults gives zero fields their defaults.
+func (cfg FallbackConfig) withDefaults() FallbackConfig {
+	d := DefaultFallbackConfig
+	if cfg.Policy == "" {
+		cfg.Policy = d.Policy
+	}
+	if cfg.ExpectedInstances == 0 {
+		cfg.ExpectedInstances = d.ExpectedInstances
+	}
+	if cfg.ProbeInterval == 0 {
+		cfg.ProbeInterval = d.ProbeInterval
+	}
+	if cfg.Local == nil {
+		cfg.Local = NewMemoryStore(DefaultMaxKeys)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return cfg
 }
 
 // FallbackStore wraps a shared Store (normally a RedisStore) so that its
@@ -104,7 +184,7 @@ type FallbackStore struct {
 	interval  time.Duration
 	available func() bool
 	logger    *slog.Logger
-	metrics   *telemetry.RateLimitMetrics
+	metrics   *rateLimitMetrics
 
 	degraded  atomic.Bool
 	nextProbe atomic.Int64 // unix nanoseconds
@@ -113,32 +193,25 @@ type FallbackStore struct {
 	errLog *ratelog.Limiter
 }
 
-// NewFallbackStore wraps primary as cfg says.
+// NewFallbackStore wraps primary as cfg says, zero fields taking their
+// defaults. It panics on a config Validate then rejects: a wiring mistake
+// found at start-up.
 func NewFallbackStore(primary Store, cfg FallbackConfig) *FallbackStore {
-	f := &FallbackStore{
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		panic(fmt.Errorf("resilience: fallback store: %w", err))
+	}
+	return &FallbackStore{
 		primary:   primary,
 		local:     cfg.Local,
 		policy:    cfg.Policy,
-		instances: max(cfg.ExpectedInstances, 1),
+		instances: cfg.ExpectedInstances,
 		interval:  cfg.ProbeInterval,
 		available: cfg.Available,
 		logger:    cfg.Logger,
-		metrics:   cfg.Metrics,
+		metrics:   newRateLimitMetrics(cfg.MeterProvider),
 		errLog:    ratelog.New(logEvery),
 	}
-	if f.policy == "" {
-		f.policy = PolicyFallback
-	}
-	if f.local == nil {
-		f.local = NewMemoryStore(DefaultMaxKeys)
-	}
-	if f.interval <= 0 {
-		f.interval = DefaultProbeInterval
-	}
-	if f.logger == nil {
-		f.logger = slog.Default()
-	}
-	return f
 }
 
 // Name names the store deciding right now: the primary's name, or while
@@ -237,7 +310,7 @@ func (f *FallbackStore) share(l Limit) Limit {
 // failed records a primary failure: it enters degraded mode (logged
 // always), counts the error, and logs it at a bounded rate.
 func (f *FallbackStore) failed(ctx context.Context, err error) {
-	f.metrics.StoreError(ctx, f.primary.Name())
+	f.metrics.storeError(ctx, f.primary.Name())
 	now := time.Now()
 	if !f.degraded.Load() {
 		f.nextProbe.Store(now.Add(f.interval).UnixNano())

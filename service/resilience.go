@@ -3,10 +3,7 @@ package service
 import (
 	"net/http"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/troupehq/troupe/config"
-	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/middleware"
 	"github.com/troupehq/troupe/resilience"
 )
@@ -27,59 +24,46 @@ func (s *Service) buildResilience(stages *middleware.Stages) error {
 			return err
 		}
 		cfg := resilience.RateLimitConfig{
-			Store:     store,
-			Anonymous: resilience.PerMinute(rl.PerIPRPM),
-			User:      resilience.PerMinute(rl.PerUserRPM),
-			Client:    resilience.PerMinute(rl.PerClientRPM),
-			Routes:    routeLimits(rl.Routes),
-			Global:    routeLimits(rl.Global),
-			Cookie:    s.cfg.Auth.JWT.Cookie,
-			Metrics:   telemetry.NewRateLimitMetrics(mp),
-			Logger:    s.logger,
+			Store:         store,
+			Anonymous:     resilience.PerMinute(rl.PerIPRPM),
+			User:          resilience.PerMinute(rl.PerUserRPM),
+			Client:        resilience.PerMinute(rl.PerClientRPM),
+			Routes:        routeLimits(rl.Routes),
+			Global:        routeLimits(rl.Global),
+			Cookie:        s.cfg.Auth.JWT.Cookie,
+			MeterProvider: mp,
+			Logger:        s.logger,
 		}
-		stages.RateLimit, stages.PrincipalRateLimit = resilience.RateLimit(cfg)
+		stages.RateLimit, stages.PrincipalRateLimit = resilience.RateLimitWithConfig(cfg)
 	}
 
 	r := s.cfg.Resilience
-	var early []echo.MiddlewareFunc // the load-shedding slot: shedding, then bulkheads
+	admission := resilience.AdmissionConfig{Bulkhead: resilience.BulkheadConfig{
+		MaxConcurrent: r.Bulkhead.MaxConcurrent, MaxWait: r.Bulkhead.MaxWait, Groups: groupLimits(r.Bulkhead.Groups),
+		Group: groupOf, MeterProvider: mp,
+	}}
 	if r.Shedding.Enabled {
-		early = append(early, resilience.LoadShedding(resilience.SheddingConfig{
+		admission.Shedding = &resilience.SheddingConfig{
 			InitialLimit: r.Shedding.InitialLimit, MinLimit: r.Shedding.MinLimit, MaxLimit: r.Shedding.MaxLimit,
-			Metrics: telemetry.NewSheddingMetrics(mp),
-		}))
+			MeterProvider: mp,
+		}
 	}
-	if bulkhead := s.bulkheads(r.Bulkhead, groupOf); bulkhead != nil {
-		early = append(early, bulkhead)
-	}
-	stages.LoadShedding = compose(early)
+	stages.LoadShedding = resilience.Admission(admission)
 	if r.Breaker.Enabled {
-		stages.CircuitBreaker = resilience.CircuitBreaker(resilience.BreakerConfig{
+		stages.CircuitBreaker = resilience.CircuitBreakerWithConfig(resilience.BreakerConfig{
 			BreakerSettings: breakerSettings(r.Breaker),
 			Group:           groupOf,
-			Metrics:         telemetry.NewBreakerMetrics(mp),
+			MeterProvider:   mp,
 			Logger:          s.logger,
 		})
 	}
 
 	c := r.Client
-	cc := resilience.ClientConfig{
-		Timeout: c.Timeout, MaxRetries: c.MaxRetries, BackoffBase: c.BackoffBase, BackoffMax: c.BackoffMax,
-		RetryBudget: c.RetryBudget, MaxConcurrentPerHost: c.MaxConcurrentPerHost,
-		RetryMetrics: telemetry.NewRetryMetrics(mp), BulkheadMetrics: telemetry.NewBulkheadMetrics(mp), Logger: s.logger,
-	}
-	// The keys' zeros mean "none"; the client's mean "its default".
-	if c.MaxRetries == 0 {
-		cc.MaxRetries = -1
-	}
-	if c.RetryBudget == 0 {
-		cc.RetryBudget = -1
-	}
-	if c.Breaker.Enabled {
-		cc.Breaker = breakerSettings(c.Breaker)
-		cc.BreakerMetrics = telemetry.NewBreakerMetrics(mp)
-	} else {
-		cc.DisableBreaker = true
-	}
+	cc := resilience.DefaultClientConfig
+	cc.Timeout, cc.MaxRetries, cc.BackoffBase, cc.BackoffMax = c.Timeout, c.MaxRetries, c.BackoffBase, c.BackoffMax
+	cc.RetryBudget, cc.MaxConcurrentPerHost = c.RetryBudget, c.MaxConcurrentPerHost
+	cc.Breaker, cc.DisableBreaker = breakerSettings(c.Breaker), !c.Breaker.Enabled
+	cc.MeterProvider, cc.Logger = mp, s.logger
 	s.client = resilience.NewClient(s.tel.HTTPTransport(nil), cc)
 	return nil
 }
@@ -110,7 +94,7 @@ func (s *Service) rateLimitStore(rl config.RateLimit) (resilience.Store, error) 
 		ProbeInterval:     s.cfg.Redis.ProbeInterval,
 		Available:         s.redisGuard.Available,
 		Logger:            s.logger,
-		Metrics:           telemetry.NewRateLimitMetrics(s.tel.MeterProvider()),
+		MeterProvider:     s.tel.MeterProvider(),
 	})
 	s.opts.readiness = append(s.opts.readiness, &check{name: "ratelimit:redis", fn: fallback.HealthCheck, optional: true})
 	return fallback, nil
@@ -128,43 +112,19 @@ func routeLimits(entries []string) map[string]resilience.Limit {
 
 func breakerSettings(b config.Breaker) resilience.BreakerSettings {
 	return resilience.BreakerSettings{
-		FailureRatio: b.FailureRatio, MinRequests: uint32(b.MinRequests), Interval: b.Interval,
-		OpenTimeout: b.OpenTimeout, HalfOpenRequests: uint32(b.HalfOpenRequests),
+		FailureRatio: b.FailureRatio, MinRequests: b.MinRequests, Interval: b.Interval,
+		OpenTimeout: b.OpenTimeout, HalfOpenRequests: b.HalfOpenRequests,
 	}
 }
 
-// bulkheads returns one bulkhead per route group — resilience.bulkhead.groups
-// sizes some, max_concurrent the rest — or nil when none is configured.
-func (s *Service) bulkheads(b config.Bulkhead, groupOf func(method, route string) string) echo.MiddlewareFunc {
-	metrics := telemetry.NewBulkheadMetrics(s.tel.MeterProvider())
-	byGroup := map[string]echo.MiddlewareFunc{}
-	for _, entry := range b.Groups {
-		group, n, _ := config.ParseGroupLimit(entry) // validated by config
-		byGroup[group] = resilience.Bulkhead(resilience.BulkheadConfig{MaxConcurrent: n, MaxWait: b.MaxWait, Group: groupOf, Metrics: metrics})
+// groupLimits turns validated "group=N" entries into bulkhead sizes.
+func groupLimits(entries []string) map[string]int {
+	out := make(map[string]int, len(entries))
+	for _, e := range entries {
+		group, n, _ := config.ParseGroupLimit(e) // validated by config
+		out[group] = n
 	}
-	var rest echo.MiddlewareFunc
-	if b.MaxConcurrent > 0 {
-		rest = resilience.Bulkhead(resilience.BulkheadConfig{MaxConcurrent: b.MaxConcurrent, MaxWait: b.MaxWait, Group: groupOf, Metrics: metrics})
-	}
-	if len(byGroup) == 0 {
-		return rest
-	}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		handlers := map[string]echo.HandlerFunc{}
-		for group, m := range byGroup {
-			handlers[group] = m(next)
-		}
-		fallback := next
-		if rest != nil {
-			fallback = rest(next)
-		}
-		return func(c echo.Context) error {
-			if h, ok := handlers[groupOf(c.Request().Method, c.Path())]; ok {
-				return h(c)
-			}
-			return fallback(c)
-		}
-	}
+	return out
 }
 
 // routeGroups returns the resilience group of a route: Route.Group, or its
@@ -179,22 +139,6 @@ func (s *Service) routeGroups() func(method, route string) string {
 			return g
 		}
 		return otherGroup
-	}
-}
-
-// compose chains middleware, first outermost; nil for none.
-func compose(m []echo.MiddlewareFunc) echo.MiddlewareFunc {
-	switch len(m) {
-	case 0:
-		return nil
-	case 1:
-		return m[0]
-	}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		for i := len(m) - 1; i >= 0; i-- {
-			next = m[i](next)
-		}
-		return next
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/troupehq/troupe/internal/reqinfo"
@@ -24,8 +25,11 @@ func ExampleSetup() {
 	}
 	defer tel.Shutdown(ctx)
 
-	limits := telemetry.NewRateLimitMetrics(tel.MeterProvider())
-	limits.Decision(ctx, "/api/v1/orders/:id", "ip", "memory", false)
+	// A subsystem builds its instruments from the provider it is given.
+	decisions, _ := telemetry.Meter(tel.MeterProvider()).Int64Counter(telemetry.MetricRateLimitDecisions)
+	decisions.Add(ctx, 1, metric.WithAttributes(
+		telemetry.KeyRoute.String("/api/v1/orders/:id"), telemetry.KeyRateLimitKind.String("ip"),
+		telemetry.KeyRateLimitStore.String("memory"), telemetry.KeyDecision.String("rejected")))
 
 	rec := httptest.NewRecorder()
 	tel.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))

@@ -17,16 +17,16 @@ type ActorMetrics struct {
 	deadLetters metric.Int64Counter
 	dropped     metric.Int64Counter
 	depth       metric.Int64ObservableGauge
-	kindSet     *attrCache[string]
-	reasonSet   *attrCache[string]
-	dropSet     *attrCache[actorDrop]
+	kindSet     *AttrCache[string]
+	reasonSet   *AttrCache[string]
+	dropSet     *AttrCache[actorDrop]
 }
 
 type actorDrop struct{ kind, policy string }
 
 // NewActorMetrics creates the actor system's instruments from mp.
 func NewActorMetrics(mp metric.MeterProvider) *ActorMetrics {
-	m := newMeter(mp)
+	m := Meter(mp)
 	processing, _ := m.Float64Histogram(MetricActorProcessingDuration,
 		metric.WithDescription("Time an actor took to process one message."), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(DurationBuckets...))
@@ -38,16 +38,16 @@ func NewActorMetrics(mp metric.MeterProvider) *ActorMetrics {
 		metric.WithDescription("Messages a full mailbox dropped or rejected."), metric.WithUnit("{message}"))
 	depth, _ := m.Int64ObservableGauge(MetricActorMailboxDepth,
 		metric.WithDescription("Messages waiting in mailboxes."), metric.WithUnit("{message}"))
-	kindAttrs := func(kind string) []attribute.KeyValue { return []attribute.KeyValue{keyActorKind.String(kind)} }
+	kindAttrs := func(kind string) []attribute.KeyValue { return []attribute.KeyValue{KeyActorKind.String(kind)} }
 	return &ActorMetrics{
 		meter: m, processing: processing, restarts: restarts,
 		deadLetters: deadLetters, dropped: dropped, depth: depth,
-		kindSet: newAttrCache(kindAttrs),
-		reasonSet: newAttrCache(func(reason string) []attribute.KeyValue {
-			return []attribute.KeyValue{keyDeadLetter.String(reason)}
+		kindSet: NewAttrCache(kindAttrs),
+		reasonSet: NewAttrCache(func(reason string) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyDeadLetter.String(reason)}
 		}),
-		dropSet: newAttrCache(func(k actorDrop) []attribute.KeyValue {
-			return []attribute.KeyValue{keyActorKind.String(k.kind), keyOverflowPolicy.String(k.policy)}
+		dropSet: NewAttrCache(func(k actorDrop) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyActorKind.String(k.kind), KeyOverflowPolicy.String(k.policy)}
 		}),
 	}
 }
@@ -57,7 +57,7 @@ func (m *ActorMetrics) Processed(ctx context.Context, kind string, d time.Durati
 	if m == nil {
 		return
 	}
-	m.processing.Record(ctx, d.Seconds(), m.kindSet.get(kind).rec...)
+	m.processing.Record(ctx, d.Seconds(), m.kindSet.Get(kind).Rec...)
 }
 
 // Restarted counts one restart of an actor of kind.
@@ -65,7 +65,7 @@ func (m *ActorMetrics) Restarted(ctx context.Context, kind string) {
 	if m == nil {
 		return
 	}
-	m.restarts.Add(ctx, 1, m.kindSet.get(kind).add...)
+	m.restarts.Add(ctx, 1, m.kindSet.Get(kind).Add...)
 }
 
 // DeadLetter counts one message that reached no actor, for reason (a fixed
@@ -74,7 +74,7 @@ func (m *ActorMetrics) DeadLetter(ctx context.Context, reason string) {
 	if m == nil {
 		return
 	}
-	m.deadLetters.Add(ctx, 1, m.reasonSet.get(reason).add...)
+	m.deadLetters.Add(ctx, 1, m.reasonSet.Get(reason).Add...)
 }
 
 // Dropped counts one message that the mailbox of an actor of kind dropped or
@@ -83,7 +83,7 @@ func (m *ActorMetrics) Dropped(ctx context.Context, kind, policy string) {
 	if m == nil {
 		return
 	}
-	m.dropped.Add(ctx, 1, m.dropSet.get(actorDrop{kind, policy}).add...)
+	m.dropped.Add(ctx, 1, m.dropSet.Get(actorDrop{kind, policy}).Add...)
 }
 
 // ObserveMailboxDepth registers report, which is called at every metric
@@ -97,7 +97,7 @@ func (m *ActorMetrics) ObserveMailboxDepth(report func(yield func(kind string, d
 	}
 	reg, err := m.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		report(func(kind string, depth int64) {
-			o.ObserveInt64(m.depth, depth, m.kindSet.get(kind).obs...)
+			o.ObserveInt64(m.depth, depth, m.kindSet.Get(kind).Obs...)
 		})
 		return nil
 	}, m.depth)

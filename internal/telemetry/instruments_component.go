@@ -13,9 +13,9 @@ type ComponentMetrics struct {
 	denials  metric.Int64Counter
 	failures metric.Int64Counter
 	reloads  metric.Int64Counter
-	denySet  *attrCache[componentLabel]
-	failSet  *attrCache[componentLabel]
-	loadSet  *attrCache[componentLabel]
+	denySet  *AttrCache[componentLabel]
+	failSet  *AttrCache[componentLabel]
+	loadSet  *AttrCache[componentLabel]
 }
 
 // componentLabel is a component name and one bounded second label.
@@ -23,7 +23,7 @@ type componentLabel struct{ component, value string }
 
 // NewComponentMetrics creates the component instruments from mp.
 func NewComponentMetrics(mp metric.MeterProvider) *ComponentMetrics {
-	m := newMeter(mp)
+	m := Meter(mp)
 	denials, _ := m.Int64Counter(MetricComponentDenials,
 		metric.WithDescription("Host calls refused for want of a capability."), metric.WithUnit("{call}"))
 	failures, _ := m.Int64Counter(MetricComponentInstanceFailures,
@@ -33,14 +33,14 @@ func NewComponentMetrics(mp metric.MeterProvider) *ComponentMetrics {
 		metric.WithDescription("Hot reloads of a component's module."), metric.WithUnit("{reload}"))
 	labels := func(second attribute.Key) func(componentLabel) []attribute.KeyValue {
 		return func(l componentLabel) []attribute.KeyValue {
-			return []attribute.KeyValue{keyComponent.String(l.component), second.String(l.value)}
+			return []attribute.KeyValue{KeyComponent.String(l.component), second.String(l.value)}
 		}
 	}
 	return &ComponentMetrics{
 		denials: denials, failures: failures, reloads: reloads,
-		denySet: newAttrCache(labels(keyCapability)),
-		failSet: newAttrCache(labels(keyKillReason)),
-		loadSet: newAttrCache(labels(keyReloadResult)),
+		denySet: NewAttrCache(labels(KeyCapability)),
+		failSet: NewAttrCache(labels(KeyKillReason)),
+		loadSet: NewAttrCache(labels(KeyReloadResult)),
 	}
 }
 
@@ -50,7 +50,7 @@ func (m *ComponentMetrics) Denied(ctx context.Context, component, kind string) {
 	if m == nil {
 		return
 	}
-	m.denials.Add(ctx, 1, m.denySet.get(componentLabel{component, kind}).add...)
+	m.denials.Add(ctx, 1, m.denySet.Get(componentLabel{component, kind}).Add...)
 }
 
 // InstanceFailed counts one instance of component discarded for reason
@@ -59,7 +59,7 @@ func (m *ComponentMetrics) InstanceFailed(ctx context.Context, component, reason
 	if m == nil {
 		return
 	}
-	m.failures.Add(ctx, 1, m.failSet.get(componentLabel{component, reason}).add...)
+	m.failures.Add(ctx, 1, m.failSet.Get(componentLabel{component, reason}).Add...)
 }
 
 // Reloaded counts one hot reload of component; ok tells success from a
@@ -72,5 +72,5 @@ func (m *ComponentMetrics) Reloaded(ctx context.Context, component string, ok bo
 	if ok {
 		result = "ok"
 	}
-	m.reloads.Add(ctx, 1, m.loadSet.get(componentLabel{component, result}).add...)
+	m.reloads.Add(ctx, 1, m.loadSet.Get(componentLabel{component, result}).Add...)
 }

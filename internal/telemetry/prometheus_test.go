@@ -42,9 +42,8 @@ func TestPrometheusHandler(t *testing.T) {
 	if h == nil {
 		t.Fatal("MetricsHandler() = nil with Prometheus on")
 	}
-	rl := NewRateLimitMetrics(tel.MeterProvider())
 	for range 3 {
-		rl.Decision(context.Background(), "/api/v1/orders/:id", "ip", "memory", false)
+		recordDecision(tel.MeterProvider(), "/api/v1/orders/:id", "ip", "memory", "rejected")
 	}
 	NewActorMetrics(tel.MeterProvider()).Processed(context.Background(), "orders", 20*time.Millisecond)
 

@@ -153,7 +153,7 @@ func TestSetupPushesMetrics(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			NewRateLimitMetrics(tel.MeterProvider()).Decision(context.Background(), "/r", "ip", "memory", true)
+			recordDecision(tel.MeterProvider(), "/r", "ip", "memory", "allowed")
 			shutdown(t, tel) // the final collection is pushed on shutdown
 			if metrics() == 0 {
 				t.Fatal("collector got no metrics after Shutdown")

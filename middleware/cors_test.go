@@ -45,17 +45,17 @@ func TestCORSConfigErrors(t *testing.T) {
 		{
 			name: "bad method and header",
 			cfg:  middleware.CORSConfig{AllowOrigins: []string{"https://ok.example"}, AllowMethods: []string{"GET", "PO ST"}, AllowHeaders: []string{"X-Ok", "Bad:Header"}},
-			want: []string{`invalid method "PO ST"`, `invalid header name "Bad:Header"`},
+			want: []string{`AllowMethods: invalid method "PO ST"`, `AllowHeaders: invalid header name "Bad:Header"`},
 		},
 		{
 			name: "negative max age",
 			cfg:  middleware.CORSConfig{AllowOrigins: []string{"https://ok.example"}, MaxAge: -time.Second},
-			want: []string{"negative max age"},
+			want: []string{"MaxAge: must not be negative, got -1s"},
 		},
 		{
 			name: "every problem is reported",
 			cfg:  cors("https://ok.example", "ftp://a", "https://b/", "*"),
-			want: []string{`"ftp://a"`, `"https://b/"`, `"*" cannot be combined`},
+			want: []string{`AllowOrigins: invalid origin "ftp://a"`, `AllowOrigins: invalid origin "https://b/"`, `AllowOrigins: "*" cannot be combined`},
 		},
 	}
 	for _, tt := range tests {
@@ -396,5 +396,5 @@ func ExampleCORSWithConfig() {
 	// 204
 	// https://app.example.com
 	// GET, HEAD, PUT, PATCH, POST, DELETE
-	// true invalid origin "https://app.example.com/": must not have a path
+	// true AllowOrigins: invalid origin "https://app.example.com/": must not have a path
 }

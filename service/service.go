@@ -191,7 +191,11 @@ func (s *Service) build() error {
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard) // Troupe logs through slog; Echo's own logger is unused
 	e.HTTPErrorHandler = middleware.ErrorHandler(s.logger)
-	e.IPExtractor = ipExtractor(cfg.HTTP.TrustedProxies)
+	clientIP, err := middleware.NewClientIP(cfg.HTTP.TrustedProxies)
+	if err != nil {
+		keyErr("http.trusted_proxies", err)
+	}
+	e.IPExtractor = clientIP
 
 	stages := middleware.Stages{
 		Recover:   middleware.RecoverWithConfig(middleware.RecoverConfig{Logger: s.logger}),

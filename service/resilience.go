@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/internal/chain"
 	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/middleware"
 	"github.com/troupehq/troupe/resilience"
@@ -51,7 +52,7 @@ func (s *Service) buildResilience(stages *middleware.Stages) error {
 	if bulkhead := s.bulkheads(r.Bulkhead, groupOf); bulkhead != nil {
 		early = append(early, bulkhead)
 	}
-	stages.LoadShedding = compose(early)
+	stages.LoadShedding = chain.Compose(early...)
 	if r.Breaker.Enabled {
 		stages.CircuitBreaker = resilience.CircuitBreaker(resilience.BreakerConfig{
 			BreakerSettings: breakerSettings(r.Breaker),
@@ -179,22 +180,6 @@ func (s *Service) routeGroups() func(method, route string) string {
 			return g
 		}
 		return otherGroup
-	}
-}
-
-// compose chains middleware, first outermost; nil for none.
-func compose(m []echo.MiddlewareFunc) echo.MiddlewareFunc {
-	switch len(m) {
-	case 0:
-		return nil
-	case 1:
-		return m[0]
-	}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		for i := len(m) - 1; i >= 0; i-- {
-			next = m[i](next)
-		}
-		return next
 	}
 }
 

@@ -252,9 +252,7 @@ func (s *Service) build() error {
 	}
 	if cfg.Compression.Enabled {
 		compress, err := middleware.CompressWithConfig(middleware.CompressConfig{
-			// CompressConfig reads 0 as "the default"; the config key reads 0
-			// as "compress any non-empty body", which MinSize 1 means.
-			MinSize:    max(1, int(cfg.Compression.MinSize.Int64())),
+			MinSize:    int(cfg.Compression.MinSize.Int64()),
 			Algorithms: cfg.Compression.Algorithms,
 		})
 		if err != nil {

@@ -38,7 +38,8 @@ type CORSConfig struct {
 	// default ports dropped. Empty disables CORS: no header is ever added.
 	AllowOrigins []string
 	// AllowMethods answers Access-Control-Allow-Methods in preflights.
-	// Default when empty: GET, HEAD, PUT, PATCH, POST, DELETE.
+	// Default when empty: DefaultCORSConfig's (GET, HEAD, POST, PUT, PATCH,
+	// DELETE).
 	AllowMethods []string
 	// AllowHeaders lists the request header fields a cross-origin request
 	// may carry (case-insensitive). Not defaulted: nil allows only the
@@ -55,18 +56,20 @@ type CORSConfig struct {
 	MaxAge time.Duration
 }
 
-// DefaultCORSConfig is the configuration to start from: no origin is allowed
-// until AllowOrigins names one, the usual methods, the header fields a JSON
-// API client sends, X-Request-ID readable by scripts, and preflights cached
-// for ten minutes.
+// DefaultCORSConfig is the configuration to start from, the defaults of the
+// cors keys: no origin is allowed until AllowOrigins names one, the usual
+// methods, the header fields a JSON API client sends, the response fields
+// Troupe's own features set (the request ID, Location, the deprecation
+// fields, Retry-After) readable by scripts, and preflights cached for ten
+// minutes.
 var DefaultCORSConfig = CORSConfig{
 	Skipper: DefaultSkipper,
 	AllowMethods: []string{
-		http.MethodGet, http.MethodHead, http.MethodPut,
-		http.MethodPatch, http.MethodPost, http.MethodDelete,
+		http.MethodGet, http.MethodHead, http.MethodPost,
+		http.MethodPut, http.MethodPatch, http.MethodDelete,
 	},
-	AllowHeaders:  []string{"Accept", "Authorization", "Content-Type", HeaderRequestID},
-	ExposeHeaders: []string{HeaderRequestID},
+	AllowHeaders:  []string{"Authorization", "Content-Type", HeaderRequestID},
+	ExposeHeaders: []string{HeaderRequestID, "Location", "Deprecation", "Sunset", "Link", "Retry-After"},
 	MaxAge:        10 * time.Minute,
 }
 

@@ -105,7 +105,7 @@ func TestCORS(t *testing.T) {
 			want: map[string]string{
 				"Access-Control-Allow-Origin":      app,
 				"Access-Control-Allow-Credentials": "true",
-				"Access-Control-Expose-Headers":    "X-Request-ID",
+				"Access-Control-Expose-Headers":    "X-Request-ID, Location, Deprecation, Sunset, Link, Retry-After",
 				"Access-Control-Allow-Methods":     "",
 				"Vary":                             "Origin",
 			},
@@ -177,7 +177,7 @@ func TestCORS(t *testing.T) {
 			want: map[string]string{
 				"Access-Control-Allow-Origin":      app,
 				"Access-Control-Allow-Credentials": "true",
-				"Access-Control-Allow-Methods":     "GET, HEAD, PUT, PATCH, POST, DELETE",
+				"Access-Control-Allow-Methods":     "GET, HEAD, POST, PUT, PATCH, DELETE",
 				"Access-Control-Allow-Headers":     "content-type, authorization",
 				"Access-Control-Max-Age":           "600",
 				"Access-Control-Expose-Headers":    "",
@@ -190,7 +190,7 @@ func TestCORS(t *testing.T) {
 			method:     http.MethodOptions,
 			header:     map[string]string{"Origin": app, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "content-type,x-debug"},
 			wantStatus: http.StatusNoContent,
-			want:       map[string]string{"Access-Control-Allow-Headers": "Accept, Authorization, Content-Type, X-Request-ID"},
+			want:       map[string]string{"Access-Control-Allow-Headers": "Authorization, Content-Type, X-Request-ID"},
 		},
 		{
 			name:       "preflight from a disallowed origin",
@@ -395,6 +395,6 @@ func ExampleCORSWithConfig() {
 	// Output:
 	// 204
 	// https://app.example.com
-	// GET, HEAD, PUT, PATCH, POST, DELETE
+	// GET, HEAD, POST, PUT, PATCH, DELETE
 	// true AllowOrigins: invalid origin "https://app.example.com/": must not have a path
 }

@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -94,13 +93,7 @@ func newAccessLogger(cfg AccessLogConfig) *accessLogger {
 // false while a panic unwinds.
 func (l *accessLogger) log(r *http.Request, f requestFacts, res responseState, start time.Time, in *countingBody, completed bool) {
 	ctx := r.Context()
-	status := res.status
-	switch {
-	case !completed:
-		status = http.StatusInternalServerError
-	case !res.committed && errors.Is(ctx.Err(), context.Canceled):
-		status = statusClientClosedRequest
-	}
+	status := statusOf(r, res, completed)
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError

@@ -1,6 +1,10 @@
 package middleware
 
-import "net/http"
+import (
+	"context"
+	"errors"
+	"net/http"
+)
 
 // Each stage of this package is an Echo-free core — the decisions, made on
 // *http.Request, http.ResponseWriter, *reqinfo.Info and problem.Error —
@@ -32,4 +36,17 @@ type responseState struct {
 	status    int   // the status sent; meaningful once committed
 	size      int64 // body bytes written
 	committed bool  // the status line has been written
+}
+
+// statusOf returns the status a request ended with, as the access log and
+// telemetry report it: 500 while a panic unwinds (completed is false), 499
+// when the client left before any response, else what was sent.
+func statusOf(r *http.Request, res responseState, completed bool) int {
+	switch {
+	case !completed:
+		return http.StatusInternalServerError
+	case !res.committed && errors.Is(r.Context().Err(), context.Canceled):
+		return statusClientClosedRequest
+	}
+	return res.status
 }

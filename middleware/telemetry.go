@@ -213,13 +213,7 @@ type outcome struct {
 // completed is false while a panic unwinds.
 func (t *telemetry) end(o *observed, r *http.Request, res responseState, detail spanDetail, err error, completed bool) {
 	ctx := r.Context()
-	out := outcome{status: res.status, bytesIn: r.ContentLength, bytesOut: res.size, err: err, panicked: !completed}
-	switch {
-	case out.panicked:
-		out.status = http.StatusInternalServerError
-	case !res.committed && errors.Is(ctx.Err(), context.Canceled):
-		out.status = statusClientClosedRequest
-	}
+	out := outcome{status: statusOf(r, res, completed), bytesIn: r.ContentLength, bytesOut: res.size, err: err, panicked: !completed}
 	if o.in != nil {
 		out.bytesIn = o.in.n
 	}

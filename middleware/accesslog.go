@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-
+	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/internal/logjson"
 	"github.com/troupehq/troupe/internal/reqinfo"
 )
@@ -32,8 +29,8 @@ var alwaysRedacted = []string{"Authorization", "Proxy-Authorization", "Cookie", 
 // AccessLogConfig configures AccessLog.
 type AccessLogConfig struct {
 	// Skipper decides per request whether to skip the middleware.
-	// Default: middleware.DefaultSkipper.
-	Skipper middleware.Skipper
+	// Default: DefaultSkipper.
+	Skipper Skipper
 	// Logger receives one record per request. Default: slog.Default().
 	Logger *slog.Logger
 	// LogHeaders adds the request header fields as a "headers" group. Off by
@@ -41,45 +38,46 @@ type AccessLogConfig struct {
 	LogHeaders bool
 	// RedactHeaders names further header fields (case-insensitive) whose
 	// values are logged as "[redacted]", on top of Authorization,
-	// Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key.
+	// Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key. Each must be a
+	// header field name (see Validate).
 	RedactHeaders []string
 }
 
 // DefaultAccessLogConfig is the configuration AccessLog starts from.
 var DefaultAccessLogConfig = AccessLogConfig{
-	Skipper: middleware.DefaultSkipper,
+	Skipper: DefaultSkipper,
 }
 
-// AccessLog returns middleware that writes one record per request to logger:
-// INFO below 500, ERROR from 500 up.
-func AccessLog(logger *slog.Logger) echo.MiddlewareFunc {
-	cfg := DefaultAccessLogConfig
-	cfg.Logger = logger
-	return AccessLogWithConfig(cfg)
+// Validate reports every problem in c, each a *fielderr.Error naming the
+// field: a RedactHeaders entry that is not a header field name would never
+// match, so the value it was meant to hide would be logged.
+func (c AccessLogConfig) Validate() error {
+	var errs []error
+	for _, h := range c.RedactHeaders {
+		if !isToken(h) {
+			errs = append(errs, fielderr.New("RedactHeaders", "%q is not a valid HTTP header name", h))
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// AccessLogWithConfig returns AccessLog with cfg; zero fields take their
-// defaults.
-//
-// The record has method, route (the matched template), path, status,
-// bytes_in, bytes_out, duration, request_id, remote_ip, user_agent and, on
-// versioned routes, api_version. An error from the inner chain is rendered
-// here through c.Error so the status logged is the status sent; the error is
-// then consumed. A panic passing through is still logged, as a 500, without
-// recovering it, so Recover further out reports the original stack.
-//
-// The record carries no source location (its PC is zero): the caller would
-// always be this middleware, and capturing it costs more than the rest of
-// the record. With the service's JSON handler (internal/logjson) the record
-// is written without building a slog.Record at all.
-func AccessLogWithConfig(cfg AccessLogConfig) echo.MiddlewareFunc {
+// accessLogger is the core of AccessLog.
+type accessLogger struct {
+	skip    Skipper
+	handler slog.Handler
+	fast    *logjson.Handler // handler, when it can take attrs without a slog.Record
+	redact  map[string]bool  // canonical keys; nil when headers are not logged
+}
+
+// newAccessLogger fills cfg's zero fields.
+func newAccessLogger(cfg AccessLogConfig) *accessLogger {
 	if cfg.Skipper == nil {
 		cfg.Skipper = DefaultAccessLogConfig.Skipper
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	l := &accessLogger{handler: cfg.Logger.Handler()}
+	l := &accessLogger{skip: cfg.Skipper, handler: cfg.Logger.Handler()}
 	l.fast, _ = l.handler.(*logjson.Handler)
 	if cfg.LogHeaders {
 		l.redact = make(map[string]bool, len(alwaysRedacted)+len(cfg.RedactHeaders))
@@ -87,42 +85,15 @@ func AccessLogWithConfig(cfg AccessLogConfig) echo.MiddlewareFunc {
 			l.redact[http.CanonicalHeaderKey(h)] = true
 		}
 	}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if cfg.Skipper(c) {
-				return next(c)
-			}
-			start := time.Now()
-			in := countBody(c.Request())
-			completed := false
-			defer func() { l.log(c, start, in, completed) }()
-			if err := next(c); err != nil {
-				c.Error(err)
-			}
-			completed = true
-			return nil
-		}
-	}
+	return l
 }
 
-type accessLogger struct {
-	handler slog.Handler
-	fast    *logjson.Handler // handler, when it can take attrs without a slog.Record
-	redact  map[string]bool  // canonical keys; nil when headers are not logged
-}
-
-// log writes the record. completed is false while a panic unwinds.
-func (l *accessLogger) log(c echo.Context, start time.Time, in *countingBody, completed bool) {
-	r := c.Request()
-	res := c.Response()
+// log writes the record of r, which began at start, whose body in counted
+// (nil when Content-Length did), and whose response is res. completed is
+// false while a panic unwinds.
+func (l *accessLogger) log(r *http.Request, f requestFacts, res responseState, start time.Time, in *countingBody, completed bool) {
 	ctx := r.Context()
-	status := res.Status
-	switch {
-	case !completed:
-		status = http.StatusInternalServerError
-	case !res.Committed && errors.Is(ctx.Err(), context.Canceled):
-		status = statusClientClosedRequest
-	}
+	status := statusOf(r, res, completed)
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
@@ -141,14 +112,14 @@ func (l *accessLogger) log(c echo.Context, start time.Time, in *countingBody, co
 	}
 	attrs := [...]slog.Attr{
 		slog.String("method", r.Method),
-		slog.String("route", c.Path()),
+		slog.String("route", f.route),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
 		slog.Int64("bytes_in", bytesIn),
-		slog.Int64("bytes_out", res.Size),
+		slog.Int64("bytes_out", res.size),
 		slog.Duration("duration", now.Sub(start)),
 		slog.String("request_id", requestID),
-		slog.String("remote_ip", c.RealIP()),
+		slog.String("remote_ip", f.clientIP),
 		slog.String("user_agent", r.UserAgent()),
 		{},
 		{},

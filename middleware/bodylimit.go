@@ -3,9 +3,7 @@ package middleware
 import (
 	"net/http"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-
+	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/problem"
 )
@@ -13,68 +11,59 @@ import (
 // BodyLimitConfig configures BodyLimit.
 type BodyLimitConfig struct {
 	// Skipper decides per request whether to skip the middleware.
-	// Default: middleware.DefaultSkipper.
-	Skipper middleware.Skipper
-	// Limit is the largest request body accepted, in bytes. Zero or less
-	// means unlimited.
+	// Default: DefaultSkipper.
+	Skipper Skipper
+	// Limit is the largest request body accepted, in bytes. Zero means
+	// unlimited, as the key http.body_limit does; negative is invalid (see
+	// Validate) and also unlimited.
 	Limit int64
 }
 
-// DefaultBodyLimitConfig is the configuration BodyLimit starts from.
+// DefaultBodyLimitConfig is the configuration BodyLimit starts from: 4 MiB,
+// the default of http.body_limit.
 var DefaultBodyLimitConfig = BodyLimitConfig{
-	Skipper: middleware.DefaultSkipper,
+	Skipper: DefaultSkipper,
+	Limit:   4 << 20,
 }
 
-// BodyLimit returns middleware that rejects request bodies larger than limit
-// bytes with 413; limit zero or less accepts any size.
-func BodyLimit(limit int64) echo.MiddlewareFunc {
-	cfg := DefaultBodyLimitConfig
-	cfg.Limit = limit
-	return BodyLimitWithConfig(cfg)
-}
-
-// BodyLimitWithConfig returns BodyLimit with cfg; zero fields take their
-// defaults.
-//
-// A declared Content-Length over the limit is refused before a byte is read.
-// Any other body is wrapped in http.MaxBytesReader, so a chunked body that
-// grows past the limit fails the handler's read with *http.MaxBytesError,
-// which ErrorHandler renders as 413, and net/http closes the connection rather
-// than drain the rest.
-//
-// Whatever the limit, a read of the body that fails through the client's
-// fault fails with an error the ErrorHandler renders as the client's: 408
-// when the client was slower than the server's read timeout
-// (http.read_timeout), 400 when the body was malformed or cut short, and
-// nothing at all when the connection is gone. The request is marked as the
-// client's fault (reqinfo), so the circuit breaker leaves it out whatever
-// the handler made of the error. Only reads of the request body are
-// classified so; a handler's own dependency failing is still a server
-// error. See requestBody.
-func BodyLimitWithConfig(cfg BodyLimitConfig) echo.MiddlewareFunc {
-	if cfg.Skipper == nil {
-		cfg.Skipper = DefaultBodyLimitConfig.Skipper
+// Validate reports a negative Limit as a *fielderr.Error.
+func (c BodyLimitConfig) Validate() error {
+	if c.Limit < 0 {
+		return fielderr.New("Limit", "must not be negative, got %d", c.Limit)
 	}
-	detail := bodyLimitDetail(cfg.Limit)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if cfg.Skipper(c) {
-				return next(c)
-			}
-			r := c.Request()
-			if r.Body == nil || r.Body == http.NoBody {
-				return next(c)
-			}
-			if cfg.Limit > 0 {
-				if r.ContentLength > cfg.Limit {
-					return problem.NewError(http.StatusRequestEntityTooLarge, detail)
-				}
-				// The net/http writer, not Echo's wrapper: only it can mark
-				// the connection to close after the 413.
-				r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, cfg.Limit)
-			}
-			r.Body = &requestBody{ReadCloser: r.Body, info: reqinfo.FromContext(r.Context())}
-			return next(c)
+	return nil
+}
+
+// bodyLimiter is the core of BodyLimit.
+type bodyLimiter struct {
+	skip   Skipper
+	limit  int64
+	detail string // of the 413
+}
+
+// newBodyLimiter fills cfg's zero fields.
+func newBodyLimiter(cfg BodyLimitConfig) *bodyLimiter {
+	b := &bodyLimiter{skip: cfg.Skipper, limit: cfg.Limit, detail: bodyLimitDetail(cfg.Limit)}
+	if b.skip == nil {
+		b.skip = DefaultBodyLimitConfig.Skipper
+	}
+	return b
+}
+
+// guard refuses r with a 413 problem when its declared length is over the
+// limit, and otherwise puts r's body behind the limit and the read
+// classification (see requestBody). w must be net/http's own writer, not a
+// wrapper: only it can mark the connection to close after a 413.
+func (b *bodyLimiter) guard(w http.ResponseWriter, r *http.Request) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if b.limit > 0 {
+		if r.ContentLength > b.limit {
+			return problem.NewError(http.StatusRequestEntityTooLarge, b.detail)
 		}
+		r.Body = http.MaxBytesReader(w, r.Body, b.limit)
 	}
+	r.Body = &requestBody{ReadCloser: r.Body, info: reqinfo.FromContext(r.Context())}
+	return nil
 }

@@ -1,6 +1,10 @@
 package middleware
 
-import "github.com/labstack/echo/v4"
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/troupehq/troupe/internal/chain"
+)
 
 // Stages names every slot of Troupe's request path. Chain orders them; a nil
 // stage is skipped. Later subsystems (telemetry, load shedding, rate limiting,
@@ -46,7 +50,8 @@ type Stages struct {
 // once, around a final handler that calls the route Echo found for the
 // request (c.Handler()), so the whole chain costs Echo no allocation.
 func Chain(s Stages) echo.MiddlewareFunc {
-	ordered := []echo.MiddlewareFunc{
+	// The stages are listed here, outermost first, and nowhere else.
+	h := chain.Wrap(routeHandler,
 		s.Recover,
 		s.RequestID,
 		s.Telemetry,
@@ -62,13 +67,7 @@ func Chain(s Stages) echo.MiddlewareFunc {
 		s.PrincipalRateLimit,
 		s.Authorize,
 		s.CircuitBreaker,
-	}
-	h := routeHandler
-	for i := len(ordered) - 1; i >= 0; i-- {
-		if ordered[i] != nil {
-			h = ordered[i](h)
-		}
-	}
+	)
 	// Echo passes the matched route as next, which is what routeHandler
 	// calls; the prebuilt chain ignores next rather than wrap it again.
 	return func(echo.HandlerFunc) echo.HandlerFunc { return h }

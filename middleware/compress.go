@@ -2,33 +2,36 @@ package middleware
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/labstack/echo/v4"
-	echomw "github.com/labstack/echo/v4/middleware"
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
-// CompressConfig configures the Compress middleware. Zero fields take the
-// value in DefaultCompressConfig.
+// CompressConfig configures the Compress middleware. Start from
+// DefaultCompressConfig; CompressWithConfig fills in only Skipper, and
+// Algorithms and ContentTypes when empty.
 type CompressConfig struct {
 	// Skipper lets chosen requests bypass compression entirely.
-	Skipper echomw.Skipper
+	// Default: DefaultSkipper.
+	Skipper Skipper
 
 	// MinSize is the smallest body, in bytes, worth compressing. Shorter
 	// responses go out uncompressed with an exact Content-Length, because
 	// encoder framing and the client's decoder cost more than they save.
-	// Zero means 1024; negative is an error. A Flush commits to compressing
-	// whatever the size, since a streamed body's final size is unknown.
+	// Zero compresses every non-empty body, as it does for the key
+	// compression.min_size; negative is an error. A Flush commits to
+	// compressing whatever the size, since a streamed body's final size is
+	// unknown.
 	MinSize int
 
-	// Algorithms lists the content codings to offer — "zstd", "br", "gzip"
-	// and "deflate" — in the order the server prefers them when the client
-	// accepts several equally. Empty means all four in that order. An
-	// unknown or repeated name is an error.
+	// Algorithms lists the content codings to offer — see Encodings — in
+	// the order the server prefers them when the client accepts several
+	// equally. Names are case-insensitive (RFC 9110 §8.4.1). Empty means
+	// all of Encodings in that order. An unknown or repeated name is an
+	// error.
 	Algorithms []string
 
 	// ContentTypes lists the compressible media types. An entry matches a
@@ -42,11 +45,13 @@ type CompressConfig struct {
 }
 
 // DefaultCompressConfig is the configuration Compress uses and the source
-// of the defaults CompressWithConfig fills in.
+// of the defaults CompressWithConfig fills in. MinSize and Algorithms are
+// the defaults of the keys compression.min_size and
+// compression.algorithms.
 var DefaultCompressConfig = CompressConfig{
-	Skipper:    echomw.DefaultSkipper,
+	Skipper:    DefaultSkipper,
 	MinSize:    1024,
-	Algorithms: []string{"zstd", "br", "gzip", "deflate"},
+	Algorithms: Encodings(),
 	ContentTypes: []string{
 		"text/",
 		"application/json",
@@ -59,92 +64,72 @@ var DefaultCompressConfig = CompressConfig{
 	},
 }
 
-// Compress returns a middleware that compresses responses with
-// DefaultCompressConfig. It panics if DefaultCompressConfig has been changed
-// into an invalid configuration; use CompressWithConfig to handle that error.
-func Compress() echo.MiddlewareFunc {
-	m, err := CompressWithConfig(DefaultCompressConfig)
-	if err != nil {
-		panic(fmt.Sprintf("middleware: DefaultCompressConfig is invalid: %v", err))
+// Validate reports every problem in c, each a *fielderr.Error naming the
+// field: a negative MinSize, an algorithm not in Encodings or listed twice,
+// an empty content type.
+func (c CompressConfig) Validate() error {
+	var errs []error
+	if c.MinSize < 0 {
+		errs = append(errs, fielderr.New("MinSize", "must not be negative, got %d", c.MinSize))
 	}
-	return m
+	var seen []string
+	for _, name := range c.Algorithms {
+		name = normalizeCoding(name)
+		switch {
+		case newEncoderFor(name) == nil:
+			errs = append(errs, fielderr.New("Algorithms", "unknown algorithm %q (supported: %s)", name, strings.Join(Encodings(), ", ")))
+		case slices.Contains(seen, name):
+			errs = append(errs, fielderr.New("Algorithms", "algorithm %q is listed twice", name))
+		default:
+			seen = append(seen, name)
+		}
+	}
+	for i, t := range c.ContentTypes {
+		if t = strings.TrimSpace(t); t == "" || t == "+" {
+			errs = append(errs, fielderr.New("ContentTypes", "content type %d is empty", i))
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// CompressWithConfig returns a middleware that compresses response bodies
-// with the coding the client's Accept-Encoding prefers (see
-// NegotiateEncoding), streaming them through pooled encoders. It reports
-// every problem in cfg at once: a negative MinSize, an unknown or repeated
-// algorithm, an empty content type.
-//
-// When no coding is acceptable — the client excluded identity too — the
-// response is sent uncompressed rather than refused with 406: RFC 9110
-// §12.1 lets a server disregard proactive negotiation, and an unreadable
-// error helps such a client no more than an uncompressed body does.
-func CompressWithConfig(cfg CompressConfig) (echo.MiddlewareFunc, error) {
-	c, err := newCompressor(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return c.middleware, nil
-}
+// normalizeCoding returns a coding name as Encodings spells it.
+func normalizeCoding(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
-// compressor is one configured instance of the middleware. Its pools are
-// per instance, so encoders never mix settings.
+// compressor is the core of Compress: one configured instance. Its pools
+// are per instance, so encoders never mix settings.
 type compressor struct {
-	skipper echomw.Skipper
-	minSize int
+	skip    Skipper
+	minSize int            // at least 1: an empty body is never compressed
 	offered []string       // coding names in preference order
 	pools   []*encoderPool // parallel to offered
 	types   []string       // lower-cased ContentTypes entries
 	buffers sync.Pool      // *[]byte for held-back bodies
 }
 
+// newCompressor validates cfg and fills its defaults.
 func newCompressor(cfg CompressConfig) (*compressor, error) {
-	var errs []error
-	c := &compressor{skipper: cfg.Skipper, minSize: cfg.MinSize}
-	if c.skipper == nil {
-		c.skipper = DefaultCompressConfig.Skipper
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	switch {
-	case c.minSize < 0:
-		errs = append(errs, fmt.Errorf("compress: min size %d is negative", c.minSize))
-	case c.minSize == 0:
-		c.minSize = DefaultCompressConfig.MinSize
+	c := &compressor{skip: cfg.Skipper, minSize: max(cfg.MinSize, 1)}
+	if c.skip == nil {
+		c.skip = DefaultCompressConfig.Skipper
 	}
-
 	algorithms := cfg.Algorithms
 	if len(algorithms) == 0 {
 		algorithms = DefaultCompressConfig.Algorithms
 	}
 	for _, name := range algorithms {
-		name = strings.ToLower(strings.TrimSpace(name))
-		newEncoder, known := encoderConstructors[name]
-		switch {
-		case !known:
-			errs = append(errs, fmt.Errorf("compress: unknown algorithm %q (supported: zstd, br, gzip, deflate)", name))
-		case slices.Contains(c.offered, name):
-			errs = append(errs, fmt.Errorf("compress: algorithm %q is listed twice", name))
-		default:
-			c.offered = append(c.offered, name)
-			c.pools = append(c.pools, newEncoderPool(name, newEncoder))
-		}
+		name = normalizeCoding(name)
+		c.offered = append(c.offered, name)
+		c.pools = append(c.pools, newEncoderPool(name, newEncoderFor(name)))
 	}
-
 	types := cfg.ContentTypes
 	if len(types) == 0 {
 		types = DefaultCompressConfig.ContentTypes
 	}
-	for i, t := range types {
-		t = strings.ToLower(strings.TrimSpace(t))
-		if t == "" || t == "+" {
-			errs = append(errs, fmt.Errorf("compress: content type %d is empty", i))
-			continue
-		}
-		c.types = append(c.types, t)
-	}
-
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	for _, t := range types {
+		c.types = append(c.types, strings.ToLower(strings.TrimSpace(t)))
 	}
 	// A large MinSize should not cost that much memory per request up
 	// front; the buffer grows only as far as a body actually needs.
@@ -156,35 +141,17 @@ func newCompressor(cfg CompressConfig) (*compressor, error) {
 	return c, nil
 }
 
-func (c *compressor) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(ctx echo.Context) error {
-		req := ctx.Request()
-		// An upgraded connection stops speaking HTTP, so there is no body to
-		// compress; pass it through untouched.
-		if c.skipper(ctx) || req.Header.Get(echo.HeaderUpgrade) != "" || req.Method == http.MethodConnect {
-			return next(ctx)
-		}
-		res := ctx.Response()
-		w := &compressWriter{rw: res.Writer, c: c, pool: c.negotiate(req)}
-		res.Writer = w
-		returned := false
-		defer func() {
-			res.Writer = w.rw
-			if !returned && !w.sent() {
-				// A panic is unwinding and nothing reached the client: drop
-				// what was held back and let the recover stage render a 500
-				// instead of an empty 200.
-				res.Committed = false
-			}
-			w.release()
-		}()
-		err := next(ctx)
-		returned = true
-		if ferr := w.finish(); ferr != nil && err == nil {
-			err = fmt.Errorf("compress: finishing response: %w", ferr)
-		}
-		return err
-	}
+// bypass reports whether r passes the stage untouched: the Skipper chose
+// it, or it upgrades the connection (WebSocket, CONNECT), which then stops
+// speaking HTTP and has no body to compress.
+func (c *compressor) bypass(r *http.Request) bool {
+	return c.skip(r) || r.Header.Get("Upgrade") != "" || r.Method == http.MethodConnect
+}
+
+// begin returns the writer the inner chain must use for r instead of w.
+// The caller ends the request with the writer's end and release.
+func (c *compressor) begin(w http.ResponseWriter, r *http.Request) *compressWriter {
+	return &compressWriter{rw: w, c: c, pool: c.negotiate(r)}
 }
 
 // negotiate returns the pool of the coding the request asks for, or nil to
@@ -195,7 +162,7 @@ func (c *compressor) negotiate(r *http.Request) *encoderPool {
 		return nil
 	}
 	var accept string
-	switch values := r.Header.Values(echo.HeaderAcceptEncoding); len(values) {
+	switch values := r.Header.Values("Accept-Encoding"); len(values) {
 	case 0:
 		return nil
 	case 1:

@@ -31,7 +31,7 @@ func BenchmarkCompress(b *testing.B) {
 		b.Run(coding, func(b *testing.B) {
 			e := echo.New()
 			if coding != "bare" {
-				m, err := CompressWithConfig(CompressConfig{})
+				m, err := CompressWithConfig(DefaultCompressConfig)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -21,20 +21,47 @@ type encoder interface {
 	Reset(w io.Writer)
 }
 
-// encoderConstructors builds a fresh encoder per coding name. The levels are
+// encodings are the content codings Compress implements, in the order the
+// server prefers them by default, each with the constructor of a fresh
+// encoder. It is the one list of them: Encodings, the default of
+// CompressConfig.Algorithms and its validation all read it. The levels are
 // fast ones: a service compresses on the request path, where latency matters
 // more than the last percent of ratio.
-var encoderConstructors = map[string]func() encoder{
-	"zstd": newZstdEncoder,
+var encodings = []struct {
+	name       string
+	newEncoder func() encoder
+}{
+	{"zstd", newZstdEncoder},
 	// Quality 4 is brotli's knee: much faster than the default 11 and still
 	// smaller than gzip for typical JSON.
-	"br": func() encoder { return brotli.NewWriterLevel(io.Discard, 4) },
-	"gzip": func() encoder {
-		return gzip.NewWriter(io.Discard)
-	},
+	{"br", func() encoder { return brotli.NewWriterLevel(io.Discard, 4) }},
+	{"gzip", func() encoder { return gzip.NewWriter(io.Discard) }},
 	// HTTP's "deflate" is the zlib format (RFC 9110 §8.4.1.2), not raw
 	// DEFLATE, which some clients fail to decode.
-	"deflate": func() encoder { return zlib.NewWriter(io.Discard) },
+	{"deflate", func() encoder { return zlib.NewWriter(io.Discard) }},
+}
+
+// Encodings returns the content codings Compress can produce, lower-case,
+// in its default order of preference: zstd, br, gzip, deflate. They are the
+// allowed values of CompressConfig.Algorithms (and of the key
+// compression.algorithms). Each call returns a new slice.
+func Encodings() []string {
+	names := make([]string, len(encodings))
+	for i, e := range encodings {
+		names[i] = e.name
+	}
+	return names
+}
+
+// newEncoderFor returns the encoder constructor of the coding name, as
+// Encodings spells it, or nil when Compress does not implement it.
+func newEncoderFor(name string) func() encoder {
+	for _, e := range encodings {
+		if e.name == name {
+			return e.newEncoder
+		}
+	}
+	return nil
 }
 
 // newZstdEncoder builds a zstd encoder that encodes on the calling goroutine

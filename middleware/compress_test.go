@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/labstack/echo/v4"
 	echomw "github.com/labstack/echo/v4/middleware"
+
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // jsonBody returns a deterministic JSON array of about n bytes.
@@ -113,7 +116,7 @@ func TestCompressRoundTrip(t *testing.T) {
 	body := jsonBody(8 << 10)
 	for _, coding := range []string{"zstd", "br", "gzip", "deflate"} {
 		t.Run(coding, func(t *testing.T) {
-			e, c := newTestServer(t, CompressConfig{}, func(c echo.Context) error {
+			e, c := newTestServer(t, DefaultCompressConfig, func(c echo.Context) error {
 				c.Response().Header().Set("Content-Length", fmt.Sprint(len(body)))
 				return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 			})
@@ -159,7 +162,7 @@ func TestCompressChoosesPerAcceptEncoding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, _ := newTestServer(t, CompressConfig{}, blob(http.StatusOK, echo.MIMEApplicationJSON, body))
+			e, _ := newTestServer(t, DefaultCompressConfig, blob(http.StatusOK, echo.MIMEApplicationJSON, body))
 			rec := do(e, http.MethodGet, tt.header...)
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status = %d, want 200", rec.Code)
@@ -263,7 +266,7 @@ func TestCompressLeavesAlone(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := CompressConfig{Skipper: func(c echo.Context) bool { return c.Request().Method == http.MethodPut }}
+			cfg := CompressConfig{Skipper: func(r *http.Request) bool { return r.Method == http.MethodPut }}
 			e, c := newTestServer(t, cfg, tt.handler)
 			rec := do(e, tt.method, "Accept-Encoding", "gzip, br, zstd")
 
@@ -306,7 +309,7 @@ func TestCompressContentTypes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.contentType, func(t *testing.T) {
-			e, _ := newTestServer(t, CompressConfig{}, func(c echo.Context) error {
+			e, _ := newTestServer(t, DefaultCompressConfig, func(c echo.Context) error {
 				if tt.contentType != "" {
 					c.Response().Header().Set(echo.HeaderContentType, tt.contentType)
 				}
@@ -338,7 +341,7 @@ func TestCompressVaryOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, _ := newTestServer(t, CompressConfig{}, func(c echo.Context) error {
+			e, _ := newTestServer(t, DefaultCompressConfig, func(c echo.Context) error {
 				for _, v := range tt.existing {
 					c.Response().Header().Add("Vary", v)
 				}
@@ -360,7 +363,7 @@ func TestCompressWeakensETag(t *testing.T) {
 		{`"v1"`, `W/"v1"`},
 		{`W/"v1"`, `W/"v1"`},
 	} {
-		e, _ := newTestServer(t, CompressConfig{}, func(c echo.Context) error {
+		e, _ := newTestServer(t, DefaultCompressConfig, func(c echo.Context) error {
 			c.Response().Header().Set("ETag", tt.etag)
 			return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 		})
@@ -398,7 +401,7 @@ func TestCompressHandlerError(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var original http.ResponseWriter
 			var handlerErr error
-			e, c := newTestServer(t, CompressConfig{}, tt.handler, func(next echo.HandlerFunc) echo.HandlerFunc {
+			e, c := newTestServer(t, DefaultCompressConfig, tt.handler, func(next echo.HandlerFunc) echo.HandlerFunc {
 				return func(ctx echo.Context) error {
 					original = ctx.Response().Writer
 					handlerErr = next(ctx)
@@ -428,7 +431,7 @@ func TestCompressHandlerError(t *testing.T) {
 
 func TestCompressPanic(t *testing.T) {
 	t.Run("before anything is sent the recover stage renders a 500", func(t *testing.T) {
-		e, c := newTestServer(t, CompressConfig{}, func(c echo.Context) error {
+		e, c := newTestServer(t, DefaultCompressConfig, func(c echo.Context) error {
 			_ = c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte(`{"held":"back"}`))
 			panic("handler bug")
 		}, echomw.Recover())
@@ -442,7 +445,7 @@ func TestCompressPanic(t *testing.T) {
 		assertPoolsDrained(t, c)
 	})
 	t.Run("mid-stream the client sees a truncated encoding", func(t *testing.T) {
-		e, c := newTestServer(t, CompressConfig{}, func(c echo.Context) error {
+		e, c := newTestServer(t, DefaultCompressConfig, func(c echo.Context) error {
 			_ = c.Blob(http.StatusOK, echo.MIMEApplicationJSON, jsonBody(4<<10))
 			c.Response().Flush()
 			panic("handler bug")
@@ -460,7 +463,7 @@ func TestCompressPanic(t *testing.T) {
 
 func TestCompressInformationalStatus(t *testing.T) {
 	var got []int
-	e, _ := newTestServer(t, CompressConfig{}, func(c echo.Context) error {
+	e, _ := newTestServer(t, DefaultCompressConfig, func(c echo.Context) error {
 		c.Response().Writer.WriteHeader(http.StatusEarlyHints)
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, jsonBody(2<<10))
 	})
@@ -495,7 +498,7 @@ func TestCompressStreaming(t *testing.T) {
 			first := []byte("data: first event\n\n") // far below MinSize
 			second := bytes.Repeat([]byte("data: second event\n\n"), 100)
 			firstRead := make(chan struct{})
-			e, c := newTestServer(t, CompressConfig{}, func(c echo.Context) error {
+			e, c := newTestServer(t, DefaultCompressConfig, func(c echo.Context) error {
 				c.Response().Header().Set(echo.HeaderContentType, "text/event-stream")
 				if _, err := c.Response().Write(first); err != nil {
 					return err
@@ -578,7 +581,7 @@ func streamDecoder(t *testing.T, coding string, body io.Reader) io.Reader {
 
 func TestCompressHijackAndUpgrade(t *testing.T) {
 	t.Run("hijack passes through", func(t *testing.T) {
-		e, c := newTestServer(t, CompressConfig{}, func(c echo.Context) error {
+		e, c := newTestServer(t, DefaultCompressConfig, func(c echo.Context) error {
 			if _, ok := c.Response().Writer.(*compressWriter); !ok {
 				t.Errorf("writer %T, want the compression wrapper for a plain request", c.Response().Writer)
 			}
@@ -600,7 +603,7 @@ func TestCompressHijackAndUpgrade(t *testing.T) {
 		assertPoolsDrained(t, c)
 	})
 	t.Run("upgrade requests are not wrapped", func(t *testing.T) {
-		e, _ := newTestServer(t, CompressConfig{}, func(c echo.Context) error {
+		e, _ := newTestServer(t, DefaultCompressConfig, func(c echo.Context) error {
 			if _, ok := c.Response().Writer.(*compressWriter); ok {
 				t.Errorf("an upgrade request got the compression wrapper")
 			}
@@ -609,7 +612,7 @@ func TestCompressHijackAndUpgrade(t *testing.T) {
 		do(e, http.MethodGet, "Accept-Encoding", "gzip", "Connection", "Upgrade", "Upgrade", "websocket")
 	})
 	t.Run("response controller reaches the connection", func(t *testing.T) {
-		e, _ := newTestServer(t, CompressConfig{}, func(c echo.Context) error {
+		e, _ := newTestServer(t, DefaultCompressConfig, func(c echo.Context) error {
 			rc := http.NewResponseController(c.Response())
 			if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
 				t.Errorf("SetWriteDeadline through the wrapper: %v", err)
@@ -657,21 +660,96 @@ func rawGet(t *testing.T, url string, headers ...string) string {
 	return string(b)
 }
 
+// TestCompressZeroMinSize pins the convention every Troupe config follows:
+// a zero means what a zero in the key means. compression.min_size = 0
+// compresses every non-empty body, so CompressConfig.MinSize 0 does too;
+// an empty body still goes out as it is.
+func TestCompressZeroMinSize(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		body       []byte
+		wantCoding string
+	}{
+		{"a body of one byte is compressed", []byte("a"), "gzip"},
+		{"a short JSON body is compressed", []byte(`{"id":7}`), "gzip"},
+		{"an empty body is not", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultCompressConfig
+			cfg.MinSize = 0
+			e, c := newTestServer(t, cfg, blob(http.StatusOK, echo.MIMEApplicationJSON, tt.body))
+			rec := do(e, http.MethodGet, "Accept-Encoding", "gzip")
+			if got := rec.Header().Get("Content-Encoding"); got != tt.wantCoding {
+				t.Fatalf("Content-Encoding = %q, want %q", got, tt.wantCoding)
+			}
+			got := rec.Body.Bytes()
+			if tt.wantCoding != "" {
+				var err error
+				if got, err = decode(t, tt.wantCoding, rec.Body); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(got, tt.body) {
+				t.Errorf("body = %q, want %q", got, tt.body)
+			}
+			assertPoolsDrained(t, c)
+		})
+	}
+}
+
+// TestEncodingsIsTheVocabulary checks that the exported list, the default
+// and the check agree, since all three read the one table.
+func TestEncodingsIsTheVocabulary(t *testing.T) {
+	names := Encodings()
+	if got := strings.Join(names, ","); got != "zstd,br,gzip,deflate" {
+		t.Fatalf("Encodings() = %s, want zstd,br,gzip,deflate", got)
+	}
+	if !slices.Equal(DefaultCompressConfig.Algorithms, names) {
+		t.Errorf("DefaultCompressConfig.Algorithms = %v, want Encodings()", DefaultCompressConfig.Algorithms)
+	}
+	for _, n := range names {
+		if err := (CompressConfig{Algorithms: []string{n}}).Validate(); err != nil {
+			t.Errorf("Validate rejects %q, which Encodings lists: %v", n, err)
+		}
+	}
+	names[0] = "changed"
+	if Encodings()[0] != "zstd" {
+		t.Error("Encodings returned its own table: a caller could change the vocabulary")
+	}
+}
+
+// TestCompressValidateNamesFields checks that every problem is a
+// *fielderr.Error naming the Go field, which the service maps to its key.
+func TestCompressValidateNamesFields(t *testing.T) {
+	err := CompressConfig{MinSize: -1, Algorithms: []string{"lz4", "gzip", "gzip"}, ContentTypes: []string{""}}.Validate()
+	var fields []string
+	for _, e := range fielderr.All(err) {
+		var fe *fielderr.Error
+		if !errors.As(e, &fe) {
+			t.Fatalf("%v is not a *fielderr.Error", e)
+		}
+		fields = append(fields, fe.Field)
+	}
+	if got := strings.Join(fields, " "); got != "MinSize Algorithms Algorithms ContentTypes" {
+		t.Errorf("fields = %s, want MinSize Algorithms Algorithms ContentTypes", got)
+	}
+}
+
 func TestCompressWithConfigErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  CompressConfig
 		want []string // substrings the error must contain; none means valid
 	}{
-		{"zero value takes defaults", CompressConfig{}, nil},
+		{"zero value is valid", CompressConfig{}, nil},
 		{"case-insensitive names", CompressConfig{Algorithms: []string{"GZIP", " br "}}, nil},
-		{"negative min size", CompressConfig{MinSize: -1}, []string{"min size -1"}},
+		{"negative min size", CompressConfig{MinSize: -1}, []string{"MinSize: must not be negative, got -1"}},
 		{"unknown algorithm", CompressConfig{Algorithms: []string{"gzip", "lz4"}}, []string{`unknown algorithm "lz4"`}},
 		{"identity is not an algorithm", CompressConfig{Algorithms: []string{"identity"}}, []string{`unknown algorithm "identity"`}},
 		{"duplicate algorithm", CompressConfig{Algorithms: []string{"gzip", "GZIP"}}, []string{`"gzip" is listed twice`}},
 		{"empty content type", CompressConfig{ContentTypes: []string{"text/", " "}}, []string{"content type 1 is empty"}},
 		{"every problem at once", CompressConfig{MinSize: -5, Algorithms: []string{"zip"}, ContentTypes: []string{"+"}},
-			[]string{"min size -5", `unknown algorithm "zip"`, "content type 0 is empty"}},
+			[]string{"MinSize: must not be negative, got -5", `Algorithms: unknown algorithm "zip"`, "ContentTypes: content type 0 is empty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -695,7 +773,7 @@ func TestCompressWithConfigErrors(t *testing.T) {
 }
 
 func TestCompressDefaults(t *testing.T) {
-	c, err := newCompressor(CompressConfig{})
+	c, err := newCompressor(DefaultCompressConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -709,9 +787,9 @@ func TestCompressDefaults(t *testing.T) {
 		t.Error("Compress returned nil")
 	}
 	// Every constructor must work, or the first request using it would panic.
-	for name, newEncoder := range encoderConstructors {
-		if newEncoder() == nil {
-			t.Errorf("%s: nil encoder", name)
+	for _, e := range encodings {
+		if e.newEncoder() == nil {
+			t.Errorf("%s: nil encoder", e.name)
 		}
 	}
 }

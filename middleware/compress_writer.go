@@ -2,12 +2,11 @@ package middleware
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/labstack/echo/v4"
 )
 
 // writerState is where a compressWriter is in deciding how to send the body.
@@ -138,9 +137,18 @@ func (w *compressWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // features this wrapper does not implement, such as write deadlines.
 func (w *compressWriter) Unwrap() http.ResponseWriter { return w.rw }
 
+// end completes the response once the inner chain has returned err, and
+// returns what the stage returns: err, or else the failure to finish.
+func (w *compressWriter) end(err error) error {
+	if ferr := w.finish(); ferr != nil && err == nil {
+		return fmt.Errorf("compress: finishing response: %w", ferr)
+	}
+	return err
+}
+
 // finish completes the response after the handler returned. When the handler
 // wrote nothing at all it writes nothing either, leaving the response to
-// Echo's error handler or to net/http's implicit 200.
+// the error handler or to net/http's implicit 200.
 func (w *compressWriter) finish() error {
 	switch w.state {
 	case stateInitial:
@@ -194,10 +202,10 @@ func (w *compressWriter) held() int {
 // compressed.
 func (w *compressWriter) prepare(p []byte) bool {
 	h := w.rw.Header()
-	contentType := h.Get(echo.HeaderContentType)
-	if _, declared := h[echo.HeaderContentType]; !declared && len(p) > 0 {
+	contentType := h.Get("Content-Type")
+	if _, declared := h["Content-Type"]; !declared && len(p) > 0 {
 		contentType = http.DetectContentType(p)
-		h.Set(echo.HeaderContentType, contentType)
+		h.Set("Content-Type", contentType)
 	}
 	if !w.c.compressibleType(contentType) {
 		return false
@@ -210,9 +218,9 @@ func (w *compressWriter) prepare(p []byte) bool {
 		return false // no body
 	case w.status == http.StatusPartialContent, h.Get("Content-Range") != "":
 		return false // byte ranges address the identity representation
-	case h.Get(echo.HeaderContentEncoding) != "":
+	case h.Get("Content-Encoding") != "":
 		return false // already encoded; never compress twice
-	case hasDirective(h.Values(echo.HeaderCacheControl), "no-transform"):
+	case hasDirective(h.Values("Cache-Control"), "no-transform"):
 		return false // RFC 9111 §5.2.2.6 forbids intermediaries to transform
 	}
 	return true
@@ -224,7 +232,7 @@ func (w *compressWriter) prepare(p []byte) bool {
 func (w *compressWriter) startIdentity(p []byte, final bool) (int, error) {
 	w.state = stateIdentity
 	if final && w.held() > 0 {
-		w.rw.Header().Set(echo.HeaderContentLength, strconv.Itoa(w.held()))
+		w.rw.Header().Set("Content-Length", strconv.Itoa(w.held()))
 	}
 	w.rw.WriteHeader(w.status)
 	if w.held() > 0 {
@@ -246,8 +254,8 @@ func (w *compressWriter) startIdentity(p []byte, final bool) (int, error) {
 // strong comparisons (If-Match, If-Range) correctly stop matching.
 func (w *compressWriter) startEncoding(p []byte) (int, error) {
 	h := w.rw.Header()
-	h.Del(echo.HeaderContentLength)
-	h.Set(echo.HeaderContentEncoding, w.pool.coding)
+	h.Del("Content-Length")
+	h.Set("Content-Encoding", w.pool.coding)
 	if etag := h.Get("ETag"); etag != "" && !strings.HasPrefix(etag, "W/") {
 		h.Set("ETag", "W/"+etag)
 	}
@@ -268,10 +276,10 @@ func (w *compressWriter) startEncoding(p []byte) (int, error) {
 // addVaryAcceptEncoding adds Accept-Encoding to Vary unless Vary already
 // names it or is "*".
 func addVaryAcceptEncoding(h http.Header) {
-	if hasDirective(h.Values(echo.HeaderVary), echo.HeaderAcceptEncoding) || hasDirective(h.Values(echo.HeaderVary), "*") {
+	if hasDirective(h.Values("Vary"), "Accept-Encoding") || hasDirective(h.Values("Vary"), "*") {
 		return
 	}
-	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	h.Add("Vary", "Accept-Encoding")
 }
 
 // hasDirective reports whether any comma-separated element of the field

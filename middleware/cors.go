@@ -6,27 +6,40 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
+	"github.com/troupehq/troupe/internal/fielderr"
+)
+
+// The CORS header fields, in canonical form.
+const (
+	headerOrigin           = "Origin"
+	headerVary             = "Vary"
+	headerACRequestMethod  = "Access-Control-Request-Method"
+	headerACRequestHeaders = "Access-Control-Request-Headers"
+	headerACAllowOrigin    = "Access-Control-Allow-Origin"
+	headerACAllowCreds     = "Access-Control-Allow-Credentials"
+	headerACAllowMethods   = "Access-Control-Allow-Methods"
+	headerACAllowHeaders   = "Access-Control-Allow-Headers"
+	headerACExposeHeaders  = "Access-Control-Expose-Headers"
+	headerACMaxAge         = "Access-Control-Max-Age"
 )
 
 // CORSConfig configures CORSWithConfig.
 type CORSConfig struct {
 	// Skipper decides per request whether to skip the middleware.
-	// Default: middleware.DefaultSkipper.
-	Skipper middleware.Skipper
+	// Default: DefaultSkipper.
+	Skipper Skipper
 	// AllowOrigins is the allow-list: each entry scheme://host[:port] with
 	// scheme http or https and nothing after the authority, or the single
 	// entry "*" for any origin. Entries are compared case-insensitively with
 	// default ports dropped. Empty disables CORS: no header is ever added.
 	AllowOrigins []string
 	// AllowMethods answers Access-Control-Allow-Methods in preflights.
-	// Default when empty: GET, HEAD, PUT, PATCH, POST, DELETE.
+	// Default when empty: DefaultCORSConfig's (GET, HEAD, POST, PUT, PATCH,
+	// DELETE).
 	AllowMethods []string
 	// AllowHeaders lists the request header fields a cross-origin request
 	// may carry (case-insensitive). Not defaulted: nil allows only the
@@ -43,61 +56,70 @@ type CORSConfig struct {
 	MaxAge time.Duration
 }
 
-// DefaultCORSConfig is the configuration to start from: no origin is allowed
-// until AllowOrigins names one, the usual methods, the header fields a JSON
-// API client sends, X-Request-ID readable by scripts, and preflights cached
-// for ten minutes.
+// DefaultCORSConfig is the configuration to start from, the defaults of the
+// cors keys: no origin is allowed until AllowOrigins names one, the usual
+// methods, the header fields a JSON API client sends, the response fields
+// Troupe's own features set (the request ID, Location, the deprecation
+// fields, Retry-After) readable by scripts, and preflights cached for ten
+// minutes.
 var DefaultCORSConfig = CORSConfig{
-	Skipper: middleware.DefaultSkipper,
+	Skipper: DefaultSkipper,
 	AllowMethods: []string{
-		http.MethodGet, http.MethodHead, http.MethodPut,
-		http.MethodPatch, http.MethodPost, http.MethodDelete,
+		http.MethodGet, http.MethodHead, http.MethodPost,
+		http.MethodPut, http.MethodPatch, http.MethodDelete,
 	},
-	AllowHeaders:  []string{"Accept", "Authorization", "Content-Type", HeaderRequestID},
-	ExposeHeaders: []string{HeaderRequestID},
+	AllowHeaders:  []string{"Authorization", "Content-Type", HeaderRequestID},
+	ExposeHeaders: []string{HeaderRequestID, "Location", "Deprecation", "Sunset", "Link", "Retry-After"},
 	MaxAge:        10 * time.Minute,
 }
 
-// CORSWithConfig returns middleware that answers cross-origin requests from
-// an explicit allow-list, or an error naming every problem in cfg.
-//
-// A preflight (OPTIONS with Origin and Access-Control-Request-Method) is
-// answered here with 204 and never reaches the inner chain, so it needs no
-// credentials and costs no rate-limit token; a disallowed origin gets the 204
-// without any Access-Control-* field, which makes the browser refuse. Other
-// requests from an allowed origin get their CORS fields before the inner chain
-// runs, so error responses carry them; requests from other origins pass
-// through untouched. Vary: Origin is always set (except for "*") because the
-// response depends on it.
-func CORSWithConfig(cfg CORSConfig) (echo.MiddlewareFunc, error) {
-	if cfg.Skipper == nil {
-		cfg.Skipper = DefaultCORSConfig.Skipper
-	}
-	if len(cfg.AllowMethods) == 0 {
-		cfg.AllowMethods = DefaultCORSConfig.AllowMethods
-	}
-	p, err := newCORSPolicy(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if p == nil {
-		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }, nil
-	}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if cfg.Skipper(c) {
-				return next(c)
-			}
-			if p.apply(c.Request(), c.Response().Header()) {
-				return c.NoContent(http.StatusNoContent)
-			}
-			return next(c)
+// Validate reports every problem in c, each a *fielderr.Error naming the
+// field: an AllowOrigins entry that is not scheme://host[:port], "*" with
+// other origins or with AllowCredentials, a method or header name that is
+// not an HTTP token, a negative MaxAge. Empty AllowMethods is valid: it
+// means DefaultCORSConfig's.
+func (c CORSConfig) Validate() error {
+	var errs []error
+	anyOrigin := false
+	for _, o := range c.AllowOrigins {
+		if o == "*" {
+			anyOrigin = true
+			continue
 		}
-	}, nil
+		if _, err := parseOrigin(o); err != nil {
+			errs = append(errs, fielderr.New("AllowOrigins", "invalid origin %q: %w", o, err))
+		}
+	}
+	if anyOrigin && len(c.AllowOrigins) > 1 {
+		errs = append(errs, fielderr.New("AllowOrigins", `"*" cannot be combined with other origins`))
+	}
+	if anyOrigin && c.AllowCredentials {
+		errs = append(errs, fielderr.New("AllowOrigins", `"*" cannot be used when credentials are allowed`))
+	}
+	for _, list := range []struct {
+		field string
+		names []string
+		what  string
+	}{
+		{"AllowMethods", c.AllowMethods, "method"},
+		{"AllowHeaders", c.AllowHeaders, "header name"},
+		{"ExposeHeaders", c.ExposeHeaders, "header name"},
+	} {
+		for _, n := range list.names {
+			if !isToken(n) {
+				errs = append(errs, fielderr.New(list.field, "invalid %s %q", list.what, n))
+			}
+		}
+	}
+	if c.MaxAge < 0 {
+		errs = append(errs, fielderr.New("MaxAge", "must not be negative, got %s", c.MaxAge))
+	}
+	return errors.Join(errs...)
 }
 
 // corsPolicy is a validated CORSConfig with its header values precomputed.
 type corsPolicy struct {
+	skip         Skipper
 	anyOrigin    bool                // "*"
 	origins      map[string]struct{} // serialised origins
 	allowHeaders []string
@@ -109,46 +131,29 @@ type corsPolicy struct {
 	vary         string // Vary of a preflight answer
 }
 
-// newCORSPolicy validates cfg; a nil policy means CORS is disabled.
+// newCORSPolicy fills cfg's zero fields, validates it and precomputes its
+// header values; a nil policy means CORS is disabled.
 func newCORSPolicy(cfg CORSConfig) (*corsPolicy, error) {
-	var errs []error
-	p := &corsPolicy{origins: make(map[string]struct{}, len(cfg.AllowOrigins))}
+	if cfg.Skipper == nil {
+		cfg.Skipper = DefaultCORSConfig.Skipper
+	}
+	if len(cfg.AllowMethods) == 0 {
+		cfg.AllowMethods = DefaultCORSConfig.AllowMethods
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(cfg.AllowOrigins) == 0 {
+		return nil, nil
+	}
+	p := &corsPolicy{skip: cfg.Skipper, origins: make(map[string]struct{}, len(cfg.AllowOrigins))}
 	for _, o := range cfg.AllowOrigins {
 		if o == "*" {
 			p.anyOrigin = true
 			continue
 		}
-		norm, err := parseOrigin(o)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("invalid origin %q: %w", o, err))
-			continue
-		}
+		norm, _ := parseOrigin(o) // valid: checked above
 		p.origins[norm] = struct{}{}
-	}
-	if p.anyOrigin && len(cfg.AllowOrigins) > 1 {
-		errs = append(errs, errors.New(`"*" cannot be combined with other origins`))
-	}
-	if p.anyOrigin && cfg.AllowCredentials {
-		errs = append(errs, errors.New(`"*" cannot be used when credentials are allowed`))
-	}
-	for _, m := range cfg.AllowMethods {
-		if !isToken(m) {
-			errs = append(errs, fmt.Errorf("invalid method %q", m))
-		}
-	}
-	for _, h := range slices.Concat(cfg.AllowHeaders, cfg.ExposeHeaders) {
-		if !isToken(h) {
-			errs = append(errs, fmt.Errorf("invalid header name %q", h))
-		}
-	}
-	if cfg.MaxAge < 0 {
-		errs = append(errs, fmt.Errorf("negative max age %s", cfg.MaxAge))
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if len(cfg.AllowOrigins) == 0 {
-		return nil, nil
 	}
 	p.allowHeaders = cfg.AllowHeaders
 	p.credentials = cfg.AllowCredentials
@@ -158,49 +163,60 @@ func newCORSPolicy(cfg CORSConfig) (*corsPolicy, error) {
 	if cfg.MaxAge > 0 {
 		p.maxAge = strconv.FormatInt(int64(cfg.MaxAge/time.Second), 10)
 	}
-	p.vary = echo.HeaderAccessControlRequestMethod + ", " + echo.HeaderAccessControlRequestHeaders
+	p.vary = headerACRequestMethod + ", " + headerACRequestHeaders
 	if !p.anyOrigin {
-		p.vary = echo.HeaderOrigin + ", " + p.vary
+		p.vary = headerOrigin + ", " + p.vary
 	}
 	return p, nil
+}
+
+// answer applies the policy to r, setting its fields on w's header, and
+// reports whether r was a preflight, which it answers with 204 on w: the
+// inner chain must not run.
+func (p *corsPolicy) answer(w http.ResponseWriter, r *http.Request) bool {
+	if !p.apply(r, w.Header()) {
+		return false
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 // apply sets the CORS fields for r on h and reports whether r is a preflight,
 // which the caller answers with 204 instead of running the inner chain.
 func (p *corsPolicy) apply(r *http.Request, h http.Header) (preflight bool) {
-	origin := r.Header.Get(echo.HeaderOrigin)
-	preflight = r.Method == http.MethodOptions && origin != "" && r.Header.Get(echo.HeaderAccessControlRequestMethod) != ""
+	origin := r.Header.Get(headerOrigin)
+	preflight = r.Method == http.MethodOptions && origin != "" && r.Header.Get(headerACRequestMethod) != ""
 	values := make(headerValues, 0, 6)
 	if preflight {
-		values.add(h, echo.HeaderVary, p.vary)
+		values.add(h, headerVary, p.vary)
 	} else if !p.anyOrigin {
-		values.add(h, echo.HeaderVary, echo.HeaderOrigin)
+		values.add(h, headerVary, headerOrigin)
 	}
 	if origin == "" || !p.allowed(origin) {
 		return preflight
 	}
 	if p.anyOrigin {
-		values.set(h, echo.HeaderAccessControlAllowOrigin, "*")
+		values.set(h, headerACAllowOrigin, "*")
 	} else {
-		values.set(h, echo.HeaderAccessControlAllowOrigin, origin)
+		values.set(h, headerACAllowOrigin, origin)
 	}
 	if p.credentials {
-		values.set(h, echo.HeaderAccessControlAllowCredentials, "true")
+		values.set(h, headerACAllowCreds, "true")
 	}
 	if !preflight {
 		if p.expose != "" {
-			values.set(h, echo.HeaderAccessControlExposeHeaders, p.expose)
+			values.set(h, headerACExposeHeaders, p.expose)
 		}
 		return false
 	}
-	values.set(h, echo.HeaderAccessControlAllowMethods, p.methods)
-	if requested := r.Header.Get(echo.HeaderAccessControlRequestHeaders); requested != "" && p.allowsAll(requested) {
-		values.set(h, echo.HeaderAccessControlAllowHeaders, requested)
+	values.set(h, headerACAllowMethods, p.methods)
+	if requested := r.Header.Get(headerACRequestHeaders); requested != "" && p.allowsAll(requested) {
+		values.set(h, headerACAllowHeaders, requested)
 	} else if p.headers != "" {
-		values.set(h, echo.HeaderAccessControlAllowHeaders, p.headers)
+		values.set(h, headerACAllowHeaders, p.headers)
 	}
 	if p.maxAge != "" {
-		values.set(h, echo.HeaderAccessControlMaxAge, p.maxAge)
+		values.set(h, headerACMaxAge, p.maxAge)
 	}
 	return true
 }

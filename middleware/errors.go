@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/troupehq/troupe/problem"
 )
 
@@ -19,46 +17,37 @@ const (
 	deadlineDetail      = "The request did not complete within its time limit."
 )
 
-// ErrorHandler returns the echo.HTTPErrorHandler Troupe installs as
-// e.HTTPErrorHandler, so that every error — a route's, a middleware's or the
-// router's own 404 and 405 — reaches the client as RFC 9457 problem+json
-// carrying the request ID. Causes are logged, never sent:
-//
-//   - a read of the request body that failed through the client's fault
-//     (see BodyLimitWithConfig), wherever it is in the chain, is 400, or 408
-//     past the read timeout, logged at INFO; nothing is sent when the
-//     connection is gone.
-//   - *problem.Error renders itself (status, detail, extra header fields).
-//   - *http.MaxBytesError anywhere in the chain is 413, even when a binder
-//     wrapped it in an *echo.HTTPError.
-//   - *echo.HTTPError keeps its status; a string message becomes the detail
-//     for 4xx, 5xx get a generic detail. Headers set before it was returned
-//     (405's Allow) are kept.
-//   - context.DeadlineExceeded is 503.
-//   - context.Canceled is 503, or nothing at all when the client has gone.
-//   - anything else is 500 with a generic detail, logged at ERROR.
-//
-// When the response is already committed nothing is written; the error is
-// only logged. A nil logger means slog.Default().
-func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
+// errorRenderer is the core of ErrorHandler.
+type errorRenderer struct{ logger *slog.Logger }
+
+// newErrorRenderer returns the core logging to logger, slog.Default() when
+// nil.
+func newErrorRenderer(logger *slog.Logger) *errorRenderer {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return func(err error, c echo.Context) {
-		r := c.Request()
-		res := c.Response()
-		pe, level := problemFor(err, c)
-		if res.Committed {
-			logError(logger, r, level, "error after the response was committed", res.Status, err)
-			return
-		}
-		if pe == nil { // the client has gone; nobody is left to read a response
-			logError(logger, r, level, "request abandoned by the client", 0, err)
-			return
-		}
-		logError(logger, r, level, "request failed", pe.Status, err)
-		pe.Render(res, r)
+	return &errorRenderer{logger: logger}
+}
+
+// foreignError maps an error type of the web framework (Echo's
+// *echo.HTTPError) to the problem to send and the level to log at; nil
+// when err holds none.
+type foreignError func(err error) (*problem.Error, slog.Level)
+
+// render answers err on w, unless res says the response is committed, and
+// logs it; foreign maps the framework's own error type.
+func (h *errorRenderer) render(w http.ResponseWriter, r *http.Request, res responseState, err error, foreign foreignError) {
+	pe, level := problemFor(err, r, foreign)
+	if res.committed {
+		logError(h.logger, r, level, "error after the response was committed", res.status, err)
+		return
 	}
+	if pe == nil { // the client has gone; nobody is left to read a response
+		logError(h.logger, r, level, "request abandoned by the client", 0, err)
+		return
+	}
+	logError(h.logger, r, level, "request failed", pe.Status, err)
+	pe.Render(w, r)
 }
 
 // problemFor maps err to the problem to send and the level to log it at. A nil
@@ -66,8 +55,9 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 //
 // A body the client failed to send is looked for first: the failure is the
 // client's whatever a handler wrapped the read error in, its own problem
-// included.
-func problemFor(err error, c echo.Context) (*problem.Error, slog.Level) {
+// included. A body over the limit comes before the framework's error type,
+// since binders wrap the one in the other.
+func problemFor(err error, r *http.Request, foreign foreignError) (*problem.Error, slog.Level) {
 	var be *bodyReadError
 	if errors.As(err, &be) {
 		return be.problem()
@@ -80,18 +70,16 @@ func problemFor(err error, c echo.Context) (*problem.Error, slog.Level) {
 	if errors.As(err, &tooLarge) {
 		return problem.NewError(http.StatusRequestEntityTooLarge, bodyLimitDetail(tooLarge.Limit)), slog.LevelDebug
 	}
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		if inner, ok := he.Internal.(*echo.HTTPError); ok {
-			he = inner
+	if foreign != nil {
+		if pe, level := foreign(err); pe != nil {
+			return pe, level
 		}
-		return httpErrorProblem(he, c), levelFor(he.Code)
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return problem.NewError(http.StatusServiceUnavailable, deadlineDetail), slog.LevelWarn
 	case errors.Is(err, context.Canceled):
-		if c.Request().Context().Err() != nil {
+		if r.Context().Err() != nil {
 			return nil, slog.LevelDebug
 		}
 		return problem.NewError(http.StatusServiceUnavailable, serverErrorDetail), slog.LevelWarn
@@ -99,10 +87,13 @@ func problemFor(err error, c echo.Context) (*problem.Error, slog.Level) {
 	return problem.NewError(http.StatusInternalServerError, internalErrorDetail), slog.LevelError
 }
 
-// httpErrorProblem converts Echo's error type. Only 4xx messages reach the
-// client: a 5xx message is as likely to hold a driver error as a sentence.
-func httpErrorProblem(he *echo.HTTPError, c echo.Context) *problem.Error {
-	status := he.Code
+// statusProblem is the problem for an error that carries an HTTP status
+// code and a message, as Echo's *echo.HTTPError does. Only 4xx messages
+// reach the client: a 5xx message is as likely to hold a driver error as a
+// sentence. A code outside 400–599 is a 500. allow is the Allow list of a
+// 405, "" when the response header has one already.
+func statusProblem(code int, message any, allow string) (*problem.Error, slog.Level) {
+	status := code
 	if status < 400 || status > 599 {
 		status = http.StatusInternalServerError
 	}
@@ -110,7 +101,7 @@ func httpErrorProblem(he *echo.HTTPError, c echo.Context) *problem.Error {
 	if status >= 500 {
 		pe.Detail = serverErrorDetail
 	} else {
-		switch m := he.Message.(type) {
+		switch m := message.(type) {
 		case string:
 			pe.Detail = m
 		case error:
@@ -120,12 +111,10 @@ func httpErrorProblem(he *echo.HTTPError, c echo.Context) *problem.Error {
 			pe.Detail = ""
 		}
 	}
-	if status == http.StatusMethodNotAllowed && c.Response().Header().Get(echo.HeaderAllow) == "" {
-		if allow, ok := c.Get(echo.ContextKeyHeaderAllow).(string); ok && allow != "" {
-			pe.WithHeader(echo.HeaderAllow, allow)
-		}
+	if status == http.StatusMethodNotAllowed && allow != "" {
+		pe.WithHeader("Allow", allow)
 	}
-	return pe
+	return pe, levelFor(code)
 }
 
 // levelFor keeps client mistakes out of the error log: the access log already

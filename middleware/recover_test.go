@@ -101,7 +101,7 @@ func TestRecoverRepanicsErrAbortHandler(t *testing.T) {
 
 func TestRecoverSkipper(t *testing.T) {
 	e := coreEcho(nil, middleware.RecoverWithConfig(middleware.RecoverConfig{
-		Skipper: func(echo.Context) bool { return true },
+		Skipper: func(*http.Request) bool { return true },
 	}))
 	e.GET("/boom", func(echo.Context) error { panic("unguarded") })
 

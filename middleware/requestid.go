@@ -5,9 +5,6 @@ import (
 	"crypto/rand"
 	"net/http"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-
 	"github.com/troupehq/troupe/internal/reqinfo"
 )
 
@@ -22,8 +19,8 @@ const maxRequestIDLen = 128
 // RequestIDConfig configures RequestID.
 type RequestIDConfig struct {
 	// Skipper decides per request whether to skip the middleware.
-	// Default: middleware.DefaultSkipper.
-	Skipper middleware.Skipper
+	// Default: DefaultSkipper.
+	Skipper Skipper
 	// Header is the request and response header field. Default: HeaderRequestID.
 	Header string
 	// Generator makes a new ID when the request brings none, or an invalid
@@ -35,58 +32,54 @@ type RequestIDConfig struct {
 
 // DefaultRequestIDConfig is the configuration RequestID uses.
 var DefaultRequestIDConfig = RequestIDConfig{
-	Skipper:   middleware.DefaultSkipper,
+	Skipper:   DefaultSkipper,
 	Header:    HeaderRequestID,
 	Generator: rand.Text,
 	Valid:     ValidRequestID,
 }
 
-// RequestID returns middleware that gives every request an ID: the caller's
-// X-Request-ID when it is well-formed, so one ID follows a call across
-// services, or a fresh random one.
-func RequestID() echo.MiddlewareFunc {
-	return RequestIDWithConfig(DefaultRequestIDConfig)
+// requestIDs is the core of RequestID: one per configured stage.
+type requestIDs struct {
+	skip     Skipper
+	header   string // canonical
+	generate func() string
+	valid    func(string) bool
 }
 
-// RequestIDWithConfig returns RequestID with cfg; zero fields take their
-// defaults.
-//
-// The ID is echoed in the response header and stored in the request context
-// as a *reqinfo.Info (read it with RequestIDFrom). An incoming ID that Valid
-// rejects is replaced, never echoed: it would otherwise carry attacker-chosen
-// bytes into logs and responses.
-func RequestIDWithConfig(cfg RequestIDConfig) echo.MiddlewareFunc {
-	if cfg.Skipper == nil {
-		cfg.Skipper = DefaultRequestIDConfig.Skipper
+// newRequestIDs fills cfg's zero fields from DefaultRequestIDConfig.
+func newRequestIDs(cfg RequestIDConfig) *requestIDs {
+	s := &requestIDs{skip: cfg.Skipper, header: cfg.Header, generate: cfg.Generator, valid: cfg.Valid}
+	if s.skip == nil {
+		s.skip = DefaultRequestIDConfig.Skipper
 	}
-	if cfg.Header == "" {
-		cfg.Header = DefaultRequestIDConfig.Header
+	if s.header == "" {
+		s.header = DefaultRequestIDConfig.Header
 	}
-	if cfg.Generator == nil {
-		cfg.Generator = DefaultRequestIDConfig.Generator
+	if s.generate == nil {
+		s.generate = DefaultRequestIDConfig.Generator
 	}
-	if cfg.Valid == nil {
-		cfg.Valid = DefaultRequestIDConfig.Valid
+	if s.valid == nil {
+		s.valid = DefaultRequestIDConfig.Valid
 	}
-	header := http.CanonicalHeaderKey(cfg.Header)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if cfg.Skipper(c) {
-				return next(c)
-			}
-			r := c.Request()
-			id := r.Header.Get(header)
-			if !cfg.Valid(id) {
-				id = cfg.Generator()
-			}
-			rec := &requestIDRecord{header: [1]string{id}}
-			rec.ctx.Context = r.Context()
-			rec.ctx.Info.ID = id
-			c.Response().Header()[header] = rec.header[:]
-			c.SetRequest(r.WithContext(&rec.ctx))
-			return next(c)
-		}
+	s.header = http.CanonicalHeaderKey(s.header)
+	return s
+}
+
+// assign gives r its ID, echoes it on the response header h, and returns r
+// carrying its reqinfo.Info: the ID, with the route and client IP the
+// adapter knows, recorded once here for every stage further in.
+func (s *requestIDs) assign(r *http.Request, h http.Header, f requestFacts) *http.Request {
+	id := r.Header.Get(s.header)
+	if !s.valid(id) {
+		id = s.generate()
 	}
+	rec := &requestIDRecord{header: [1]string{id}}
+	rec.ctx.Context = r.Context()
+	rec.ctx.Info.ID = id
+	rec.ctx.Info.Route = f.route
+	rec.ctx.Info.ClientIP = f.clientIP
+	h[s.header] = rec.header[:]
+	return r.WithContext(&rec.ctx)
 }
 
 // requestIDRecord puts a request's context, its Info within, and the backing

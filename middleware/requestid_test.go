@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/middleware"
 )
 
@@ -184,4 +185,51 @@ func ExampleRequestID() {
 	// Output:
 	// upstream-7 upstream-7
 	// 26
+}
+
+// TestRequestIDRecordsRouteAndClientIP checks that the request-ID stage
+// records, once, what every Echo-free stage further in reads instead of
+// asking Echo: the matched route template ("" when no route matched) and
+// the client IP by the service's trusted-proxy rule.
+func TestRequestIDRecordsRouteAndClientIP(t *testing.T) {
+	clientIP, err := middleware.NewClientIP([]string{"10.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen *reqinfo.Info
+	probe := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			seen = reqinfo.FromContext(c.Request().Context())
+			return next(c)
+		}
+	}
+	e := echo.New()
+	e.IPExtractor = clientIP
+	e.Use(middleware.Chain(middleware.Stages{RequestID: middleware.RequestID(), CircuitBreaker: probe}))
+	e.GET("/orders/:id", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+
+	for _, tt := range []struct {
+		method, path, remote, xff string
+		wantRoute, wantIP         string
+	}{
+		{http.MethodGet, "/orders/7", "10.1.2.3:4000", "198.51.100.7", "/orders/:id", "198.51.100.7"},
+		{http.MethodGet, "/orders/7", "203.0.113.5:4000", "198.51.100.7", "/orders/:id", "203.0.113.5"},
+		{http.MethodPost, "/orders/7", "203.0.113.5:4000", "", "", "203.0.113.5"}, // 405
+		{http.MethodGet, "/missing", "203.0.113.5:4000", "", "", "203.0.113.5"},   // 404
+	} {
+		seen = nil
+		r := httptest.NewRequest(tt.method, tt.path, nil)
+		r.RemoteAddr = tt.remote
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		e.ServeHTTP(httptest.NewRecorder(), r)
+		if seen == nil {
+			t.Fatalf("%s %s: no reqinfo.Info reached the inner stages", tt.method, tt.path)
+		}
+		if seen.Route != tt.wantRoute || seen.ClientIP != tt.wantIP {
+			t.Errorf("%s %s from %s: Route %q, ClientIP %q; want %q, %q",
+				tt.method, tt.path, tt.remote, seen.Route, seen.ClientIP, tt.wantRoute, tt.wantIP)
+		}
+	}
 }

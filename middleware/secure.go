@@ -1,22 +1,23 @@
 package middleware
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // SecurityHeadersConfig configures SecurityHeaders. An empty string field
 // omits its header.
 type SecurityHeadersConfig struct {
 	// Skipper decides per request whether to skip the middleware.
-	// Default: middleware.DefaultSkipper.
-	Skipper middleware.Skipper
+	// Default: DefaultSkipper.
+	Skipper Skipper
 	// HSTSMaxAge is Strict-Transport-Security's max-age, whole seconds. The
-	// header goes only on TLS requests (RFC 6797 §7.2); zero or less omits it.
+	// header goes only on TLS requests (RFC 6797 §7.2); zero omits it.
 	HSTSMaxAge time.Duration
 	// HSTSIncludeSubdomains adds includeSubDomains to Strict-Transport-Security.
 	HSTSIncludeSubdomains bool
@@ -26,9 +27,10 @@ type SecurityHeadersConfig struct {
 	// ContentTypeNosniff sends X-Content-Type-Options: nosniff, so browsers
 	// do not reinterpret a JSON body as script or HTML.
 	ContentTypeNosniff bool
-	// FrameOptions is X-Frame-Options ("DENY", "SAMEORIGIN").
+	// FrameOptions is X-Frame-Options: "DENY" or "SAMEORIGIN".
 	FrameOptions string
-	// ContentSecurityPolicy is Content-Security-Policy.
+	// ContentSecurityPolicy is Content-Security-Policy. Like every value
+	// here, it must not hold control characters (see Validate).
 	ContentSecurityPolicy string
 	// ReferrerPolicy is Referrer-Policy.
 	ReferrerPolicy string
@@ -39,7 +41,7 @@ type SecurityHeadersConfig struct {
 // with subdomains, nosniff, DENY, a CSP of "default-src 'none';
 // frame-ancestors 'none'" and no-referrer.
 var DefaultSecurityHeadersConfig = SecurityHeadersConfig{
-	Skipper:               middleware.DefaultSkipper,
+	Skipper:               DefaultSkipper,
 	HSTSMaxAge:            365 * 24 * time.Hour,
 	HSTSIncludeSubdomains: true,
 	ContentTypeNosniff:    true,
@@ -48,53 +50,78 @@ var DefaultSecurityHeadersConfig = SecurityHeadersConfig{
 	ReferrerPolicy:        "no-referrer",
 }
 
-// SecurityHeaders returns middleware that sets the response header fields of
-// DefaultSecurityHeadersConfig.
-func SecurityHeaders() echo.MiddlewareFunc {
-	return SecurityHeadersWithConfig(DefaultSecurityHeadersConfig)
+// Validate reports every problem in c, each a *fielderr.Error naming the
+// field: a negative HSTSMaxAge, a FrameOptions other than DENY, SAMEORIGIN
+// or "" (ALLOW-FROM is obsolete and ignored by browsers), and control
+// characters in a header value, which could split the response header.
+func (c SecurityHeadersConfig) Validate() error {
+	var errs []error
+	if c.HSTSMaxAge < 0 {
+		errs = append(errs, fielderr.New("HSTSMaxAge", "must not be negative, got %s", c.HSTSMaxAge))
+	}
+	switch c.FrameOptions {
+	case "DENY", "SAMEORIGIN", "":
+	default:
+		errs = append(errs, fielderr.New("FrameOptions", `must be one of "DENY", "SAMEORIGIN", "", got %q`, c.FrameOptions))
+	}
+	for _, f := range []struct{ name, value string }{
+		{"ContentSecurityPolicy", c.ContentSecurityPolicy},
+		{"ReferrerPolicy", c.ReferrerPolicy},
+	} {
+		if hasControlChar(f.value) {
+			errs = append(errs, fielderr.New(f.name, "must not contain control characters"))
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// SecurityHeadersWithConfig returns SecurityHeaders with cfg. Only Skipper
-// takes a default; every other field is used as given.
-//
-// The fields are set before the inner chain runs, so error responses carry
-// them too. Their values are computed once, here, not per request.
-func SecurityHeadersWithConfig(cfg SecurityHeadersConfig) echo.MiddlewareFunc {
-	if cfg.Skipper == nil {
-		cfg.Skipper = DefaultSecurityHeadersConfig.Skipper
+// hasControlChar reports whether s holds a character a header field value
+// must not: any control character but horizontal tab (RFC 9110 §5.5).
+func hasControlChar(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f })
+}
+
+// securityHeaders is the core of SecurityHeaders: the fields to set,
+// computed once.
+type securityHeaders struct {
+	skip   Skipper
+	plain  []headerField // for plaintext requests
+	secure []headerField // for TLS requests: plain and HSTS
+}
+
+// newSecurityHeaders renders cfg's fields; only Skipper takes a default.
+func newSecurityHeaders(cfg SecurityHeadersConfig) *securityHeaders {
+	s := &securityHeaders{skip: cfg.Skipper}
+	if s.skip == nil {
+		s.skip = DefaultSecurityHeadersConfig.Skipper
 	}
-	var plain []headerField
 	add := func(key, value string) {
 		if value != "" {
-			plain = append(plain, headerField{key, value})
+			s.plain = append(s.plain, headerField{key, value})
 		}
 	}
 	if cfg.ContentTypeNosniff {
-		add(echo.HeaderXContentTypeOptions, "nosniff")
+		add("X-Content-Type-Options", "nosniff")
 	}
-	add(echo.HeaderXFrameOptions, cfg.FrameOptions)
-	add(echo.HeaderContentSecurityPolicy, cfg.ContentSecurityPolicy)
-	add(echo.HeaderReferrerPolicy, cfg.ReferrerPolicy)
-	secure := plain
+	add("X-Frame-Options", cfg.FrameOptions)
+	add("Content-Security-Policy", cfg.ContentSecurityPolicy)
+	add("Referrer-Policy", cfg.ReferrerPolicy)
+	s.secure = s.plain
 	if hsts := hstsValue(cfg); hsts != "" {
-		secure = append(plain[:len(plain):len(plain)], headerField{echo.HeaderStrictTransportSecurity, hsts})
+		s.secure = append(s.plain[:len(s.plain):len(s.plain)], headerField{"Strict-Transport-Security", hsts})
 	}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if cfg.Skipper(c) {
-				return next(c)
-			}
-			fields := plain
-			if c.Request().TLS != nil {
-				fields = secure
-			}
-			h := c.Response().Header()
-			values := make(headerValues, 0, len(fields))
-			for _, f := range fields {
-				values.set(h, f.key, f.value)
-			}
-			return next(c)
-		}
+	return s
+}
+
+// apply sets the fields for r on the response header h.
+func (s *securityHeaders) apply(r *http.Request, h http.Header) {
+	fields := s.plain
+	if r.TLS != nil {
+		fields = s.secure
+	}
+	values := make(headerValues, 0, len(fields))
+	for _, f := range fields {
+		values.set(h, f.key, f.value)
 	}
 }
 

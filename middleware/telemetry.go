@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -52,8 +50,8 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5,
 // TelemetryConfig configures Telemetry.
 type TelemetryConfig struct {
 	// Skipper decides per request whether to skip the middleware.
-	// Default: middleware.DefaultSkipper.
-	Skipper middleware.Skipper
+	// Default: DefaultSkipper.
+	Skipper Skipper
 	// TracerProvider makes the server spans. Nil (or a noop provider) turns
 	// tracing off.
 	TracerProvider trace.TracerProvider
@@ -69,68 +67,13 @@ type TelemetryConfig struct {
 
 // DefaultTelemetryConfig is the configuration Telemetry starts from.
 var DefaultTelemetryConfig = TelemetryConfig{
-	Skipper:    middleware.DefaultSkipper,
+	Skipper:    DefaultSkipper,
 	Propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
-}
-
-// Telemetry returns middleware that traces every request as an OpenTelemetry
-// server span and records the HTTP server metrics of the semantic
-// conventions. Either provider may be nil.
-func Telemetry(tp trace.TracerProvider, mp metric.MeterProvider) echo.MiddlewareFunc {
-	cfg := DefaultTelemetryConfig
-	cfg.TracerProvider = tp
-	cfg.MeterProvider = mp
-	return TelemetryWithConfig(cfg)
-}
-
-// TelemetryWithConfig returns Telemetry with cfg; zero fields take their
-// defaults. With neither provider it returns a pass-through, so a service
-// with no exporter pays nothing per request.
-//
-// The span continues the caller's trace when the request carries a valid
-// traceparent; a malformed one is ignored and a new trace starts. It is named
-// after the route template ("GET /api/v2/notes/:id"), never the raw path,
-// or just the method when no route matched (404, 405). Methods outside the
-// standard set count as _OTHER. The span reaches the handler through the
-// request context, except when it records nothing and continues no trace:
-// then the request is left as it was, saving a copy per request. Without a
-// TracerProvider the caller's trace context and baggage still reach the
-// handler, so outbound calls continue the trace rather than break it.
-//
-// An error from the inner chain is rendered here through c.Error, as the
-// access log does, so the status recorded is the status sent; a 5xx marks
-// the span as an error, a 4xx does not (the client erred, not the server).
-// A panic passing through ends the span as an error and counts as a 500
-// without being recovered, so Recover further out still reports it. A
-// request the client abandoned before any response counts as 499, as in the
-// access log.
-//
-// Metrics are labelled by method, route template, status class and API
-// version only, never by anything the client chose, and their label sets are
-// built once per combination, so after warm-up recording allocates nothing.
-func TelemetryWithConfig(cfg TelemetryConfig) echo.MiddlewareFunc {
-	if cfg.Skipper == nil {
-		cfg.Skipper = DefaultTelemetryConfig.Skipper
-	}
-	if cfg.Propagator == nil {
-		cfg.Propagator = DefaultTelemetryConfig.Propagator
-	}
-	t := newTelemetry(cfg)
-	if t == nil {
-		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
-	}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if cfg.Skipper(c) {
-				return next(c)
-			}
-			return t.serve(c, next)
-		}
-	}
 }
 
 // telemetry is the state the middleware shares across requests.
 type telemetry struct {
+	skip       Skipper
 	tracer     trace.Tracer // nil when tracing is off
 	propagator propagation.TextMapPropagator
 	server     []attribute.KeyValue // server.address, when configured
@@ -143,8 +86,15 @@ type telemetry struct {
 	labelSets  atomic.Int64 // entries in routes and in their outcomes
 }
 
-// newTelemetry returns nil when cfg asks for neither traces nor metrics.
+// newTelemetry fills cfg's zero fields; it returns nil when cfg asks for
+// neither traces nor metrics.
 func newTelemetry(cfg TelemetryConfig) *telemetry {
+	if cfg.Skipper == nil {
+		cfg.Skipper = DefaultTelemetryConfig.Skipper
+	}
+	if cfg.Propagator == nil {
+		cfg.Propagator = DefaultTelemetryConfig.Propagator
+	}
 	tp, mp := cfg.TracerProvider, cfg.MeterProvider
 	if _, ok := tp.(tracenoop.TracerProvider); ok {
 		tp = nil
@@ -155,7 +105,7 @@ func newTelemetry(cfg TelemetryConfig) *telemetry {
 	if tp == nil && mp == nil {
 		return nil
 	}
-	t := &telemetry{propagator: cfg.Propagator}
+	t := &telemetry{skip: cfg.Skipper, propagator: cfg.Propagator}
 	if cfg.ServerName != "" {
 		t.server = []attribute.KeyValue{semconv.ServerAddress(cfg.ServerName)}
 	}
@@ -204,40 +154,51 @@ func orNoop[T comparable](inst, noop T) T {
 	return inst
 }
 
-func (t *telemetry) serve(c echo.Context, next echo.HandlerFunc) error {
-	start := time.Now()
-	r := c.Request()
-	labels := t.routeLabels(c, r.Method)
-	in := countBody(r)
+// observed is one request under observation, from begin to end.
+type observed struct {
+	start  time.Time
+	labels *routeLabels
+	span   trace.Span    // nil when tracing is off
+	in     *countingBody // nil when Content-Length counts the body
+}
+
+// begin starts observing r, which matched route, and returns the request the
+// inner chain must use: r itself, or r carrying the span and the caller's
+// trace context.
+func (t *telemetry) begin(r *http.Request, route string) (observed, *http.Request) {
+	o := observed{start: time.Now(), labels: t.routeLabels(route, r.Method), in: countBody(r)}
 	ctx := r.Context()
 	// Extract returns ctx itself when the request carries no trace context.
 	reqCtx := t.propagator.Extract(ctx, headerCarrier(r.Header))
-	var span trace.Span
 	if t.tracer != nil {
 		var spanCtx context.Context
-		spanCtx, span = t.tracer.Start(reqCtx, labels.spanName, labels.startOptions...)
-		if span.IsRecording() || reqCtx != ctx {
+		spanCtx, o.span = t.tracer.Start(reqCtx, o.labels.spanName, o.labels.startOptions...)
+		if o.span.IsRecording() || reqCtx != ctx {
 			reqCtx = spanCtx
 		}
 	}
 	if reqCtx != ctx {
 		ctx = reqCtx
-		c.SetRequest(r.WithContext(ctx))
+		r = r.WithContext(ctx)
 	}
 	if t.metrics {
-		t.active.Add(ctx, 1, labels.activeOptions...)
+		t.active.Add(ctx, 1, o.labels.activeOptions...)
 	}
-	var err error
-	completed := false
-	defer func() { t.finish(c, labels, span, start, in, err, completed) }()
-	if err = next(c); err != nil {
-		c.Error(err)
-	}
-	completed = true
-	return nil
+	return o, r
 }
 
-// outcome is what finish learns of a request once it has run.
+// recording reports whether the span records attributes, so that end needs
+// the spanDetail.
+func (o *observed) recording() bool { return o.span != nil && o.span.IsRecording() }
+
+// spanDetail is what a recording span adds that is dear to work out for
+// every request.
+type spanDetail struct {
+	scheme   string
+	clientIP string
+}
+
+// outcome is what end learns of a request once it has run.
 type outcome struct {
 	status   int
 	bytesIn  int64 // -1 when unknown
@@ -247,38 +208,31 @@ type outcome struct {
 	panicked bool
 }
 
-// finish records the outcome of a request. completed is false while a panic
-// unwinds.
-func (t *telemetry) finish(c echo.Context, labels *routeLabels, span trace.Span, start time.Time, in *countingBody, err error, completed bool) {
-	r := c.Request()
-	res := c.Response()
+// end records the outcome of o: r is the request as the inner chain left
+// it, res its response, err the error it returned (already rendered).
+// completed is false while a panic unwinds.
+func (t *telemetry) end(o *observed, r *http.Request, res responseState, detail spanDetail, err error, completed bool) {
 	ctx := r.Context()
-	o := outcome{status: res.Status, bytesIn: r.ContentLength, bytesOut: res.Size, err: err, panicked: !completed}
-	switch {
-	case o.panicked:
-		o.status = http.StatusInternalServerError
-	case !res.Committed && errors.Is(ctx.Err(), context.Canceled):
-		o.status = statusClientClosedRequest
-	}
-	if in != nil {
-		o.bytesIn = in.n
+	out := outcome{status: statusOf(r, res, completed), bytesIn: r.ContentLength, bytesOut: res.size, err: err, panicked: !completed}
+	if o.in != nil {
+		out.bytesIn = o.in.n
 	}
 	if info := reqinfo.FromContext(ctx); info != nil {
-		o.version = info.APIVersion
+		out.version = info.APIVersion
 	}
-	if span != nil {
-		endSpan(span, c, o)
+	if o.span != nil {
+		endSpan(o.span, r, detail, out)
 	}
 	if !t.metrics {
 		return
 	}
-	t.active.Add(ctx, -1, labels.activeOptions...)
-	record := t.outcomeOptions(labels, statusClass(o.status), o.version)
-	t.duration.Record(ctx, time.Since(start).Seconds(), record...)
-	if o.bytesIn >= 0 {
-		t.bodyIn.Record(ctx, o.bytesIn, record...)
+	t.active.Add(ctx, -1, o.labels.activeOptions...)
+	record := t.outcomeOptions(o.labels, statusClass(out.status), out.version)
+	t.duration.Record(ctx, time.Since(o.start).Seconds(), record...)
+	if out.bytesIn >= 0 {
+		t.bodyIn.Record(ctx, out.bytesIn, record...)
 	}
-	t.bodyOut.Record(ctx, o.bytesOut, record...)
+	t.bodyOut.Record(ctx, out.bytesOut, record...)
 }
 
 // endSpan sets the attributes and status of a recording span and ends it.
@@ -289,16 +243,15 @@ func (t *telemetry) finish(c echo.Context, labels *routeLabels, span trace.Span,
 // A 5xx is an error of the server, a 4xx is not (the client erred). The
 // status description stays empty because the status code says it all,
 // except for a panic, which the code alone would hide.
-func endSpan(span trace.Span, c echo.Context, o outcome) {
+func endSpan(span trace.Span, r *http.Request, detail spanDetail, o outcome) {
 	defer span.End()
 	if !span.IsRecording() {
 		return
 	}
-	r := c.Request()
 	attrs := [...]attribute.KeyValue{
 		semconv.URLPath(r.URL.Path),
-		semconv.URLScheme(c.Scheme()),
-		semconv.ClientAddress(c.RealIP()),
+		semconv.URLScheme(detail.scheme),
+		semconv.ClientAddress(detail.clientIP),
 		semconv.UserAgentOriginal(r.UserAgent()),
 		semconv.NetworkProtocolVersion(protocolVersion(r)),
 		attrRequestID.String(reqinfo.RequestID(r.Context())),
@@ -393,17 +346,10 @@ type outcomeKey struct {
 	version string
 }
 
-// routeLabels returns the labels for c's method and matched route. Echo
-// routes a request before its global middleware runs, so c.Path() is the
-// route template here already. A 405, and the OPTIONS answer Echo makes up
-// for a path with routes for other methods, leave the template of the path
-// in c.Path() but mark the context with the Allow list: no route for this
-// method matched, so no template is reported.
-func (t *telemetry) routeLabels(c echo.Context, rawMethod string) *routeLabels {
-	k := routeKey{method: standardMethod(rawMethod), route: c.Path()}
-	if c.Get(echo.ContextKeyHeaderAllow) != nil {
-		k.route = ""
-	}
+// routeLabels returns the labels for a method and matched route template
+// ("" when no route matched).
+func (t *telemetry) routeLabels(route, rawMethod string) *routeLabels {
+	k := routeKey{method: standardMethod(rawMethod), route: route}
 	if v, ok := t.routes.Load(k); ok {
 		return v.(*routeLabels)
 	}

@@ -12,9 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-
+	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/problem"
 )
@@ -22,89 +20,74 @@ import (
 // TimeoutConfig configures Timeout.
 type TimeoutConfig struct {
 	// Skipper decides per request whether to skip the middleware.
-	// Default: middleware.DefaultSkipper.
-	Skipper middleware.Skipper
-	// Timeout bounds the inner chain. Zero or less disables the middleware.
+	// Default: DefaultSkipper.
+	Skipper Skipper
+	// Timeout bounds the inner chain. Zero disables the middleware, as it
+	// does for the key http.request_timeout; negative is invalid (see
+	// Validate) and also disables it.
 	Timeout time.Duration
 	// ErrorDetail is the detail of the 503 problem sent at the deadline.
 	// Default: "The request did not complete within its time limit."
 	ErrorDetail string
 }
 
-// DefaultTimeoutConfig is the configuration Timeout starts from.
+// DefaultTimeoutConfig is the configuration Timeout starts from: 30 s, the
+// default of http.request_timeout.
 var DefaultTimeoutConfig = TimeoutConfig{
-	Skipper:     middleware.DefaultSkipper,
+	Skipper:     DefaultSkipper,
+	Timeout:     30 * time.Second,
 	ErrorDetail: deadlineDetail,
 }
 
-// Timeout returns middleware that gives the inner chain d to respond before
-// the client gets a 503; d zero or less disables it.
-func Timeout(d time.Duration) echo.MiddlewareFunc {
-	cfg := DefaultTimeoutConfig
-	cfg.Timeout = d
-	return TimeoutWithConfig(cfg)
+// Validate reports a negative Timeout as a *fielderr.Error.
+func (c TimeoutConfig) Validate() error {
+	if c.Timeout < 0 {
+		return fielderr.New("Timeout", "must not be negative, got %s", c.Timeout)
+	}
+	return nil
 }
 
-// TimeoutWithConfig returns Timeout with cfg; zero fields take their defaults.
-//
-// Unlike Echo's Timeout, the handler runs on the request's own goroutine; the
-// deadline is its context's. When the deadline passes before the handler has
-// written anything, a 503 problem is written and flushed at once from a timer
-// callback, and every later write by the handler fails with
-// http.ErrHandlerTimeout and is discarded. The handler works on its own copy
-// of the header map, so the two never race. A handler that has already begun
-// streaming is not interrupted mid-response: it only sees its context
-// cancelled. When the handler returns after a timeout its error is dropped and
-// the response is recorded as committed with the status sent, which the
-// access log reports.
-//
-// A deadline that passes while the handler is waiting for the request body
-// (a read is under way, see reqinfo.Info.ReadingBody) is the client's
-// fault, not the server's: the client gets a 408 instead of the 503, and the
-// request is marked so that the circuit breaker leaves it out. A timeout
-// response to a request with a body closes the connection: net/http would
-// otherwise read what is left of the body before sending it, waiting on the
-// very client that is too slow.
-func TimeoutWithConfig(cfg TimeoutConfig) echo.MiddlewareFunc {
-	if cfg.Skipper == nil {
-		cfg.Skipper = DefaultTimeoutConfig.Skipper
+// timeout is the core of Timeout.
+type timeout struct {
+	skip        Skipper
+	d           time.Duration
+	unavailable problem.Details // the 503
+}
+
+// newTimeout fills cfg's zero fields; it returns nil when cfg disables the
+// stage.
+func newTimeout(cfg TimeoutConfig) *timeout {
+	if cfg.Timeout <= 0 {
+		return nil
+	}
+	t := &timeout{skip: cfg.Skipper, d: cfg.Timeout}
+	if t.skip == nil {
+		t.skip = DefaultTimeoutConfig.Skipper
 	}
 	if cfg.ErrorDetail == "" {
 		cfg.ErrorDetail = DefaultTimeoutConfig.ErrorDetail
 	}
-	if cfg.Timeout <= 0 {
-		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	t.unavailable = problem.New(http.StatusServiceUnavailable, cfg.ErrorDetail)
+	return t
+}
+
+// begin arms the deadline for r, whose response goes to w, and returns the
+// writer and the request the inner chain must use instead. The caller ends
+// the request with tw.finish.
+func (t *timeout) begin(w http.ResponseWriter, r *http.Request) (tw *timeoutWriter, inner *http.Request) {
+	tw = &timeoutWriter{w: w, r: r, unavailable: &t.unavailable, instance: r.URL.Path}
+	tw.start(tw.ctx.begin(r.Context(), t.d))
+	return tw, r.WithContext(&tw.ctx)
+}
+
+// result is what the stage returns for err, the inner chain's error: a
+// deadline the handler gave up on before responding is the 503, with err
+// as its cause.
+func (t *timeout) result(err error, committed bool) error {
+	if err != nil && !committed && errors.Is(err, context.DeadlineExceeded) {
+		return &problem.Error{Details: t.unavailable, Err: err}
 	}
-	unavailable := problem.New(http.StatusServiceUnavailable, cfg.ErrorDetail)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) (err error) {
-			if cfg.Skipper(c) {
-				return next(c)
-			}
-			r := c.Request()
-			res := c.Response()
-			tw := &timeoutWriter{w: res.Writer, r: r, unavailable: &unavailable, instance: r.URL.Path}
-			wait := tw.ctx.begin(r.Context(), cfg.Timeout)
-			tw.start(wait)
-			res.Writer = tw
-			c.SetRequest(r.WithContext(&tw.ctx))
-			defer func() {
-				sent := tw.finish()
-				res.Writer = tw.w
-				c.SetRequest(r)
-				if sent != 0 {
-					res.Status = sent
-					res.Committed = true
-					err = nil
-				}
-			}()
-			err = next(c)
-			if err != nil && !res.Committed && errors.Is(err, context.DeadlineExceeded) {
-				return &problem.Error{Details: unavailable, Err: err}
-			}
-			return err
-		}
-	}
+	return err
 }
 
 // timeoutWriter stands between the handler and the real writer for one

@@ -191,7 +191,11 @@ func (s *Service) build() error {
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard) // Troupe logs through slog; Echo's own logger is unused
 	e.HTTPErrorHandler = middleware.ErrorHandler(s.logger)
-	e.IPExtractor = ipExtractor(cfg.HTTP.TrustedProxies)
+	clientIP, err := middleware.NewClientIP(cfg.HTTP.TrustedProxies)
+	if err != nil {
+		keyErr("http.trusted_proxies", err)
+	}
+	e.IPExtractor = clientIP
 
 	stages := middleware.Stages{
 		Recover:   middleware.RecoverWithConfig(middleware.RecoverConfig{Logger: s.logger}),
@@ -248,9 +252,7 @@ func (s *Service) build() error {
 	}
 	if cfg.Compression.Enabled {
 		compress, err := middleware.CompressWithConfig(middleware.CompressConfig{
-			// CompressConfig reads 0 as "the default"; the config key reads 0
-			// as "compress any non-empty body", which MinSize 1 means.
-			MinSize:    max(1, int(cfg.Compression.MinSize.Int64())),
+			MinSize:    int(cfg.Compression.MinSize.Int64()),
 			Algorithms: cfg.Compression.Algorithms,
 		})
 		if err != nil {

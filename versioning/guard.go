@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/troupehq/troupe/internal/reqinfo"
 	"github.com/troupehq/troupe/problem"
 )
@@ -40,24 +38,23 @@ func newVersionGuard(a *API, n int, opts MountOptions, now func() time.Time) *ve
 	return v
 }
 
-// wrap returns next guarded by v. The deprecation fields are set before next
-// runs so that every response carries them, error responses included.
-func (v *versionGuard) wrap(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if info := reqinfo.FromContext(r.Context()); info != nil {
-			info.APIVersion = v.label
-		}
-		if v.onRequest != nil {
-			v.onRequest(v.label)
-		}
-		if v.headers != nil {
-			v.headers.apply(c.Response().Header())
-		}
-		if !v.sunset.IsZero() && !v.now().Before(v.sunset) {
-			problem.Write(c.Response(), r, v.gone)
-			return nil
-		}
-		return next(c)
+// admit labels and counts r, sets the deprecation fields on w's header and
+// reports whether r may go on to its handler: false from the sunset on,
+// when it has answered 410 Gone on w. The fields are set first so that
+// every response carries them, error responses included.
+func (v *versionGuard) admit(w http.ResponseWriter, r *http.Request) bool {
+	if info := reqinfo.FromContext(r.Context()); info != nil {
+		info.APIVersion = v.label
 	}
+	if v.onRequest != nil {
+		v.onRequest(v.label)
+	}
+	if v.headers != nil {
+		v.headers.apply(w.Header())
+	}
+	if !v.sunset.IsZero() && !v.now().Before(v.sunset) {
+		problem.Write(w, r, v.gone)
+		return false
+	}
+	return true
 }

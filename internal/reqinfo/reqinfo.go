@@ -1,9 +1,10 @@
 // Package reqinfo carries the per-request facts that several Troupe packages
-// share — the request ID and the API version — in the request context, without
-// tying any of them to Echo.
+// share — the request ID, the matched route, the client IP, the API version —
+// in the request context, without tying any of them to Echo.
 //
-// The request-ID middleware installs one *Info per request; inner layers fill
-// in what they learn (the versioning group sets APIVersion, the body-limit
+// The request-ID middleware installs one *Info per request, with the route
+// and client IP its web-framework adapter knows; inner layers fill in what
+// they learn (the versioning group sets APIVersion, the body-limit
 // stage records a client fault) and outer layers (the access log, metrics,
 // the circuit breaker) read it after the handler returns. Because the value
 // is a pointer, an inner layer's write is visible to an outer layer without
@@ -23,17 +24,17 @@ import (
 type Info struct {
 	// ID is the request ID echoed in X-Request-ID and problem responses.
 	ID string
+	// Route is the template of the route the router matched
+	// ("/api/v2/notes/:id"), or "" when none matched (404, 405). It is set
+	// with ID, so stages that decide per route need not ask the router.
+	Route string
+	// ClientIP is the client's address as the service's trusted-proxy rule
+	// (http.trusted_proxies) resolves it, set with ID, so every stage that
+	// keys or logs by client agrees on it and it is worked out once.
+	ClientIP string
 	// APIVersion is the version label ("v1", "v2") of the versioned group
 	// that matched, or "" outside versioned routes.
 	APIVersion string
-	// Route is the template of the route that matched
-	// ("/api/v2/notes/:id"), or "" when none did (404, 405). The outermost
-	// stage sets it once, so stages written without Echo read it here
-	// rather than from the router.
-	Route string
-	// ClientIP is the client's address, trusted-proxy aware: forwarding
-	// headers are believed only from http.trusted_proxies. Set with Route.
-	ClientIP string
 	// Principal is the authenticated party (an *authz.Principal), set by
 	// the authentication stage; nil for anonymous requests. Keeping it here
 	// spares each authenticated request a context copy.

@@ -1,12 +1,26 @@
-package service
+package middleware
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
-func TestIPExtractor(t *testing.T) {
-	extract := ipExtractor([]string{"10.0.0.0/8", "192.0.2.1"})
+// clientIPRule returns NewClientIP's rule for trusted, failing t on error.
+func clientIPRule(t testing.TB, trusted ...string) func(*http.Request) string {
+	t.Helper()
+	rule, err := NewClientIP(trusted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rule
+}
+
+func TestClientIP(t *testing.T) {
+	extract := clientIPRule(t, "10.0.0.0/8", "192.0.2.1")
 	tests := []struct {
 		name, remote string
 		header       http.Header
@@ -30,19 +44,48 @@ func TestIPExtractor(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
-	if got := ipExtractor(nil)(&http.Request{RemoteAddr: "10.0.0.1:80", Header: http.Header{"X-Forwarded-For": {"1.2.3.4"}}}); got != "10.0.0.1" {
-		t.Errorf("no trusted proxies: %q", got)
+	direct := clientIPRule(t)
+	for _, tt := range []struct{ remote, want string }{
+		{"10.0.0.1:80", "10.0.0.1"},
+		{"[2001:db8::1]:80", "2001:db8::1"},
+		{"192.0.2.9", "192.0.2.9"}, // a bare address, as some servers report
+		{"not an address", ""},
+	} {
+		r := &http.Request{RemoteAddr: tt.remote, Header: http.Header{"X-Forwarded-For": {"1.2.3.4"}}}
+		if got := direct(r); got != tt.want {
+			t.Errorf("no trusted proxies, RemoteAddr %q: %q, want %q", tt.remote, got, tt.want)
+		}
 	}
 }
 
-// FuzzIPExtractor feeds arbitrary Forwarded and X-Forwarded-For values,
-// which any client can send: the extractor never panics and answers an
+// TestClientIPRejectsBadEntries checks that the trusted list is validated
+// where it is used: every bad entry is reported, as a *fielderr.Error for
+// TrustedProxies, which the service maps to http.trusted_proxies.
+func TestClientIPRejectsBadEntries(t *testing.T) {
+	rule, err := NewClientIP([]string{"10.0.0.0/8", "proxy.internal", "10.0.0.0/33", "::1"})
+	if rule != nil || err == nil {
+		t.Fatalf("NewClientIP = %t, %v; want no rule and an error", rule != nil, err)
+	}
+	list := fielderr.All(err)
+	if len(list) != 2 {
+		t.Fatalf("%d problems (%v), want 2", len(list), err)
+	}
+	for i, bad := range []string{`"proxy.internal"`, `"10.0.0.0/33"`} {
+		var fe *fielderr.Error
+		if !errors.As(list[i], &fe) || fe.Field != "TrustedProxies" || !strings.Contains(fe.Error(), bad) {
+			t.Errorf("problem %d = %v, want TrustedProxies naming %s", i, list[i], bad)
+		}
+	}
+}
+
+// FuzzClientIP feeds arbitrary Forwarded and X-Forwarded-For values,
+// which any client can send: the rule never panics and answers an
 // address, never header text.
-func FuzzIPExtractor(f *testing.F) {
+func FuzzClientIP(f *testing.F) {
 	f.Add(`for=198.51.100.2;proto=https`, "6.6.6.6, 10.0.0.2")
 	f.Add(`for="[2001:db8::17]:4711", for=_x`, "")
 	f.Add(`;;,=,for=,"`, ",,,")
-	extract := ipExtractor([]string{"10.0.0.0/8"})
+	extract := clientIPRule(f, "10.0.0.0/8")
 	f.Fuzz(func(t *testing.T, forwarded, xff string) {
 		h := http.Header{}
 		if forwarded != "" {

@@ -35,7 +35,7 @@ func auditLimiter(component string) *ratelog.Limiter {
 // "denied: <capability>" pending for the guest.
 func (e *instanceEnv) deny(ctx context.Context, kind, capability, resource string) int64 {
 	c := e.comp
-	c.stats.Denied(ctx, c.name, kind)
+	c.stats.denied(ctx, c.name, kind)
 	if c.audit != nil {
 		if ok, suppressed := auditLimiter(c.name).Allow(time.Now()); ok {
 			attrs := []slog.Attr{

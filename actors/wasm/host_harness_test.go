@@ -127,7 +127,7 @@ func hostNewEnv(t testing.TB, store state.Store, caps ...string) *hostFixture {
 		audit:  slog.New(slog.NewJSONHandler(f.audit, nil)).With("component", name, "log", "audit"),
 		store:  store,
 		client: newFetchClient(nil, cs),
-		stats:  telemetry.NewComponentMetrics(mp),
+		stats:  newInstruments(mp),
 		limits: hostLimits,
 	}
 	f.env = &instanceEnv{comp: comp, self: self}

@@ -162,7 +162,7 @@ func (in *instance) discard(err error) error {
 		reason, cause = f.reason, f.err
 	}
 	in.close()
-	in.v.rt.stats.InstanceFailed(context.Background(), in.v.name, reason)
+	in.v.rt.stats.instanceFailed(context.Background(), in.v.name, reason)
 	in.v.env.log.Warn("instance discarded", "reason", reason, "err", cause)
 	return cause
 }

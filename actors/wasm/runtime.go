@@ -20,7 +20,6 @@ import (
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/actors/state"
-	"github.com/troupehq/troupe/internal/telemetry"
 )
 
 // defaultLimit is the default of each Limits field: 1 MiB.
@@ -74,7 +73,7 @@ type Runtime struct {
 	opts     RuntimeOptions
 	log      *slog.Logger
 	cache    wazero.CompilationCache
-	stats    *telemetry.ComponentMetrics
+	stats    *instruments
 	store    state.Store
 	limits   Limits
 	watchdog *watchdog
@@ -109,7 +108,7 @@ func NewRuntime(ctx context.Context, o RuntimeOptions) (*Runtime, error) {
 		r.limits.MaxReplyBytes = defaultLimit
 	}
 	if o.MeterProvider != nil {
-		r.stats = telemetry.NewComponentMetrics(o.MeterProvider)
+		r.stats = newInstruments(o.MeterProvider)
 	}
 	if o.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(o.CacheDir)

@@ -9,67 +9,75 @@ import (
 )
 
 // Attribute keys of Troupe's own metrics. Keys that semantic conventions
-// define (http.route, server.address) use those names.
+// define (http.route, server.address) use those names. They are exported
+// for the instruments that live beside their subsystems (resilience/
+// metrics.go and the like): like the metric names in names.go, the keys
+// stay in one table, which docs/observability.md and the dashboards follow.
 const (
-	keyRoute          = attribute.Key("http.route")
-	keyServerAddress  = attribute.Key("server.address")
-	keyDecision       = attribute.Key("troupe.decision")
-	keyRateLimitKind  = attribute.Key("troupe.ratelimit.key_kind")
-	keyRateLimitStore = attribute.Key("troupe.ratelimit.store")
-	keyBreakerName    = attribute.Key("troupe.breaker.name")
-	keyBreakerKind    = attribute.Key("troupe.breaker.kind")
-	keyBreakerFrom    = attribute.Key("troupe.breaker.from")
-	keyBreakerTo      = attribute.Key("troupe.breaker.to")
-	keyBulkheadName   = attribute.Key("troupe.bulkhead.name")
-	keyAuthnResult    = attribute.Key("troupe.authn.result")
-	keyAuthCache      = attribute.Key("troupe.auth.cache")
-	keyCacheResult    = attribute.Key("troupe.cache.result")
-	keyActorKind      = attribute.Key("troupe.actor.kind")
-	keyOverflowPolicy = attribute.Key("troupe.actor.overflow_policy")
-	keyDeadLetter     = attribute.Key("troupe.dead_letter.reason")
-	keyRetry          = attribute.Key("troupe.retry")
-	keyComponent      = attribute.Key("troupe.component")
-	keyCapability     = attribute.Key("troupe.capability.kind")
-	keyKillReason     = attribute.Key("troupe.component.reason")
-	keyReloadResult   = attribute.Key("troupe.component.result")
+	KeyRoute          = attribute.Key("http.route")
+	KeyServerAddress  = attribute.Key("server.address")
+	KeyDecision       = attribute.Key("troupe.decision")
+	KeyRateLimitKind  = attribute.Key("troupe.ratelimit.key_kind")
+	KeyRateLimitStore = attribute.Key("troupe.ratelimit.store")
+	KeyBreakerName    = attribute.Key("troupe.breaker.name")
+	KeyBreakerKind    = attribute.Key("troupe.breaker.kind")
+	KeyBreakerFrom    = attribute.Key("troupe.breaker.from")
+	KeyBreakerTo      = attribute.Key("troupe.breaker.to")
+	KeyBulkheadName   = attribute.Key("troupe.bulkhead.name")
+	KeyAuthnResult    = attribute.Key("troupe.authn.result")
+	KeyAuthCache      = attribute.Key("troupe.auth.cache")
+	KeyCacheResult    = attribute.Key("troupe.cache.result")
+	KeyActorKind      = attribute.Key("troupe.actor.kind")
+	KeyOverflowPolicy = attribute.Key("troupe.actor.overflow_policy")
+	KeyDeadLetter     = attribute.Key("troupe.dead_letter.reason")
+	KeyRetry          = attribute.Key("troupe.retry")
+	KeyComponent      = attribute.Key("troupe.component")
+	KeyCapability     = attribute.Key("troupe.capability.kind")
+	KeyKillReason     = attribute.Key("troupe.component.reason")
+	KeyReloadResult   = attribute.Key("troupe.component.result")
 )
 
-// maxCachedSets bounds each attrCache. Labels are bounded by construction
+// maxCachedSets bounds each AttrCache. Labels are bounded by construction
 // (route templates, configured names, enums), so the bound only guards
 // against a caller passing raw input by mistake: past it, recording still
 // works, it just allocates.
 const maxCachedSets = 10_000
 
-// measureOpts are the prebuilt options that attach one attribute set to a
+// MeasureOpts are the prebuilt options that attach one attribute set to a
 // measurement. Keeping them as slices lets a recording pass them with
 // opts... so the variadic call allocates nothing.
-type measureOpts struct {
-	add []metric.AddOption
-	rec []metric.RecordOption
-	obs []metric.ObserveOption
+type MeasureOpts struct {
+	// Add is for counters and up-down counters: c.Add(ctx, n, o.Add...).
+	Add []metric.AddOption
+	// Rec is for histograms and gauges: h.Record(ctx, v, o.Rec...).
+	Rec []metric.RecordOption
+	// Obs is for the callbacks of observable instruments.
+	Obs []metric.ObserveOption
 }
 
-func newMeasureOpts(attrs ...attribute.KeyValue) *measureOpts {
+func newMeasureOpts(attrs ...attribute.KeyValue) *MeasureOpts {
 	o := metric.WithAttributeSet(attribute.NewSet(attrs...))
-	return &measureOpts{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}, obs: []metric.ObserveOption{o}}
+	return &MeasureOpts{Add: []metric.AddOption{o}, Rec: []metric.RecordOption{o}, Obs: []metric.ObserveOption{o}}
 }
 
-// attrCache maps a label tuple to its prebuilt options. A map under an
+// AttrCache maps a label tuple to its prebuilt options. A map under an
 // RWMutex rather than a sync.Map: converting a struct key to the `any` that
 // sync.Map takes would allocate on every lookup.
-type attrCache[K comparable] struct {
+type AttrCache[K comparable] struct {
 	build func(K) []attribute.KeyValue
 
 	mu sync.RWMutex
-	m  map[K]*measureOpts
+	m  map[K]*MeasureOpts
 }
 
-func newAttrCache[K comparable](build func(K) []attribute.KeyValue) *attrCache[K] {
-	return &attrCache[K]{build: build, m: make(map[K]*measureOpts)}
+// NewAttrCache returns an AttrCache that builds the attributes of a label
+// tuple it has not seen with build.
+func NewAttrCache[K comparable](build func(K) []attribute.KeyValue) *AttrCache[K] {
+	return &AttrCache[K]{build: build, m: make(map[K]*MeasureOpts)}
 }
 
-// get returns the options for k, building and caching them on first use.
-func (c *attrCache[K]) get(k K) *measureOpts {
+// Get returns the options for k, building and caching them on first use.
+func (c *AttrCache[K]) Get(k K) *MeasureOpts {
 	c.mu.RLock()
 	o, ok := c.m[k]
 	c.mu.RUnlock()
@@ -87,8 +95,9 @@ func (c *attrCache[K]) get(k K) *measureOpts {
 	return o
 }
 
-// newMeter returns Troupe's meter from mp, or a noop meter for a nil mp.
-func newMeter(mp metric.MeterProvider) metric.Meter {
+// Meter returns Troupe's meter from mp, or a noop meter for a nil mp, so
+// that every subsystem's instruments share one instrumentation scope.
+func Meter(mp metric.MeterProvider) metric.Meter {
 	if mp == nil {
 		mp = metricnoop.NewMeterProvider()
 	}

@@ -21,8 +21,8 @@ import (
 type RateLimitMetrics struct {
 	decisions   metric.Int64Counter
 	storeErrors metric.Int64Counter
-	decisionSet *attrCache[rateLimitKey]
-	storeSet    *attrCache[string]
+	decisionSet *AttrCache[rateLimitKey]
+	storeSet    *AttrCache[string]
 }
 
 type rateLimitKey struct {
@@ -32,7 +32,7 @@ type rateLimitKey struct {
 
 // NewRateLimitMetrics creates the rate limiter's instruments from mp.
 func NewRateLimitMetrics(mp metric.MeterProvider) *RateLimitMetrics {
-	m := newMeter(mp)
+	m := Meter(mp)
 	decisions, _ := m.Int64Counter(MetricRateLimitDecisions,
 		metric.WithDescription("Rate-limit decisions."), metric.WithUnit("{decision}"))
 	storeErrors, _ := m.Int64Counter(MetricRateLimitStoreErrors,
@@ -40,14 +40,14 @@ func NewRateLimitMetrics(mp metric.MeterProvider) *RateLimitMetrics {
 	return &RateLimitMetrics{
 		decisions:   decisions,
 		storeErrors: storeErrors,
-		decisionSet: newAttrCache(func(k rateLimitKey) []attribute.KeyValue {
+		decisionSet: NewAttrCache(func(k rateLimitKey) []attribute.KeyValue {
 			return []attribute.KeyValue{
-				keyRoute.String(k.route), keyRateLimitKind.String(k.keyKind),
-				keyRateLimitStore.String(k.store), keyDecision.String(decision(k.allowed, "allowed", "rejected")),
+				KeyRoute.String(k.route), KeyRateLimitKind.String(k.keyKind),
+				KeyRateLimitStore.String(k.store), KeyDecision.String(decision(k.allowed, "allowed", "rejected")),
 			}
 		}),
-		storeSet: newAttrCache(func(store string) []attribute.KeyValue {
-			return []attribute.KeyValue{keyRateLimitStore.String(store)}
+		storeSet: NewAttrCache(func(store string) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyRateLimitStore.String(store)}
 		}),
 	}
 }
@@ -58,7 +58,7 @@ func (m *RateLimitMetrics) Decision(ctx context.Context, route, keyKind, store s
 	if m == nil {
 		return
 	}
-	m.decisions.Add(ctx, 1, m.decisionSet.get(rateLimitKey{route, keyKind, store, allowed}).add...)
+	m.decisions.Add(ctx, 1, m.decisionSet.Get(rateLimitKey{route, keyKind, store, allowed}).Add...)
 }
 
 // StoreError counts one failed call to store.
@@ -66,7 +66,7 @@ func (m *RateLimitMetrics) StoreError(ctx context.Context, store string) {
 	if m == nil {
 		return
 	}
-	m.storeErrors.Add(ctx, 1, m.storeSet.get(store).add...)
+	m.storeErrors.Add(ctx, 1, m.storeSet.Get(store).Add...)
 }
 
 // BreakerMetrics records circuit-breaker transitions, state and rejections.
@@ -74,8 +74,8 @@ type BreakerMetrics struct {
 	transitions   metric.Int64Counter
 	state         metric.Int64Gauge
 	rejections    metric.Int64Counter
-	transitionSet *attrCache[breakerTransition]
-	breakerSet    *attrCache[breakerID]
+	transitionSet *AttrCache[breakerTransition]
+	breakerSet    *AttrCache[breakerID]
 }
 
 type breakerID struct{ name, kind string }
@@ -90,7 +90,7 @@ var breakerStates = map[string]int64{"closed": 0, "half-open": 1, "open": 2}
 
 // NewBreakerMetrics creates the circuit breakers' instruments from mp.
 func NewBreakerMetrics(mp metric.MeterProvider) *BreakerMetrics {
-	m := newMeter(mp)
+	m := Meter(mp)
 	transitions, _ := m.Int64Counter(MetricBreakerTransitions,
 		metric.WithDescription("Circuit-breaker state changes."), metric.WithUnit("{transition}"))
 	state, _ := m.Int64Gauge(MetricBreakerState,
@@ -101,14 +101,14 @@ func NewBreakerMetrics(mp metric.MeterProvider) *BreakerMetrics {
 		transitions: transitions,
 		state:       state,
 		rejections:  rejections,
-		transitionSet: newAttrCache(func(k breakerTransition) []attribute.KeyValue {
+		transitionSet: NewAttrCache(func(k breakerTransition) []attribute.KeyValue {
 			return []attribute.KeyValue{
-				keyBreakerName.String(k.name), keyBreakerKind.String(k.kind),
-				keyBreakerFrom.String(k.from), keyBreakerTo.String(k.to),
+				KeyBreakerName.String(k.name), KeyBreakerKind.String(k.kind),
+				KeyBreakerFrom.String(k.from), KeyBreakerTo.String(k.to),
 			}
 		}),
-		breakerSet: newAttrCache(func(k breakerID) []attribute.KeyValue {
-			return []attribute.KeyValue{keyBreakerName.String(k.name), keyBreakerKind.String(k.kind)}
+		breakerSet: NewAttrCache(func(k breakerID) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyBreakerName.String(k.name), KeyBreakerKind.String(k.kind)}
 		}),
 	}
 }
@@ -121,9 +121,9 @@ func (m *BreakerMetrics) StateChange(ctx context.Context, name, kind, from, to s
 		return
 	}
 	id := breakerID{name, kind}
-	m.transitions.Add(ctx, 1, m.transitionSet.get(breakerTransition{id, from, to}).add...)
+	m.transitions.Add(ctx, 1, m.transitionSet.Get(breakerTransition{id, from, to}).Add...)
 	if v, ok := breakerStates[to]; ok {
-		m.state.Record(ctx, v, m.breakerSet.get(id).rec...)
+		m.state.Record(ctx, v, m.breakerSet.Get(id).Rec...)
 	}
 }
 
@@ -132,7 +132,7 @@ func (m *BreakerMetrics) Rejected(ctx context.Context, name, kind string) {
 	if m == nil {
 		return
 	}
-	m.rejections.Add(ctx, 1, m.breakerSet.get(breakerID{name, kind}).add...)
+	m.rejections.Add(ctx, 1, m.breakerSet.Get(breakerID{name, kind}).Add...)
 }
 
 // BulkheadMetrics records bulkhead waits, occupancy and rejections.
@@ -140,12 +140,12 @@ type BulkheadMetrics struct {
 	queue      metric.Float64Histogram
 	inFlight   metric.Int64UpDownCounter
 	rejections metric.Int64Counter
-	nameSet    *attrCache[string]
+	nameSet    *AttrCache[string]
 }
 
 // NewBulkheadMetrics creates the bulkheads' instruments from mp.
 func NewBulkheadMetrics(mp metric.MeterProvider) *BulkheadMetrics {
-	m := newMeter(mp)
+	m := Meter(mp)
 	queue, _ := m.Float64Histogram(MetricBulkheadQueueDuration,
 		metric.WithDescription("Time a request waited for a bulkhead slot."), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(DurationBuckets...))
@@ -155,8 +155,8 @@ func NewBulkheadMetrics(mp metric.MeterProvider) *BulkheadMetrics {
 		metric.WithDescription("Requests a full bulkhead refused."), metric.WithUnit("{request}"))
 	return &BulkheadMetrics{
 		queue: queue, inFlight: inFlight, rejections: rejections,
-		nameSet: newAttrCache(func(name string) []attribute.KeyValue {
-			return []attribute.KeyValue{keyBulkheadName.String(name)}
+		nameSet: NewAttrCache(func(name string) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyBulkheadName.String(name)}
 		}),
 	}
 }
@@ -167,9 +167,9 @@ func (m *BulkheadMetrics) Acquired(ctx context.Context, name string, wait time.D
 	if m == nil {
 		return
 	}
-	o := m.nameSet.get(name)
-	m.queue.Record(ctx, wait.Seconds(), o.rec...)
-	m.inFlight.Add(ctx, 1, o.add...)
+	o := m.nameSet.Get(name)
+	m.queue.Record(ctx, wait.Seconds(), o.Rec...)
+	m.inFlight.Add(ctx, 1, o.Add...)
 }
 
 // Released records that a call gave its slot of bulkhead name back.
@@ -177,7 +177,7 @@ func (m *BulkheadMetrics) Released(ctx context.Context, name string) {
 	if m == nil {
 		return
 	}
-	m.inFlight.Add(ctx, -1, m.nameSet.get(name).add...)
+	m.inFlight.Add(ctx, -1, m.nameSet.Get(name).Add...)
 }
 
 // Rejected counts one call that bulkhead name refused.
@@ -185,27 +185,27 @@ func (m *BulkheadMetrics) Rejected(ctx context.Context, name string) {
 	if m == nil {
 		return
 	}
-	m.rejections.Add(ctx, 1, m.nameSet.get(name).add...)
+	m.rejections.Add(ctx, 1, m.nameSet.Get(name).Add...)
 }
 
 // SheddingMetrics records the adaptive load shedder's limit and rejections.
 type SheddingMetrics struct {
 	rejections metric.Int64Counter
 	limit      metric.Int64Gauge
-	routeSet   *attrCache[string]
+	routeSet   *AttrCache[string]
 }
 
 // NewSheddingMetrics creates the load shedder's instruments from mp.
 func NewSheddingMetrics(mp metric.MeterProvider) *SheddingMetrics {
-	m := newMeter(mp)
+	m := Meter(mp)
 	rejections, _ := m.Int64Counter(MetricSheddingRejections,
 		metric.WithDescription("Requests refused by the load shedder."), metric.WithUnit("{request}"))
 	limit, _ := m.Int64Gauge(MetricSheddingLimit,
 		metric.WithDescription("The load shedder's current concurrency limit."), metric.WithUnit("{request}"))
 	return &SheddingMetrics{
 		rejections: rejections, limit: limit,
-		routeSet: newAttrCache(func(route string) []attribute.KeyValue {
-			return []attribute.KeyValue{keyRoute.String(route)}
+		routeSet: NewAttrCache(func(route string) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyRoute.String(route)}
 		}),
 	}
 }
@@ -215,7 +215,7 @@ func (m *SheddingMetrics) Rejected(ctx context.Context, route string) {
 	if m == nil {
 		return
 	}
-	m.rejections.Add(ctx, 1, m.routeSet.get(route).add...)
+	m.rejections.Add(ctx, 1, m.routeSet.Get(route).Add...)
 }
 
 // Limit records the shedder's new concurrency limit.
@@ -230,8 +230,8 @@ func (m *SheddingMetrics) Limit(ctx context.Context, limit int) {
 type RetryMetrics struct {
 	attempts   metric.Int64Counter
 	exhausted  metric.Int64Counter
-	attemptSet *attrCache[retryKey]
-	hostSet    *attrCache[string]
+	attemptSet *AttrCache[retryKey]
+	hostSet    *AttrCache[string]
 }
 
 type retryKey struct {
@@ -241,18 +241,18 @@ type retryKey struct {
 
 // NewRetryMetrics creates the retrying client's instruments from mp.
 func NewRetryMetrics(mp metric.MeterProvider) *RetryMetrics {
-	m := newMeter(mp)
+	m := Meter(mp)
 	attempts, _ := m.Int64Counter(MetricClientRetries,
 		metric.WithDescription("Outbound attempts, first ones and retries."), metric.WithUnit("{attempt}"))
 	exhausted, _ := m.Int64Counter(MetricClientRetryBudgetExhausted,
 		metric.WithDescription("Retries skipped because the retry budget was spent."), metric.WithUnit("{event}"))
 	return &RetryMetrics{
 		attempts: attempts, exhausted: exhausted,
-		attemptSet: newAttrCache(func(k retryKey) []attribute.KeyValue {
-			return []attribute.KeyValue{keyServerAddress.String(k.host), keyRetry.Bool(k.retry)}
+		attemptSet: NewAttrCache(func(k retryKey) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyServerAddress.String(k.host), KeyRetry.Bool(k.retry)}
 		}),
-		hostSet: newAttrCache(func(host string) []attribute.KeyValue {
-			return []attribute.KeyValue{keyServerAddress.String(host)}
+		hostSet: NewAttrCache(func(host string) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyServerAddress.String(host)}
 		}),
 	}
 }
@@ -264,7 +264,7 @@ func (m *RetryMetrics) Attempt(ctx context.Context, host string, retry bool) {
 	if m == nil {
 		return
 	}
-	m.attempts.Add(ctx, 1, m.attemptSet.get(retryKey{host, retry}).add...)
+	m.attempts.Add(ctx, 1, m.attemptSet.Get(retryKey{host, retry}).Add...)
 }
 
 // BudgetExhausted counts one retry to host that the retry budget forbade.
@@ -272,5 +272,5 @@ func (m *RetryMetrics) BudgetExhausted(ctx context.Context, host string) {
 	if m == nil {
 		return
 	}
-	m.exhausted.Add(ctx, 1, m.hostSet.get(host).add...)
+	m.exhausted.Add(ctx, 1, m.hostSet.Get(host).Add...)
 }

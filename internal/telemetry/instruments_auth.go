@@ -17,11 +17,11 @@ type AuthMetrics struct {
 	authn       metric.Int64Counter
 	decisions   metric.Int64Counter
 	duration    metric.Float64Histogram
-	resultSet   *attrCache[string]
-	decisionSet *attrCache[authzKey]
-	routeSet    *attrCache[string]
+	resultSet   *AttrCache[string]
+	decisionSet *AttrCache[authzKey]
+	routeSet    *AttrCache[string]
 	cache       metric.Int64Counter
-	cacheSet    *attrCache[cacheKey]
+	cacheSet    *AttrCache[cacheKey]
 }
 
 type cacheKey struct {
@@ -36,7 +36,7 @@ type authzKey struct {
 
 // NewAuthMetrics creates authentication and authorization instruments from mp.
 func NewAuthMetrics(mp metric.MeterProvider) *AuthMetrics {
-	m := newMeter(mp)
+	m := Meter(mp)
 	authn, _ := m.Int64Counter(MetricAuthnResults,
 		metric.WithDescription("Authentication outcomes."), metric.WithUnit("{result}"))
 	decisions, _ := m.Int64Counter(MetricAuthzDecisions,
@@ -48,17 +48,17 @@ func NewAuthMetrics(mp metric.MeterProvider) *AuthMetrics {
 		metric.WithDescription("Lookups in the verified-token and decision caches."), metric.WithUnit("{lookup}"))
 	return &AuthMetrics{
 		authn: authn, decisions: decisions, duration: duration, cache: cache,
-		cacheSet: newAttrCache(func(k cacheKey) []attribute.KeyValue {
-			return []attribute.KeyValue{keyAuthCache.String(k.cache), keyCacheResult.String(decision(k.hit, "hit", "miss"))}
+		cacheSet: NewAttrCache(func(k cacheKey) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyAuthCache.String(k.cache), KeyCacheResult.String(decision(k.hit, "hit", "miss"))}
 		}),
-		resultSet: newAttrCache(func(result string) []attribute.KeyValue {
-			return []attribute.KeyValue{keyAuthnResult.String(result)}
+		resultSet: NewAttrCache(func(result string) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyAuthnResult.String(result)}
 		}),
-		decisionSet: newAttrCache(func(k authzKey) []attribute.KeyValue {
-			return []attribute.KeyValue{keyRoute.String(k.route), keyDecision.String(decision(k.allowed, "allow", "deny"))}
+		decisionSet: NewAttrCache(func(k authzKey) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyRoute.String(k.route), KeyDecision.String(decision(k.allowed, "allow", "deny"))}
 		}),
-		routeSet: newAttrCache(func(route string) []attribute.KeyValue {
-			return []attribute.KeyValue{keyRoute.String(route)}
+		routeSet: NewAttrCache(func(route string) []attribute.KeyValue {
+			return []attribute.KeyValue{KeyRoute.String(route)}
 		}),
 	}
 }
@@ -68,7 +68,7 @@ func (m *AuthMetrics) Authentication(ctx context.Context, result string) {
 	if m == nil {
 		return
 	}
-	m.authn.Add(ctx, 1, m.resultSet.get(result).add...)
+	m.authn.Add(ctx, 1, m.resultSet.Get(result).Add...)
 }
 
 // Decision records one authorization decision for route (the template) and
@@ -78,8 +78,8 @@ func (m *AuthMetrics) Decision(ctx context.Context, route string, allowed bool, 
 	if m == nil {
 		return
 	}
-	m.decisions.Add(ctx, 1, m.decisionSet.get(authzKey{route, allowed}).add...)
-	m.duration.Record(ctx, d.Seconds(), m.routeSet.get(route).rec...)
+	m.decisions.Add(ctx, 1, m.decisionSet.Get(authzKey{route, allowed}).Add...)
+	m.duration.Record(ctx, d.Seconds(), m.routeSet.Get(route).Rec...)
 }
 
 // CacheLookup counts one lookup in cache ("token" or "decision"), a hit or
@@ -89,5 +89,5 @@ func (m *AuthMetrics) CacheLookup(ctx context.Context, cache string, hit bool) {
 	if m == nil {
 		return
 	}
-	m.cache.Add(ctx, 1, m.cacheSet.get(cacheKey{cache, hit}).add...)
+	m.cache.Add(ctx, 1, m.cacheSet.Get(cacheKey{cache, hit}).Add...)
 }

@@ -10,9 +10,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/problem"
 )
 
 // Message kinds, the first argument of troupe_receive (docs/wasm-abi.md).
@@ -163,14 +162,17 @@ func decodeReply(component string, view []byte) ([]byte, *GuestError) {
 	return bytes.Clone(view[1:]), nil
 }
 
-// asProblem turns a component's RFC 9457 answer into an *echo.HTTPError,
-// so that the service renders it like every other error, with the request
-// ID and instance its own problems carry. Only a plain problem converts: a
+// asProblem turns a component's RFC 9457 answer into a *problem.Error, so
+// that the service renders it like every other error, with the request ID
+// and instance its own problems carry. Only a plain problem converts: a
 // reply with headers beyond Content-Type (a Retry-After, say) or a body
-// that is not a problem is passed through as the component wrote it.
+// that is not a problem is passed through as the component wrote it. As
+// for any handler's error, only a 4xx detail reaches the client; a 5xx
+// gets the service's generic detail and its own is kept as the logged
+// cause.
 func asProblem(resp *actors.HTTPResponse) any {
 	h := http.Header(resp.Header)
-	if resp.Status < 400 || len(h) != 1 || !strings.HasPrefix(h.Get("Content-Type"), "application/problem+json") {
+	if resp.Status < 400 || len(h) != 1 || !strings.HasPrefix(h.Get("Content-Type"), problem.ContentType) {
 		return resp
 	}
 	var p struct {
@@ -180,9 +182,24 @@ func asProblem(resp *actors.HTTPResponse) any {
 	if json.Unmarshal(resp.Body, &p) != nil {
 		return resp
 	}
-	msg := cmp.Or(p.Detail, p.Title, http.StatusText(resp.Status))
-	return echo.NewHTTPError(resp.Status, msg)
+	status := resp.Status
+	if status > 599 {
+		status = http.StatusInternalServerError
+	}
+	pe := problem.NewError(status, cmp.Or(p.Detail, p.Title))
+	if status >= 500 {
+		pe.Err = errors.New(cmp.Or(pe.Detail, pe.Title))
+		pe.Detail = serverErrorDetail
+	} else if pe.Detail == pe.Title {
+		pe.Detail = ""
+	}
+	return pe
 }
+
+// serverErrorDetail is the client-visible detail of a component's 5xx
+// problem: the one the service's error handler gives every 5xx whose
+// detail it cannot trust.
+const serverErrorDetail = "The server could not complete the request."
 
 // publicationHeaderLen is the u32 subject length that frames a kind 3
 // message.

@@ -160,7 +160,7 @@ func sigString(params, results []api.ValueType) string {
 // as a load check (running _initialize; troupe_init waits for an actor).
 func (r *Runtime) newVersion(ctx context.Context, m *Manifest, wasm []byte) (v *version, err error) {
 	name := m.Component.Name
-	if r.opts.MaxMemoryMB > 0 && m.Runtime.MaxMemoryMB > r.opts.MaxMemoryMB {
+	if m.Runtime.MaxMemoryMB > r.opts.MaxMemoryMB {
 		return nil, &KeyError{Key: "runtime.max_memory_mb",
 			Err: fmt.Errorf("%w: %d MiB is over the runtime's cap of %d MiB", ErrMemoryCap, m.Runtime.MaxMemoryMB, r.opts.MaxMemoryMB)}
 	}

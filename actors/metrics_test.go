@@ -59,6 +59,10 @@ func TestWithoutProcessingMetrics(t *testing.T) {
 		if _, err := s.Request(context.Background(), ref, "hi"); err != nil {
 			t.Fatal(err)
 		}
+		// The time is recorded after Receive returns, when the caller may
+		// already have its reply; an actor's end comes after it.
+		_ = s.Stop(ref)
+		wait(t, s.Done(ref), "stop")
 	}
 	kinds := metrictest.HistogramCounts(t, reader, telemetry.MetricActorProcessingDuration, "troupe.actor.kind")
 	if kinds["timed"] != 1 || kinds["untimed"] != 0 {

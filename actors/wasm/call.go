@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // callPool holds the instances of a Component that serve Call: up to
@@ -43,7 +45,7 @@ func (c *Component) Call(ctx context.Context, msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	view, err := in.send(kindMessage, msg)
+	view, err := in.send(abi.KindMessage, msg)
 	if f := (*failure)(nil); errors.As(err, &f) {
 		return nil, in.discard(err)
 	}

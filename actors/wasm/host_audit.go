@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/troupehq/troupe/internal/ratelog"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // auditEvery is how often one component may write a capability-denial
@@ -48,5 +50,5 @@ func (e *instanceEnv) deny(ctx context.Context, kind, capability, resource strin
 			c.audit.LogAttrs(ctx, slog.LevelWarn, "capability denied", attrs...)
 		}
 	}
-	return e.fail(codeDenied, "denied: "+capability)
+	return e.fail(abi.CodeDenied, "denied: "+capability)
 }

@@ -7,24 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/problem"
-)
 
-// Message kinds, the first argument of troupe_receive (docs/wasm-abi.md).
-const (
-	kindMessage     = 1
-	kindHTTP        = 2
-	kindPublication = 3
-)
-
-// Reply status bytes.
-const (
-	statusOK    = 0
-	statusError = 1
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // Publication is a message published on a topic. A guest's publish host
@@ -82,43 +70,14 @@ func (e *GuestError) Error() string {
 	return fmt.Sprintf("wasm: component %q: %s", e.Component, e.Message)
 }
 
-// httpRequestJSON is the kind 2 message: actors.HTTPRequest in the ABI's
-// JSON shape.
-type httpRequestJSON struct {
-	Method    string            `json:"method"`
-	Route     string            `json:"route"`
-	Params    map[string]string `json:"params,omitempty"`
-	Query     url.Values        `json:"query,omitempty"`
-	Header    http.Header       `json:"header,omitempty"`
-	Body      []byte            `json:"body,omitempty"`
-	RemoteIP  string            `json:"remote_ip,omitempty"`
-	Principal *principalJSON    `json:"principal,omitempty"`
-}
-
-// principalJSON is the part of a principal a guest sees. Roles and scopes
-// are always arrays, so a guest need not tell absent from empty.
-type principalJSON struct {
-	Subject string   `json:"subject"`
-	Kind    string   `json:"kind"`
-	Roles   []string `json:"roles"`
-	Scopes  []string `json:"scopes"`
-}
-
-// httpResponseJSON is an ok reply payload to a kind 2 message.
-type httpResponseJSON struct {
-	Status int         `json:"status"`
-	Header http.Header `json:"header"`
-	Body   []byte      `json:"body"`
-}
-
 // encodeHTTPRequest renders r as the kind 2 JSON message.
 func encodeHTTPRequest(r *actors.HTTPRequest) ([]byte, error) {
-	m := httpRequestJSON{
+	m := abi.HTTPRequest{
 		Method: r.Method, Route: r.Route, Params: r.Params, Query: r.Query,
-		Header: r.Header, Body: r.Body, RemoteIP: r.RemoteIP,
+		Header: abi.Header(r.Header), Body: r.Body, RemoteIP: r.RemoteIP,
 	}
 	if p := r.Principal; p != nil {
-		m.Principal = &principalJSON{
+		m.Principal = &abi.Principal{
 			Subject: p.Subject, Kind: string(p.Kind),
 			Roles: nonNil(p.Roles), Scopes: nonNil(p.Scopes),
 		}
@@ -137,7 +96,7 @@ func nonNil(s []string) []string {
 // status outside 100–999 (other than 0, which means 200) is an error, since
 // net/http would panic on it.
 func decodeHTTPResponse(payload []byte) (*actors.HTTPResponse, error) {
-	var m httpResponseJSON
+	var m abi.HTTPResponse
 	if err := json.Unmarshal(payload, &m); err != nil {
 		return nil, fmt.Errorf("HTTP reply is not valid JSON: %w", err)
 	}
@@ -147,16 +106,16 @@ func decodeHTTPResponse(payload []byte) (*actors.HTTPResponse, error) {
 	if m.Status < 100 || m.Status > 999 {
 		return nil, fmt.Errorf("HTTP reply status %d is not a valid status code", m.Status)
 	}
-	return &actors.HTTPResponse{Status: m.Status, Header: m.Header, Body: m.Body}, nil
+	return &actors.HTTPResponse{Status: m.Status, Header: http.Header(m.Header), Body: m.Body}, nil
 }
 
 // decodeReply reads a kind 1 reply view: its payload, copied out of guest
 // memory (nil when empty), or the guest's error reply.
 func decodeReply(component string, view []byte) ([]byte, *GuestError) {
 	switch {
-	case len(view) == 0 || len(view) == 1 && view[0] == statusOK:
+	case len(view) == 0 || len(view) == 1 && view[0] == abi.StatusOK:
 		return nil, nil
-	case view[0] == statusError:
+	case view[0] == abi.StatusError:
 		return nil, &GuestError{Component: component, Message: string(view[1:])}
 	}
 	return bytes.Clone(view[1:]), nil
@@ -201,11 +160,7 @@ func asProblem(resp *actors.HTTPResponse) any {
 // detail it cannot trust.
 const serverErrorDetail = "The server could not complete the request."
 
-// publicationHeaderLen is the u32 subject length that frames a kind 3
-// message.
-const publicationHeaderLen = 4
-
 // publicationLen is the size of p framed as a kind 3 message.
 func publicationLen(p *Publication) int {
-	return publicationHeaderLen + len(p.Subject) + len(p.Data)
+	return abi.PublicationHeaderLen + len(p.Subject) + len(p.Data)
 }

@@ -276,13 +276,6 @@ func (m *mailbox) close() []envelope {
 	return queued
 }
 
-// isClosed reports whether user messages are refused.
-func (m *mailbox) isClosed() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.closed
-}
-
 // seal refuses system messages too and drops those queued: the actor has
 // terminated. It returns the messages accepted since the last batch.
 func (m *mailbox) seal() (sent uint64) {

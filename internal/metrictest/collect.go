@@ -68,7 +68,7 @@ func SamePoints(got, want []Point) bool {
 func attrString(s attribute.Set) string {
 	parts := make([]string, 0, s.Len())
 	for _, kv := range s.ToSlice() {
-		parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+		parts = append(parts, string(kv.Key)+"="+kv.Value.String())
 	}
 	return strings.Join(parts, ",")
 }

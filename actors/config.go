@@ -1,10 +1,14 @@
 package actors
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // OverflowPolicy says what a full mailbox does with one more message. Every
@@ -28,23 +32,52 @@ const (
 	Reject
 )
 
-// String returns the policy's lower-case name, used as a metrics label.
+// overflowNames are the policies' names, indexed by policy: the metrics
+// labels and the values of a service's actors.overflow_policy.
+var overflowNames = [...]string{Block: "block", DropNewest: "drop_newest", DropOldest: "drop_oldest", Reject: "reject"}
+
+// String returns the policy's lower-case name, used as a metrics label and
+// in configuration.
 func (p OverflowPolicy) String() string {
-	switch p {
-	case Block:
-		return "block"
-	case DropNewest:
-		return "drop_newest"
-	case DropOldest:
-		return "drop_oldest"
-	case Reject:
-		return "reject"
+	if int(p) < len(overflowNames) {
+		return overflowNames[p]
 	}
 	return "unknown"
 }
 
-// Config holds the System-wide defaults. A zero field means "use the value
-// from DefaultConfig", so callers set only what they change.
+// ParseOverflowPolicy returns the policy String names s: "block",
+// "drop_newest", "drop_oldest" or "reject".
+func ParseOverflowPolicy(s string) (OverflowPolicy, error) {
+	for p, name := range overflowNames {
+		if s == name {
+			return OverflowPolicy(p), nil
+		}
+	}
+	return 0, fmt.Errorf(`must be one of "block", "drop_newest", "drop_oldest", "reject", got %q`, s)
+}
+
+// UnmarshalText decodes a policy's name, so a config field of this type
+// is checked once, when it is decoded.
+func (p *OverflowPolicy) UnmarshalText(text []byte) error {
+	v, err := ParseOverflowPolicy(string(text))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// MarshalText encodes the policy's name; an unknown policy is an error.
+func (p OverflowPolicy) MarshalText() ([]byte, error) {
+	if int(p) >= len(overflowNames) {
+		return nil, fmt.Errorf("actors: unknown overflow policy %d", p)
+	}
+	return []byte(overflowNames[p]), nil
+}
+
+// Config holds the System-wide defaults. Start from DefaultConfig and change
+// what differs; WithDefaults also fills a zero field from DefaultConfig,
+// since no field can be zero, and Validate reports a config as written.
 type Config struct {
 	// MailboxSize bounds the messages queued for one actor and not yet
 	// picked up by its drain goroutine.
@@ -69,18 +102,51 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: 1024-message mailboxes that block for
-// up to a second, 10 restarts per 10 s with 1 ms–1 s backoff, 30 s shutdown.
+// up to a second, 10 restarts per 10 s with 1 ms–1 s backoff, 10 s shutdown.
+// They are the defaults of a service's [actors] section too.
 func DefaultConfig() Config {
 	return Config{
 		MailboxSize:     1024,
 		Overflow:        Block,
 		BlockTimeout:    time.Second,
-		ShutdownTimeout: 30 * time.Second,
+		ShutdownTimeout: 10 * time.Second,
 		MaxRestarts:     10,
 		RestartWindow:   10 * time.Second,
 		BackoffMin:      time.Millisecond,
 		BackoffMax:      time.Second,
 	}
+}
+
+// Validate reports every problem of c as written, each a *fielderr.Error
+// naming the field: a mailbox under one message, an unknown overflow
+// policy, a duration that is not positive, fewer than one restart, or a
+// backoff maximum below its minimum. A zero field is a problem here even
+// though WithDefaults would fill it.
+func (c Config) Validate() error {
+	var errs []error
+	atLeastOne := func(field string, n int) {
+		if n < 1 {
+			errs = append(errs, fielderr.New(field, "must be at least 1, got %d", n))
+		}
+	}
+	positive := func(field string, d time.Duration) {
+		if d <= 0 {
+			errs = append(errs, fielderr.New(field, "must be greater than 0, got %s", d))
+		}
+	}
+	atLeastOne("MailboxSize", c.MailboxSize)
+	if int(c.Overflow) >= len(overflowNames) {
+		errs = append(errs, fielderr.New("Overflow", "unknown overflow policy %d", c.Overflow))
+	}
+	positive("BlockTimeout", c.BlockTimeout)
+	positive("ShutdownTimeout", c.ShutdownTimeout)
+	atLeastOne("MaxRestarts", c.MaxRestarts)
+	positive("RestartWindow", c.RestartWindow)
+	positive("BackoffMin", c.BackoffMin)
+	if c.BackoffMax < c.BackoffMin {
+		errs = append(errs, fielderr.New("BackoffMax", "must not be less than the minimum backoff (%s), got %s", c.BackoffMin, c.BackoffMax))
+	}
+	return errors.Join(errs...)
 }
 
 // withDefaults fills zero fields from DefaultConfig.

@@ -51,12 +51,12 @@ func (c *Context) Respond(reply any) {
 		}
 		c.replied = true
 		if !env.req.complete(reply, nil) {
-			c.p.sys.deadLetter(c.p, &envelope{msg: reply, from: c.p}, ReasonLateReply)
+			c.p.mb.sink.deadLetter(c.p.ref(), envelope{msg: reply, from: c.p}, ReasonLateReply)
 		}
 	case env.from != nil:
 		_ = c.p.sys.send(bg, c.p, env.from.ref(), reply)
 	default:
-		c.p.sys.deadLetter(c.p, &envelope{msg: reply, from: c.p}, ReasonNoSender)
+		c.p.mb.sink.deadLetter(c.p.ref(), envelope{msg: reply, from: c.p}, ReasonNoSender)
 	}
 }
 
@@ -73,14 +73,14 @@ func (c *Context) CanRespond() bool {
 // Forward hands the current message to another actor with its original
 // sender and pending Request, so that actor's Respond answers the caller.
 func (c *Context) Forward(to Ref) error {
-	if to.p == nil {
+	if to.ep == nil {
 		return &NotFoundError{}
 	}
 	env := *c.env
 	if c.replied {
 		env.req = nil
 	}
-	if err := to.p.enqueue(c.Context(), env); err != nil {
+	if err := to.ep.deliver(c.Context(), env); err != nil {
 		if err == errDropped {
 			return ErrMailboxFull
 		}
@@ -99,7 +99,7 @@ func (c *Context) Send(to Ref, msg any) error { return c.p.sys.send(bg, c.p, to,
 // wait also ends (with ErrStopped) when this actor is stopped. Requesting
 // itself returns ErrSelfRequest instead of deadlocking.
 func (c *Context) Request(ctx context.Context, to Ref, msg any) (any, error) {
-	if to.p == c.p {
+	if to.ep == endpoint(c.p) {
 		return nil, ErrSelfRequest
 	}
 	return c.p.sys.request(ctx, c.p, to, msg)
@@ -123,17 +123,15 @@ func (c *Context) SpawnActor(name string, a Actor, opts ...SpawnOption) (Ref, er
 
 // Parent returns the parent, or the zero Ref for a top-level actor.
 func (c *Context) Parent() Ref {
-	if c.p.parent == c.p.sys.root {
+	if c.p.sup.parent == c.p.sys.root {
 		return Ref{}
 	}
-	return c.p.parent.ref()
+	return c.p.sup.parent.ref()
 }
 
 // Children returns the live children in spawn order.
 func (c *Context) Children() []Ref {
-	c.p.mu.Lock()
-	kids := c.p.childList()
-	c.p.mu.Unlock()
+	kids := c.p.children()
 	refs := make([]Ref, len(kids))
 	for i, k := range kids {
 		refs[i] = k.ref()
@@ -161,8 +159,9 @@ func (c *Context) Every(d time.Duration, msg any) *Timer { return c.p.newTimer(d
 
 // Logger returns the System's logger with an "actor" attribute.
 func (c *Context) Logger() *slog.Logger {
-	if c.p.logger == nil {
-		c.p.logger = c.p.sys.logger.With("actor", c.p.ref().String())
+	d := &c.p.drain
+	if d.logger == nil {
+		d.logger = c.p.sys.logger.With("actor", c.p.ref().String())
 	}
-	return c.p.logger
+	return d.logger
 }

@@ -45,7 +45,7 @@ func TestDedicatedGoroutine(t *testing.T) {
 		for range 10 {
 			idle(ref)
 		}
-		if n := settledGoroutines(); n != base+1 {
+		if n := goroutinesSettleAt(base + 1); n != base+1 {
 			t.Errorf("idle: %d goroutines, want %d (the parked drain goroutine)", n, base+1)
 		}
 	}
@@ -53,29 +53,40 @@ func TestDedicatedGoroutine(t *testing.T) {
 		t.Fatal("a panicking Receive answered without error")
 	}
 	idle(ref)
-	if n := settledGoroutines(); n != base+1 {
+	if n := goroutinesSettleAt(base + 1); n != base+1 {
 		t.Errorf("idle after a restart: %d goroutines, want %d", n, base+1)
 	}
 	if err := s.Stop(ref); err != nil {
 		t.Fatal(err)
 	}
 	wait(t, s.Done(ref), "the actor to stop")
-	if n := settledGoroutines(); n != base {
+	if n := goroutinesSettleAt(base); n != base {
 		t.Errorf("after the stop: %d goroutines, want %d", n, base)
 	}
 }
 
-// settledGoroutines counts goroutines once the count stops changing, so
-// drain goroutines on their way out are not counted.
+// settledGoroutines counts goroutines once the count has held for 20
+// samples a millisecond apart, so drain goroutines on their way out are not
+// counted; on a loaded machine one can take a while to be scheduled.
 func settledGoroutines() int {
-	n := runtime.NumGoroutine()
-	for range 100 {
+	n, held := runtime.NumGoroutine(), 0
+	for deadline := time.Now().Add(10 * time.Second); held < 20 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
-		m := runtime.NumGoroutine()
-		if m == n {
-			return n
+		if m := runtime.NumGoroutine(); m != n {
+			n, held = m, 0
+			continue
 		}
-		n = m
+		held++
+	}
+	return n
+}
+
+// goroutinesSettleAt waits (up to 10 s, a hang bound) for the goroutine
+// count to settle at want and returns the count it settled at.
+func goroutinesSettleAt(want int) int {
+	n := settledGoroutines()
+	for deadline := time.Now().Add(10 * time.Second); n != want && time.Now().Before(deadline); {
+		n = settledGoroutines()
 	}
 	return n
 }

@@ -33,6 +33,7 @@ var (
 // NameTakenError is returned by Spawn when Name is registered to a live actor.
 type NameTakenError struct{ Name string }
 
+// Error names the taken name.
 func (e *NameTakenError) Error() string { return fmt.Sprintf("actors: name %q already taken", e.Name) }
 
 // Is makes errors.Is(err, ErrNameTaken) true.
@@ -42,6 +43,7 @@ func (e *NameTakenError) Is(target error) bool { return target == ErrNameTaken }
 // live actor answers to Name.
 type NotFoundError struct{ Name string }
 
+// Error names the missing actor, or says the Ref was zero.
 func (e *NotFoundError) Error() string {
 	if e.Name == "" {
 		return "actors: no actor (zero Ref)"
@@ -60,6 +62,7 @@ type TimeoutError struct {
 	To Ref
 }
 
+// Error names the actor that did not answer.
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("actors: request to %s timed out", e.To)
 }
@@ -76,6 +79,7 @@ type PanicError struct {
 	Value any
 }
 
+// Error shows the panic value.
 func (e *PanicError) Error() string { return fmt.Sprintf("actors: panic: %v", e.Value) }
 
 // Unwrap returns Value when it is an error, so errors.Is sees through panics
@@ -95,6 +99,7 @@ type EscalationError struct {
 	Err error
 }
 
+// Error names the child and its last failure.
 func (e *EscalationError) Error() string {
 	return fmt.Sprintf("actors: child %s exceeded its restart intensity: %v", e.Child, e.Err)
 }

@@ -58,9 +58,8 @@ func echoer() Actor {
 	})
 }
 
+// proc returns the local process ref points at.
+func proc(ref Ref) *process { return ref.ep.(*process) }
+
 // queued returns how many messages wait in ref's mailbox.
-func queued(ref Ref) int {
-	ref.p.mu.Lock()
-	defer ref.p.mu.Unlock()
-	return ref.p.q.n
-}
+func queued(ref Ref) int { return proc(ref).mb.depth() }

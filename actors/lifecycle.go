@@ -1,15 +1,9 @@
 package actors
 
-import (
-	"cmp"
-	"slices"
-	"time"
-)
-
 // start delivers Started to the current instance.
 func (p *process) start() {
-	if p.lifecycle(Started{}) {
-		p.fail(p.failErr, p.failStack)
+	if f := p.lifecycle(Started{}); f != nil {
+		p.fail(f)
 	}
 }
 
@@ -26,40 +20,21 @@ func (p *process) requestStop() bool {
 	}
 	p.stopReq.Store(true)
 	p.closed = true
-	if p.abort != nil {
-		close(p.abort)
+	if p.abortCh != nil {
+		close(p.abortCh)
 	}
-	p.abort = closedChan
+	p.abortCh = closedChan
 	var kids []*process
 	if p.terminating {
 		kids = p.childList()
 	}
-	queued := p.takeQueued()
 	p.mu.Unlock()
-	p.deadLetterQueued(queued)
+	p.deadLetterQueued(p.mb.close())
 	p.enqueueSys(sysMsg{kind: sysStop})
 	for _, c := range kids {
 		c.requestStop()
 	}
 	return true
-}
-
-// takeQueued empties the mailbox and wakes blocked senders (who will find
-// it closed); called with p.mu held. Doing this when the stop is requested,
-// not when the actor gets to it, fails queued Requests at once even while
-// the actor is still busy in Receive.
-func (p *process) takeQueued() []envelope {
-	var queued []envelope
-	if p.q.n > 0 {
-		queued = make([]envelope, p.q.n)
-		p.q.take(queued)
-	}
-	p.q = ring{}
-	if p.notFull != nil {
-		close(p.notFull)
-		p.notFull = nil
-	}
-	return queued
 }
 
 // deadLetterQueued turns messages that will never be processed into dead
@@ -69,7 +44,7 @@ func (p *process) deadLetterQueued(queued []envelope) {
 		if _, ok := queued[i].msg.(poisonPill); ok {
 			continue
 		}
-		p.sys.deadLetter(p, &queued[i], ReasonStopped)
+		p.mb.sink.deadLetter(p.ref(), queued[i], ReasonStopped)
 		queued[i].fail(ErrStopped)
 	}
 }
@@ -79,10 +54,10 @@ func (p *process) deadLetterQueued(queued []envelope) {
 func (p *process) abortChan() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.abort == nil {
-		p.abort = make(chan struct{})
+	if p.abortCh == nil {
+		p.abortCh = make(chan struct{})
 	}
-	return p.abort
+	return p.abortCh
 }
 
 // doneChan returns a channel closed when the actor has terminated.
@@ -92,207 +67,58 @@ func (p *process) doneChan() <-chan struct{} {
 	if p.terminated {
 		return closedChan
 	}
-	if p.done == nil {
-		p.done = make(chan struct{})
+	if p.doneCh == nil {
+		p.doneCh = make(chan struct{})
 	}
-	return p.done
-}
-
-// childList returns the children in spawn order; called with p.mu held.
-func (p *process) childList() []*process {
-	kids := make([]*process, 0, len(p.children))
-	for _, c := range p.children {
-		kids = append(kids, c)
-	}
-	slices.SortFunc(kids, func(a, b *process) int { return cmp.Compare(a.id, b.id) })
-	return kids
-}
-
-// stopChildren stops every child and waits for each to terminate. Draining
-// (Poison, Shutdown) goes child by child in reverse spawn order, each
-// finishing its queue; a hard stop stops them all at once.
-func (p *process) stopChildren(drain bool) {
-	p.mu.Lock()
-	kids := p.childList()
-	p.mu.Unlock()
-	slices.Reverse(kids)
-	if drain {
-		for _, c := range kids {
-			if c.poison() != nil {
-				c.requestStop()
-			}
-			<-c.doneChan()
-		}
-		return
-	}
-	for _, c := range kids {
-		c.requestStop()
-	}
-	for _, c := range kids {
-		<-c.doneChan()
-	}
+	return p.doneCh
 }
 
 // terminate runs on the drain goroutine: Stopping, children, timers,
 // subscriptions, the queue to dead letters, Stopped, then unregistration.
 func (p *process) terminate(reason error, drain bool) {
-	p.ended = true
+	p.drain.ended = true
 	p.mu.Lock()
 	p.closed, p.terminating = true, true
-	if p.backoff != nil {
-		p.backoff.Stop()
-		p.backoff = nil
+	if p.sup.backoff != nil {
+		p.sup.backoff.Stop()
+		p.sup.backoff = nil
 	}
 	p.mu.Unlock()
+	queued := p.mb.close()
 	p.lifecycleIgnoringPanic(Stopping{})
 	p.stopChildren(drain && !p.stopReq.Load())
 	p.cancelTimers()
 	p.unsubscribeAll()
-
-	p.mu.Lock()
-	queued := p.takeQueued()
-	p.sysq = nil
-	sent := p.enqueued
-	p.enqueued = 0
-	p.mu.Unlock()
-	p.sys.sent.Add(sent)
 	p.deadLetterQueued(queued)
+	p.sys.sent.Add(p.mb.seal())
 	p.lifecycleIgnoringPanic(Stopped{})
+	p.unregister(reason)
+}
 
+// unregister takes a terminated actor out of the System: its name, its
+// parent's children, the live count; then Done fires.
+func (p *process) unregister(reason error) {
 	if p.name != "" {
 		p.sys.names.CompareAndDelete(p.name, p)
 	}
-	parent := p.parent
-	parent.mu.Lock()
-	delete(parent.children, p.id)
-	parent.mu.Unlock()
+	p.sup.parent.disown(p)
 	p.sys.live.Add(-1)
 	if p.sys.events.hasSubscribers() {
 		p.sys.events.publish(ActorStopped{Ref: p.ref(), Reason: reason})
 	}
 	p.mu.Lock()
 	p.terminated = true
-	if p.done != nil {
-		close(p.done)
+	if p.doneCh != nil {
+		close(p.doneCh)
 	}
 	p.mu.Unlock()
-	p.actor = nil
+	p.drain.actor = nil
 }
 
 // lifecycleIgnoringPanic delivers Stopping or Stopped: a panic there is
 // logged but cannot restart an actor that is already going away.
 func (p *process) lifecycleIgnoringPanic(msg any) {
-	if p.lifecycle(msg) {
-		p.report(p.failErr, p.failStack)
+	if f := p.lifecycle(msg); f != nil {
+		p.report(f)
 	}
-}
-
-// restart replaces the instance (or tells the by-value actor), after its
-// children, timers and subscriptions are gone; the mailbox is kept.
-func (p *process) restart(reason error, delay time.Duration) {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return
-	}
-	p.backoff = nil
-	p.mu.Unlock()
-	p.stopChildren(false)
-	p.cancelTimers()
-	p.unsubscribeAll()
-	if p.producer != nil {
-		a, err := produce(p.producer)
-		if err != nil {
-			p.fail(err, nil)
-			return
-		}
-		p.actor = a
-	} else if p.lifecycle(Restarting{Reason: reason}) {
-		p.fail(p.failErr, p.failStack)
-		return
-	}
-	p.suspended = false
-	p.sys.restarts.Add(1)
-	if m := p.sys.metrics; m != nil {
-		m.Restarted(bg, p.kind)
-	}
-	if p.sys.events.hasSubscribers() {
-		p.sys.events.publish(ActorRestarted{Ref: p.ref(), Reason: reason, Delay: delay})
-	}
-	p.start()
-}
-
-// report logs a failure with its stack and publishes ActorFailed.
-func (p *process) report(err error, stack []byte) {
-	if stack != nil {
-		p.sys.logger.Error("actor failed", "actor", p.ref().String(), "error", err, "stack", string(stack))
-	} else {
-		p.sys.logger.Error("actor failed", "actor", p.ref().String(), "error", err)
-	}
-	if p.sys.events.hasSubscribers() {
-		p.sys.events.publish(ActorFailed{Ref: p.ref(), Err: err, Stack: stack})
-	}
-}
-
-// fail handles this actor's failure on its own goroutine with its parent's
-// strategy: restart (itself or its siblings too) after a backoff, or, past
-// the restart intensity, give up: stop, and make the parent fail in turn.
-func (p *process) fail(err error, stack []byte) {
-	p.report(err, stack)
-	parent := p.parent
-	st := &parent.strategy
-	if !p.allowRestart(st) {
-		sup := parent.ref()
-		if parent == p.sys.root {
-			sup = Ref{}
-		}
-		if p.sys.events.hasSubscribers() {
-			p.sys.events.publish(Escalated{Ref: p.ref(), Supervisor: sup, Err: err})
-		}
-		p.terminate(err, false)
-		if !sup.IsZero() {
-			parent.enqueueSys(sysMsg{kind: sysFail, err: &EscalationError{Child: p.ref(), Err: err}})
-		}
-		return
-	}
-	p.suspended = true
-	delay := st.delay(len(p.restarts))
-	for _, t := range st.targets(parent, p) {
-		t.scheduleRestart(err, delay)
-	}
-}
-
-// allowRestart counts a failure against the strategy's intensity.
-func (p *process) allowRestart(st *Strategy) bool {
-	now := time.Now()
-	keep := p.restarts[:0]
-	for _, t := range p.restarts {
-		if now.Sub(t) < st.window {
-			keep = append(keep, t)
-		}
-	}
-	p.restarts = keep
-	if len(keep) >= st.maxRestarts {
-		return false
-	}
-	p.restarts = append(p.restarts, now)
-	return true
-}
-
-// scheduleRestart queues a restart now or after delay; a Stop cancels it.
-func (p *process) scheduleRestart(reason error, delay time.Duration) {
-	msg := sysMsg{kind: sysRestart, err: reason, delay: delay}
-	if delay <= 0 {
-		p.enqueueSys(msg)
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return
-	}
-	if p.backoff != nil {
-		p.backoff.Stop()
-	}
-	p.backoff = time.AfterFunc(delay, func() { p.enqueueSys(msg) })
 }

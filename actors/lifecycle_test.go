@@ -103,7 +103,7 @@ func TestShutdownPastDeadlineStopsHard(t *testing.T) {
 	defer cancelCtx()
 	done := make(chan error)
 	go func() { done <- s.Shutdown(ctx) }()
-	for !ref.p.stopReq.Load() { // the hard stop has been requested
+	for !proc(ref).stopReq.Load() { // the hard stop has been requested
 		runtime.Gosched()
 	}
 	close(gate)
@@ -312,7 +312,7 @@ func TestTimersFireAndAreCancelledOnStopAndRestart(t *testing.T) {
 	if second.Stop() {
 		t.Error("Stop left the Every timer running")
 	}
-	if len(ref.p.timers) != 0 {
-		t.Errorf("%d timers left", len(ref.p.timers))
+	if n := len(proc(ref).timers); n != 0 {
+		t.Errorf("%d timers left", n)
 	}
 }

@@ -1,11 +1,16 @@
 package actors
 
 import (
+	"errors"
 	"slices"
 	"sync"
 
 	"github.com/troupehq/troupe/actors/internal/topic"
 )
+
+// errNotLocal is Subscribe's error for a Ref that is not a local actor's:
+// a subscription is kept beside the actor it feeds, which ends it.
+var errNotLocal = errors.New("actors: Subscribe needs a local actor")
 
 var matchPool = sync.Pool{New: func() any { s := make([]Ref, 0, 16); return &s }}
 
@@ -19,7 +24,7 @@ func (s *System) Publish(subject string, msg any) (delivered int, err error) {
 	buf := matchPool.Get().(*[]Ref)
 	refs := s.topics.AppendMatches((*buf)[:0], subject)
 	for _, r := range refs {
-		if r.p.enqueue(bg, envelope{msg: msg}) == nil {
+		if r.ep.deliver(bg, envelope{msg: msg}) == nil {
 			delivered++
 		}
 	}
@@ -33,9 +38,12 @@ func (s *System) Publish(subject string, msg any) (delivered int, err error) {
 // one or more trailing tokens. The subscription ends on cancel, or when ref
 // stops or restarts. Subscribing twice to one pattern is one subscription.
 func (s *System) Subscribe(ref Ref, pattern string) (cancel func(), err error) {
-	p := ref.p
-	if p == nil {
+	if ref.ep == nil {
 		return nil, &NotFoundError{}
+	}
+	p, ok := ref.ep.(*process)
+	if !ok {
+		return nil, errNotLocal
 	}
 	if err := s.topics.Insert(pattern, ref); err != nil {
 		return nil, err

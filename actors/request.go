@@ -53,7 +53,7 @@ func (e *mailboxFullError) Unwrap() []error { return []error{ErrMailboxFull, e.c
 // request sends msg to to and waits for the reply. from is the requesting
 // actor (nil outside the System); its Stop ends the wait.
 func (s *System) request(ctx context.Context, from *process, to Ref, msg any) (any, error) {
-	if to.p == nil {
+	if to.ep == nil {
 		return nil, &NotFoundError{}
 	}
 	if err := ctx.Err(); err != nil {
@@ -62,7 +62,7 @@ func (s *System) request(ctx context.Context, from *process, to Ref, msg any) (a
 	r := requestPool.Get().(*request)
 	r.state.Store(reqPending)
 	r.ctx = ctx
-	if err := to.p.enqueue(ctx, envelope{msg: msg, from: from, req: r}); err != nil {
+	if err := to.ep.deliver(ctx, envelope{msg: msg, from: from, req: r}); err != nil {
 		r.ctx = nil
 		requestPool.Put(r)
 		if err == errDropped {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -33,7 +32,7 @@ type HTTPRequest struct {
 
 // HTTPResponse is a reply that controls the response exactly. Status 0 means
 // 200. Any other reply value is sent as 200 JSON (nil as 204), and an error
-// reply becomes problem+json: reply echo.NewHTTPError(404, "...") for a
+// reply becomes problem+json: reply problem.NewError(404, "...") for a
 // client error.
 type HTTPResponse struct {
 	Status int
@@ -52,13 +51,16 @@ type routeConfig struct{ sys *System }
 // RouteOption configures a Route.
 type RouteOption func(*routeConfig)
 
-// WithSystem makes the Route use s instead of finding a System per request.
+// WithSystem makes the Route use s instead of the System in the request's
+// context.
 func WithSystem(s *System) RouteOption { return func(c *routeConfig) { c.sys = s } }
 
 type systemKey struct{}
 
 // NewContext returns a copy of ctx carrying s, for Route handlers (and any
-// code below them) to find with FromContext.
+// code below them) to find with FromContext. A service puts it in its HTTP
+// server's base context, so every request carries the System at no cost
+// per request.
 func NewContext(ctx context.Context, s *System) context.Context {
 	return context.WithValue(ctx, systemKey{}, s)
 }
@@ -69,35 +71,20 @@ func FromContext(ctx context.Context) *System {
 	return s
 }
 
-// bindings maps an *echo.Echo to the System its Route handlers use. Routes
-// are declared before the System exists, so they resolve it per request;
-// keying on the Echo instance (one per service) makes that a lock-free load
-// with no allocation, where a context value would cost a request copy.
-var bindings sync.Map // *echo.Echo → *System
-
-// Bind makes the Route handlers served by e use s. The service calls it once
-// when it builds its Echo instance; Shutdown drops the binding.
-func (s *System) Bind(e *echo.Echo) { bindings.Store(e, s) }
-
-// unbind drops the System's Echo bindings (at Shutdown).
-func (s *System) unbind() {
-	bindings.Range(func(k, v any) bool {
-		if v == s {
-			bindings.CompareAndDelete(k, v)
-		}
-		return true
-	})
-}
-
 // Route returns a handler that sends the request as an *HTTPRequest to the
 // actor registered as name, with the request's context (so its deadline
 // bounds the wait), and writes the reply: *HTTPResponse as is, an error as
-// problem+json (an *echo.HTTPError keeps its status and message, as it would
-// from a handler; any other error is a 500 whose cause is logged), nil as
-// 204, anything else as 200 JSON. A full mailbox, a stopped or unknown actor
-// is 503 with Retry-After: 1; a timeout returns an error wrapping
-// context.DeadlineExceeded for the timeout stage to map. Problems are
-// returned as *problem.Error for the service's error handler to render.
+// problem+json (a *problem.Error, or an *echo.HTTPError, keeps its status
+// and detail, as it would from a handler; any other error is a 500 whose
+// cause is logged), nil as 204, anything else as 200 JSON. A full mailbox,
+// a stopped or unknown actor is 503 with Retry-After: 1; a timeout returns
+// an error wrapping context.DeadlineExceeded for the timeout stage to map.
+// Problems are returned as *problem.Error for the service's error handler
+// to render.
+//
+// Routes are declared before the System exists, so the handler finds it
+// per request: WithSystem's, else the one in the request context
+// (NewContext), which a Troupe service's server provides.
 func Route(name string, opts ...RouteOption) echo.HandlerFunc {
 	var rc routeConfig
 	for _, o := range opts {
@@ -111,46 +98,60 @@ func Route(name string, opts ...RouteOption) echo.HandlerFunc {
 			s = FromContext(ctx)
 		}
 		if s == nil {
-			if v, ok := bindings.Load(c.Echo()); ok {
-				s = v.(*System)
-			}
-		}
-		if s == nil {
 			err := problem.NewError(http.StatusInternalServerError, failedDetail)
-			err.Err = errors.New("actors: Route " + name + ": no System (bind one with System.Bind or use WithSystem)")
+			err.Err = errors.New("actors: Route " + name + ": no System (serve it with actors.NewContext in the request context, or use WithSystem)")
 			return err
 		}
 		ref, err := s.Lookup(name)
 		if err != nil {
 			return unavailable(err)
 		}
-		var body []byte
-		if r.Body != nil && r.Body != http.NoBody {
-			if body, err = io.ReadAll(r.Body); err != nil {
-				return err // the body-limit stage maps its own errors
-			}
-		}
-		reply, err := s.Request(ctx, ref, &HTTPRequest{
-			Method:    r.Method,
-			Route:     c.Path(),
-			Params:    params(c),
-			Query:     c.QueryParams(),
-			Header:    r.Header,
-			Body:      body,
-			RemoteIP:  c.RealIP(),
-			Principal: requestPrincipal(ctx),
-		})
+		req, err := newHTTPRequest(c)
 		if err != nil {
-			switch {
-			case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-				return err
-			case errors.Is(err, ErrMailboxFull), errors.Is(err, ErrStopped), errors.Is(err, ErrNotFound):
-				return unavailable(err)
-			}
-			return failed(err)
+			return err // the body-limit stage maps its own errors
+		}
+		reply, err := s.Request(ctx, ref, req)
+		if err != nil {
+			return requestError(err)
 		}
 		return writeReply(c, reply)
 	}
+}
+
+// newHTTPRequest reads the request, body included, into what the actor
+// gets.
+func newHTTPRequest(c echo.Context) (*HTTPRequest, error) {
+	r := c.Request()
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
+			return nil, err
+		}
+	}
+	return &HTTPRequest{
+		Method:    r.Method,
+		Route:     c.Path(),
+		Params:    params(c),
+		Query:     c.QueryParams(),
+		Header:    r.Header,
+		Body:      body,
+		RemoteIP:  c.RealIP(),
+		Principal: requestPrincipal(r.Context()),
+	}, nil
+}
+
+// requestError maps a failed Request: a deadline or cancellation passes
+// through for the timeout stage, an actor that cannot take the request is
+// 503, anything else a 500.
+func requestError(err error) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return err
+	case errors.Is(err, ErrMailboxFull), errors.Is(err, ErrStopped), errors.Is(err, ErrNotFound):
+		return unavailable(err)
+	}
+	return failed(err)
 }
 
 // requestPrincipal returns the principal the authentication stage stored

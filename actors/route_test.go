@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,8 +20,19 @@ import (
 	"github.com/troupehq/troupe/problem"
 )
 
-// newRouteServer serves actors.Route("api") bound with s.Bind with an
-// error handler that renders problems the way the service's does.
+// serve serves h with s in every request's context, as a service's server
+// does through its base context.
+func serve(t testing.TB, h http.Handler, s *System) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.BaseContext = func(net.Listener) context.Context { return NewContext(context.Background(), s) }
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// newRouteServer serves actors.Route(name) with s in the request context
+// and an error handler that renders problems the way the service's does.
 func newRouteServer(t *testing.T, s *System, name string) *httptest.Server {
 	t.Helper()
 	e := echo.New()
@@ -38,7 +50,6 @@ func newRouteServer(t *testing.T, s *System, name string) *httptest.Server {
 		}
 		pe.Render(c.Response(), c.Request())
 	}
-	s.Bind(e)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc { // a stand-in timeout stage
 		return func(c echo.Context) error {
 			ctx, cancel := context.WithTimeout(c.Request().Context(), 50*time.Millisecond)
@@ -48,9 +59,7 @@ func newRouteServer(t *testing.T, s *System, name string) *httptest.Server {
 		}
 	})
 	e.POST("/things/:id", Route(name))
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return srv
+	return serve(t, e, s)
 }
 
 func TestRoute(t *testing.T) {
@@ -193,7 +202,6 @@ func TestRouteCarriesPrincipal(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := echo.New()
-	s.Bind(e)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc { // a stand-in request-ID + authentication stage
 		return func(c echo.Context) error {
 			info := &reqinfo.Info{}
@@ -205,8 +213,7 @@ func TestRouteCarriesPrincipal(t *testing.T) {
 		}
 	})
 	e.GET("/who", Route("who"))
-	srv := httptest.NewServer(e)
-	defer srv.Close()
+	srv := serve(t, e, s)
 	for user, want := range map[string]string{"ada": `"ada"`, "": `"anonymous"`} {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/who", nil)
 		req.Header.Set("X-User", user)
@@ -219,5 +226,38 @@ func TestRouteCarriesPrincipal(t *testing.T) {
 		if strings.TrimSpace(string(body)) != want {
 			t.Errorf("user %q: actor saw %s, want %s", user, body, want)
 		}
+	}
+}
+
+// discard is a ResponseWriter that keeps nothing, so the route benchmark
+// counts only the route's own costs.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
+
+// BenchmarkRoute serves one request through Route to an actor replying
+// 204, with the System found in the request context, as in a service whose
+// server's base context carries it.
+func BenchmarkRoute(b *testing.B) {
+	s := newTestSystem(b)
+	if _, err := s.Spawn("api", func() Actor {
+		return fn(func(c *Context, msg any) {
+			if _, ok := msg.(*HTTPRequest); ok {
+				c.Respond(nil)
+			}
+		})
+	}); err != nil {
+		b.Fatal(err)
+	}
+	e := echo.New()
+	e.GET("/things/:id", Route("api"))
+	req := httptest.NewRequest(http.MethodGet, "/things/1", nil)
+	req = req.WithContext(NewContext(req.Context(), s))
+	w := &discard{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.ServeHTTP(w, req)
 	}
 }

@@ -29,7 +29,7 @@ type System struct {
 	cfg           Config
 	logger        *slog.Logger
 	meterProvider metric.MeterProvider
-	metrics       actorMetrics // nil without WithMeterProvider
+	metrics       *instruments // nil without WithMeterProvider
 	unobserve     func()
 
 	root   *process // the guardian: parent of top-level actors, never runs
@@ -37,8 +37,8 @@ type System struct {
 	nextID atomic.Uint64
 	topics *topic.Trie[Ref]
 
-	deadLetters Stream[DeadLetter]
-	events      Stream[Event]
+	post   postOffice // the sink of every local mailbox: dead letters and drops
+	events Stream[Event]
 
 	shutdownOnce sync.Once
 	shutdownDone chan struct{}
@@ -46,8 +46,6 @@ type System struct {
 
 	sent, processed, restarts atomic.Uint64
 	live                      atomic.Int64
-	deadByReason              [len(deadLetterReasons)]atomic.Uint64
-	dropped                   [Reject + 1]atomic.Uint64
 }
 
 // NewSystem returns a running System.
@@ -61,9 +59,12 @@ func NewSystem(opts ...Option) *System {
 	for _, o := range opts {
 		o(s)
 	}
-	s.root = &process{sys: s, name: "root", kind: "root", strategy: OneForOne().resolve(s.cfg)}
+	s.root = &process{sys: s, address: address{name: "root", kind: "root"}}
+	s.root.sup.strategy = OneForOne().resolve(s.cfg)
 	if s.meterProvider != nil {
-		s.metrics, s.unobserve = newActorMetrics(s, s.meterProvider)
+		s.metrics = newInstruments(s.meterProvider)
+		s.unobserve = s.metrics.observeDepth(s.reportDepth)
+		s.post.metrics = s.metrics
 	}
 	return s
 }
@@ -98,30 +99,8 @@ func (s *System) spawn(parent *process, name string, prod Producer, a Actor, opt
 			return Ref{}, err
 		}
 	}
-	p := &process{
-		sys:      s,
-		id:       s.nextID.Add(1),
-		name:     name,
-		kind:     sc.kind,
-		parent:   parent,
-		capacity: s.cfg.MailboxSize,
-		policy:   s.cfg.Overflow,
-		actor:    a,
-		producer: prod,
-		noTiming: sc.noTiming,
-	}
-	p.cx.p = p
-	if sc.mailboxSize > 0 {
-		p.capacity = sc.mailboxSize
-	}
-	if sc.hasOverflow {
-		p.policy = sc.overflow
-	}
-	if sc.strategy != nil {
-		p.strategy = sc.strategy.resolve(s.cfg)
-	} else {
-		p.strategy = s.root.strategy
-	}
+	p := s.newProcess(parent, name, &sc)
+	p.drain.actor, p.drain.producer = a, prod
 	if p.kind == "" {
 		p.kind = reflect.TypeOf(a).String()
 	}
@@ -130,29 +109,50 @@ func (s *System) spawn(parent *process, name string, prod Producer, a Actor, opt
 			return Ref{}, &NameTakenError{Name: name}
 		}
 	}
-	parent.mu.Lock()
-	if parent.closed {
-		parent.mu.Unlock()
+	if !parent.adopt(p) {
 		if name != "" {
 			s.names.CompareAndDelete(name, p)
 		}
 		return Ref{}, ErrStopped
 	}
-	if parent.children == nil {
-		parent.children = make(map[uint64]*process)
-	}
-	parent.children[p.id] = p
-	parent.mu.Unlock()
 	s.live.Add(1)
 	if s.events.hasSubscribers() {
 		s.events.publish(ActorStarted{Ref: p.ref()})
 	}
 	if sc.dedicated {
-		p.wake = make(chan struct{}, 1)
+		p.drain.wake = make(chan struct{}, 1)
 		go p.parked()
 	}
 	p.enqueueSys(sysMsg{kind: sysStart})
 	return p.ref(), nil
+}
+
+// newProcess makes the process of an actor about to be spawned under
+// parent: the System's defaults, overridden by the spawn options.
+func (s *System) newProcess(parent *process, name string, sc *spawnConfig) *process {
+	p := &process{
+		sys:     s,
+		address: address{id: s.nextID.Add(1), name: name, kind: sc.kind},
+		mb: mailbox{
+			capacity:     s.cfg.MailboxSize,
+			policy:       s.cfg.Overflow,
+			sink:         &s.post,
+			blockTimeout: s.cfg.BlockTimeout,
+		},
+		sup: supervision{parent: parent, strategy: s.root.sup.strategy},
+	}
+	p.drain.cx.p = p
+	p.drain.noTiming = sc.noTiming
+	if sc.mailboxSize > 0 {
+		p.mb.capacity = sc.mailboxSize
+	}
+	if sc.hasOverflow {
+		p.mb.policy = sc.overflow
+	}
+	if sc.strategy != nil {
+		p.sup.strategy = sc.strategy.resolve(s.cfg)
+	}
+	return p
 }
 
 var (
@@ -186,10 +186,10 @@ func (s *System) SendContext(ctx context.Context, to Ref, msg any) error {
 }
 
 func (s *System) send(ctx context.Context, from *process, to Ref, msg any) error {
-	if to.p == nil {
+	if to.ep == nil {
 		return &NotFoundError{}
 	}
-	err := to.p.enqueue(ctx, envelope{msg: msg, from: from})
+	err := to.ep.deliver(ctx, envelope{msg: msg, from: from})
 	if err == errDropped {
 		return nil
 	}
@@ -217,10 +217,10 @@ func (s *System) Lookup(name string) (Ref, error) {
 // rest of its mailbox becomes dead letters, and its name is freed. It returns
 // at once (see Done) and ErrStopped if ref is already stopping or stopped.
 func (s *System) Stop(ref Ref) error {
-	if ref.p == nil {
+	if ref.ep == nil {
 		return &NotFoundError{}
 	}
-	if !ref.p.requestStop() {
+	if !ref.ep.stop() {
 		return ErrStopped
 	}
 	return nil
@@ -230,23 +230,23 @@ func (s *System) Stop(ref Ref) error {
 // then stops (its children drain and stop first). It ignores the mailbox
 // bound and returns ErrStopped if ref is already stopping.
 func (s *System) Poison(ref Ref) error {
-	if ref.p == nil {
+	if ref.ep == nil {
 		return &NotFoundError{}
 	}
-	return ref.p.poison()
+	return ref.ep.poison()
 }
 
 // Done returns a channel closed when ref has terminated (its Stopped was
 // delivered and its name freed); for the zero Ref it is already closed.
 func (s *System) Done(ref Ref) <-chan struct{} {
-	if ref.p == nil {
+	if ref.ep == nil {
 		return closedChan
 	}
-	return ref.p.doneChan()
+	return ref.ep.done()
 }
 
 // DeadLetters is the stream of messages that did not reach Receive.
-func (s *System) DeadLetters() *Stream[DeadLetter] { return &s.deadLetters }
+func (s *System) DeadLetters() *Stream[DeadLetter] { return &s.post.stream }
 
 // Events is the stream of lifecycle events.
 func (s *System) Events() *Stream[Event] { return &s.events }
@@ -272,45 +272,13 @@ type Stats struct {
 // Stats returns a snapshot of the counters.
 func (s *System) Stats() Stats {
 	st := Stats{
-		Sent:        s.sent.Load(),
-		Processed:   s.processed.Load(),
-		DeadLetters: make(map[string]uint64, len(deadLetterReasons)),
-		Dropped:     make(map[OverflowPolicy]uint64, len(s.dropped)),
-		Restarts:    s.restarts.Load(),
-		Live:        s.live.Load(),
+		Sent:      s.sent.Load(),
+		Processed: s.processed.Load(),
+		Restarts:  s.restarts.Load(),
+		Live:      s.live.Load(),
 	}
-	for i, r := range deadLetterReasons {
-		st.DeadLetters[r] = s.deadByReason[i].Load()
-	}
-	for i := range s.dropped {
-		st.Dropped[OverflowPolicy(i)] = s.dropped[i].Load()
-	}
+	s.post.counts(&st)
 	return st
-}
-
-// drop counts a message lost to an overflow policy and dead-letters it.
-func (s *System) drop(policy OverflowPolicy, to *process, env *envelope, reason string) {
-	s.dropped[policy].Add(1)
-	if s.metrics != nil {
-		s.metrics.Dropped(bg, to.kind, policy.String())
-	}
-	s.deadLetter(to, env, reason)
-}
-
-// deadLetter counts and publishes a message that did not reach Receive.
-func (s *System) deadLetter(to *process, env *envelope, reason string) {
-	for i, r := range deadLetterReasons {
-		if r == reason {
-			s.deadByReason[i].Add(1)
-			break
-		}
-	}
-	if s.metrics != nil {
-		s.metrics.DeadLetter(bg, reason)
-	}
-	if s.deadLetters.hasSubscribers() {
-		s.deadLetters.publish(DeadLetter{To: to.ref(), From: env.from.ref(), Message: env.msg, Reason: reason})
-	}
 }
 
 // Shutdown stops every actor: top-level actors in reverse spawn order, each
@@ -360,8 +328,7 @@ func (s *System) shutdown(ctx context.Context) error {
 	if s.unobserve != nil {
 		s.unobserve()
 	}
-	s.unbind()
-	s.deadLetters.close()
+	s.post.stream.close()
 	s.events.close()
 	return err
 }

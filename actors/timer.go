@@ -67,7 +67,7 @@ func (t *Timer) fire() {
 		t.t.Reset(t.every)
 	}
 	t.mu.Unlock()
-	_ = t.p.enqueue(bg, envelope{msg: (*timerTick)(t)})
+	_ = t.p.deliver(bg, envelope{msg: (*timerTick)(t)})
 }
 
 // Stop cancels the timer and reports whether it was still pending.

@@ -29,21 +29,14 @@ func WithActor(name string, p actors.Producer, opts ...actors.SpawnOption) Optio
 // section. Actors spawned on it after start are stopped at shutdown too.
 func (s *Service) Actors() *actors.System { return s.actorSystem }
 
-// overflowPolicies maps actors.overflow_policy onto the runtime's policies.
-var overflowPolicies = map[string]actors.OverflowPolicy{
-	"block":       actors.Block,
-	"drop_newest": actors.DropNewest,
-	"drop_oldest": actors.DropOldest,
-	"reject":      actors.Reject,
-}
-
 // buildActors makes the actor system from a valid config.
 func (s *Service) buildActors() {
 	a := s.cfg.Actors
+	policy, _ := actors.ParseOverflowPolicy(a.OverflowPolicy) // valid: config.Validate checked it
 	opts := []actors.Option{
 		actors.WithDefaults(actors.Config{
 			MailboxSize:     a.MessageQueueSize,
-			Overflow:        overflowPolicies[a.OverflowPolicy],
+			Overflow:        policy,
 			BlockTimeout:    a.BlockTimeout,
 			ShutdownTimeout: a.ShutdownTimeout,
 			MaxRestarts:     a.MaxRestarts,

@@ -1,9 +1,11 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -271,5 +273,28 @@ func TestActorsShutdownTimeout(t *testing.T) {
 	err := r.stop(t)
 	if err == nil || !strings.Contains(err.Error(), "actors.shutdown_timeout (50ms)") {
 		t.Errorf("Run = %v, want an error naming actors.shutdown_timeout", err)
+	}
+}
+
+// TestHandlerServesActorRoutes serves an actor route through Handler,
+// without Run: the request context lacks the server's base context, so the
+// handler adds the actor system for actors.Route.
+func TestHandlerServesActorRoutes(t *testing.T) {
+	api := versioning.New("/api").Version(1, func(g *versioning.Group) {
+		g.POST("/echo/:word", actors.Route("echo"))
+	})
+	svc, err := New("test", WithConfigLoader(testLoader(t, nil)), WithLogOutput(io.Discard), WithAPI(api))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.release)
+	if _, err := svc.Actors().Spawn("echo", echoActor); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Actors().Shutdown(context.Background()) })
+	rec := httptest.NewRecorder()
+	svc.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/echo/hi", strings.NewReader("there")))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"word":"hi"`) {
+		t.Errorf("POST echo through Handler = %d %s", rec.Code, rec.Body)
 	}
 }

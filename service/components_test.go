@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/troupehq/troupe/actors/wasm"
+	"github.com/troupehq/troupe/actors/wasm/wasmtest"
 	"github.com/troupehq/troupe/internal/redistest"
-	"github.com/troupehq/troupe/internal/wasmtest"
 )
 
 // compWAT is the components tests' guest. Its first byte is a command:

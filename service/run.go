@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/troupehq/troupe/actors"
 )
 
 // exitOnSecondSignal ends the process when a second SIGINT/SIGTERM arrives
@@ -65,8 +67,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 
 	// Handlers' contexts derive from base: cancelling it at the end of the
-	// shutdown timeout tells every straggler to stop.
-	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	// shutdown timeout tells every straggler to stop. It carries the actor
+	// system for actors.Route, at no cost per request.
+	base, cancelBase := context.WithCancel(actors.NewContext(context.WithoutCancel(ctx), s.actorSystem))
 	defer cancelBase()
 	mainSrv := s.httpServer(s.handler, base)
 	if s.tlsConfig != nil {

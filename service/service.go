@@ -261,7 +261,6 @@ func (s *Service) build() error {
 		stages.Compress = compress
 	}
 	e.Use(middleware.Chain(stages))
-	s.actorSystem.Bind(e)
 
 	if s.opts.api != nil {
 		err := s.opts.api.Mount(e, versioning.MountOptions{EnforceSunset: cfg.Versioning.EnforceSunset})
@@ -314,8 +313,16 @@ func (s *Service) Logger() *slog.Logger { return s.logger }
 
 // Handler returns the main listener's handler: probes plus the full request
 // path and API. It lets tests and benchmarks exercise the service without a
-// socket.
-func (s *Service) Handler() http.Handler { return s.handler }
+// socket. Run's server puts the actor system in every request's context
+// (for actors.Route); a request served here gets it added when it lacks it.
+func (s *Service) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if actors.FromContext(r.Context()) == nil {
+			r = r.WithContext(actors.NewContext(r.Context(), s.actorSystem))
+		}
+		s.handler.ServeHTTP(w, r)
+	})
+}
 
 // Started returns a channel closed once Run has bound the listeners, started
 // every subsystem and marked the service ready.

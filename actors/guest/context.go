@@ -1,6 +1,10 @@
 package guest
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
+)
 
 // Kind says what a message delivered to the component is; it is the kind
 // argument of troupe_receive.
@@ -9,13 +13,13 @@ type Kind int32
 // Message kinds.
 const (
 	// KindMessage is the payload of a Send or Request, handled by Handle.
-	KindMessage Kind = 1
+	KindMessage Kind = abi.KindMessage
 	// KindHTTP is an HTTP request routed to the component, handled by
 	// HandleHTTP.
-	KindHTTP Kind = 2
+	KindHTTP Kind = abi.KindHTTP
 	// KindPublication is a message on a subscribed topic, handled by
 	// HandlePublication.
-	KindPublication Kind = 3
+	KindPublication Kind = abi.KindPublication
 )
 
 // String returns the kind's name, or "kind N" for an unknown kind.

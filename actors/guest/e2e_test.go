@@ -14,8 +14,8 @@ import (
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/actors/state"
 	"github.com/troupehq/troupe/actors/wasm"
+	"github.com/troupehq/troupe/actors/wasm/wasmtest"
 	"github.com/troupehq/troupe/internal/principal"
-	"github.com/troupehq/troupe/internal/wasmtest"
 )
 
 // e2eEnv is an actor System with a WASM Runtime whose KV store outlives

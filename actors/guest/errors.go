@@ -3,6 +3,8 @@ package guest
 import (
 	"errors"
 	"strconv"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // ErrorCode is the code of a failed host call, as defined by the ABI's error
@@ -12,23 +14,23 @@ type ErrorCode int32
 // The ABI's error codes.
 const (
 	// CodeDenied: no capability in Component.toml grants the call.
-	CodeDenied ErrorCode = 1
+	CodeDenied ErrorCode = abi.CodeDenied
 	// CodeNotFound: no such actor or key.
-	CodeNotFound ErrorCode = 2
+	CodeNotFound ErrorCode = abi.CodeNotFound
 	// CodeTimeout: the deadline passed.
-	CodeTimeout ErrorCode = 3
+	CodeTimeout ErrorCode = abi.CodeTimeout
 	// CodeTooLarge: a payload, key or result is over its limit.
-	CodeTooLarge ErrorCode = 4
+	CodeTooLarge ErrorCode = abi.CodeTooLarge
 	// CodeInvalid: a malformed argument, such as bad JSON, a bad subject or
 	// a bad URL.
-	CodeInvalid ErrorCode = 5
+	CodeInvalid ErrorCode = abi.CodeInvalid
 	// CodeUnavailable: the recipient is overloaded or stopping, the store
 	// is down, or there is no host at all (the package was built for
 	// another platform than wasip1).
-	CodeUnavailable ErrorCode = 6
+	CodeUnavailable ErrorCode = abi.CodeUnavailable
 	// CodeFailed: the operation itself failed, for instance the other actor
 	// replied with an error, or a network error.
-	CodeFailed ErrorCode = 7
+	CodeFailed ErrorCode = abi.CodeFailed
 )
 
 var codeNames = [...]string{

@@ -3,6 +3,8 @@ package guest
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // FetchRequest is an outbound HTTP request made by the host on the
@@ -19,22 +21,9 @@ type FetchRequest struct {
 	Timeout time.Duration
 }
 
-// FetchResponse is the response to a FetchRequest. A status of 4xx or 5xx
-// is a response, not an error.
-type FetchResponse struct {
-	Status int    `json:"status"`
-	Header Header `json:"header"`
-	Body   []byte `json:"body"`
-}
-
-// fetchRequestJSON is FetchRequest in the ABI's JSON shape.
-type fetchRequestJSON struct {
-	Method    string `json:"method"`
-	URL       string `json:"url"`
-	Header    Header `json:"header,omitempty"`
-	Body      []byte `json:"body,omitempty"`
-	TimeoutMS int32  `json:"timeout_ms,omitempty"`
-}
+// FetchResponse is the response to a FetchRequest: Status, Header and
+// Body. A status of 4xx or 5xx is a response, not an error.
+type FetchResponse = abi.FetchResponse
 
 // Fetch performs req through the host. It needs a capability
 // network:outbound:<host>:<port> for the URL and for every redirect; a
@@ -47,9 +36,9 @@ func Fetch(req *FetchRequest) (*FetchResponse, error) {
 	if method == "" {
 		method = "GET"
 	}
-	body, err := json.Marshal(&fetchRequestJSON{
+	body, err := json.Marshal(&abi.FetchRequest{
 		Method: method, URL: req.URL, Header: req.Header, Body: req.Body,
-		TimeoutMS: timeoutMS(req.Timeout),
+		TimeoutMS: int64(timeoutMS(req.Timeout)),
 	})
 	if err != nil {
 		return nil, &Error{Code: CodeInvalid, Message: err.Error()}

@@ -1,17 +1,18 @@
 package guest
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"runtime/debug"
 	"strconv"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // Reply status bytes (docs/wasm-abi.md).
 const (
-	statusOK    = 0
-	statusError = 1
+	statusOK    = abi.StatusOK
+	statusError = abi.StatusError
 )
 
 // registry holds a component's handlers and the buffer its replies are laid
@@ -201,14 +202,11 @@ var errShortPublication = errors.New("malformed publication: subject length exce
 // decodePublication splits a kind 3 message, a u32 subject length, the
 // subject and the payload.
 func decodePublication(msg []byte) (subject string, data []byte, err error) {
-	if len(msg) < 4 {
+	subject, data, ok := abi.SplitPublication(msg)
+	if !ok {
 		return "", nil, errShortPublication
 	}
-	n := binary.LittleEndian.Uint32(msg)
-	if uint64(n) > uint64(len(msg)-4) {
-		return "", nil, errShortPublication
-	}
-	return string(msg[4 : 4+n]), msg[4+n:], nil
+	return subject, data, nil
 }
 
 // runInit runs the OnInit hook and returns the troupe_init result.

@@ -6,24 +6,6 @@ import (
 	"testing"
 )
 
-func TestCanonicalKey(t *testing.T) {
-	tests := map[string]string{
-		"content-type":   "Content-Type",
-		"Content-Type":   "Content-Type",
-		"X-REQUEST-ID":   "X-Request-Id",
-		"etag":           "Etag",
-		"":               "",
-		"bad key":        "bad key", // not a token: left alone
-		"x--y":           "X--Y",
-		"accept-ünicode": "accept-ünicode",
-	}
-	for in, want := range tests {
-		if got := canonicalKey(in); got != want {
-			t.Errorf("canonicalKey(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestHeader(t *testing.T) {
 	h := Header{}
 	h.Set("content-type", "text/plain")

@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/troupehq/troupe/actors"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // Spawn starts c's actor, named c.Name(), with a mailbox of
@@ -182,9 +184,9 @@ func (a *componentActor) handle(ctx *actors.Context, msg any) {
 	var err error
 	switch m := msg.(type) {
 	case []byte:
-		view, err = a.inst.send(kindMessage, m)
+		view, err = a.inst.send(abi.KindMessage, m)
 	case json.RawMessage:
-		view, err = a.inst.send(kindMessage, m)
+		view, err = a.inst.send(abi.KindMessage, m)
 	case string:
 		view, err = a.deliverString(m)
 	case *actors.HTTPRequest:
@@ -205,7 +207,7 @@ func (a *componentActor) handle(ctx *actors.Context, msg any) {
 			ctx.Respond(fmt.Errorf("wasm: component %q: cannot encode a %T message as JSON: %w", a.c.name, m, merr))
 			return
 		}
-		view, err = a.inst.send(kindMessage, b)
+		view, err = a.inst.send(abi.KindMessage, b)
 	}
 	a.answer(ctx, view, err)
 }
@@ -216,7 +218,7 @@ func (a *componentActor) deliverString(s string) ([]byte, error) {
 		return nil, err
 	}
 	a.inst.mem.WriteString(ptr, s)
-	return a.inst.deliver(kindMessage, ptr, len(s))
+	return a.inst.deliver(abi.KindMessage, ptr, len(s))
 }
 
 // deliverPublication frames p in place in guest memory: no host copy.
@@ -228,9 +230,9 @@ func (a *componentActor) deliverPublication(p *Publication) ([]byte, error) {
 	}
 	mem := a.inst.mem
 	mem.WriteUint32Le(ptr, uint32(len(p.Subject)))
-	mem.WriteString(ptr+publicationHeaderLen, p.Subject)
-	mem.Write(ptr+publicationHeaderLen+uint32(len(p.Subject)), p.Data)
-	return a.inst.deliver(kindPublication, ptr, n)
+	mem.WriteString(ptr+abi.PublicationHeaderLen, p.Subject)
+	mem.Write(ptr+abi.PublicationHeaderLen+uint32(len(p.Subject)), p.Data)
+	return a.inst.deliver(abi.KindPublication, ptr, n)
 }
 
 // answer replies to a kind 1 message: the payload as []byte (nil when
@@ -281,7 +283,7 @@ func (a *componentActor) answerHTTP(ctx *actors.Context, req *actors.HTTPRequest
 		ctx.Respond(fmt.Errorf("wasm: component %q: encoding the HTTP request: %w", a.c.name, err))
 		return
 	}
-	view, err := a.inst.send(kindHTTP, b)
+	view, err := a.inst.send(abi.KindHTTP, b)
 	if err != nil {
 		a.refused(ctx, err)
 		return
@@ -289,7 +291,7 @@ func (a *componentActor) answerHTTP(ctx *actors.Context, req *actors.HTTPRequest
 	switch {
 	case len(view) == 0:
 		ctx.Respond(nil)
-	case view[0] == statusError:
+	case view[0] == abi.StatusError:
 		ge := &GuestError{Component: a.c.name, Message: string(view[1:])}
 		a.inst.v.env.log.Warn("component answered an HTTP request with an error", "route", req.Route, "err", ge.Message)
 		ctx.Respond(ge)
@@ -313,7 +315,7 @@ func (a *componentActor) published(view []byte, err error) {
 		a.inst.v.env.log.Warn("publication not delivered", "err", err)
 		return
 	}
-	if len(view) > 0 && view[0] == statusError {
+	if len(view) > 0 && view[0] == abi.StatusError {
 		a.inst.v.env.log.Warn("component failed to handle a publication", "err", string(view[1:]))
 	}
 }

@@ -118,8 +118,7 @@ func rtRouteServer(t *testing.T, sys *actors.System, name string) *httptest.Serv
 		}
 		pe.Render(c.Response(), c.Request())
 	}
-	sys.Bind(ec)
-	ec.POST("/notes/:id", actors.Route(name))
+	ec.POST("/notes/:id", actors.Route(name, actors.WithSystem(sys)))
 	srv := httptest.NewServer(ec)
 	t.Cleanup(srv.Close)
 	return srv

@@ -5,15 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // callPool holds the instances of a Component that serve Call: up to
 // runtime.max_cpu_cores at once, kept between calls.
 type callPool struct {
-	once  sync.Once
-	slots chan struct{} // one token per instance that may run at once
-	mu    sync.Mutex
-	idle  []*instance
+	once   sync.Once
+	slots  chan struct{} // one token per instance that may run at once
+	mu     sync.Mutex
+	idle   []*instance
+	closed bool // Runtime.Close emptied the pool: instances coming back are closed
 }
 
 // Call runs msg through an instance of c directly, with no actor around it:
@@ -42,7 +45,7 @@ func (c *Component) Call(ctx context.Context, msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	view, err := in.send(kindMessage, msg)
+	view, err := in.send(abi.KindMessage, msg)
 	if f := (*failure)(nil); errors.As(err, &f) {
 		return nil, in.discard(err)
 	}
@@ -53,10 +56,23 @@ func (c *Component) Call(ctx context.Context, msg []byte) ([]byte, error) {
 			err = guestErr
 		}
 	}
-	p.mu.Lock()
-	p.idle = append(p.idle, in)
-	p.mu.Unlock()
+	p.put(in)
 	return reply, err
+}
+
+// put returns in to the idle pool, or closes it once the pool is closed: a
+// call that was in flight during Runtime.Close would otherwise leave its
+// instance, with its serve-loop coroutine and its memory mapping, in a pool
+// nobody empties again.
+func (p *callPool) put(in *instance) {
+	p.mu.Lock()
+	if !p.closed {
+		p.idle = append(p.idle, in)
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	in.close()
 }
 
 // callPool returns c's pool, made on the first Call with the pool size of
@@ -94,12 +110,13 @@ func (c *Component) callInstance(ctx context.Context, p *callPool) (*instance, e
 	return in, nil
 }
 
-// closeCalls closes the idle Call instances; Runtime.Close calls it before
-// the component's runtime goes.
+// closeCalls closes the idle Call instances, and those of calls still in
+// flight as they finish; Runtime.Close calls it before the component's
+// runtime goes.
 func (c *Component) closeCalls() {
 	c.calls.mu.Lock()
 	idle := c.calls.idle
-	c.calls.idle = nil
+	c.calls.idle, c.calls.closed = nil, true
 	c.calls.mu.Unlock()
 	for _, in := range idle {
 		in.close()

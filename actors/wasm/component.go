@@ -159,75 +159,35 @@ func sigString(params, results []api.ValueType) string {
 // troupe host module, checks the ABI exports, and instantiates one instance
 // as a load check (running _initialize; troupe_init waits for an actor).
 func (r *Runtime) newVersion(ctx context.Context, m *Manifest, wasm []byte) (v *version, err error) {
-	name := m.Component.Name
-	if r.opts.MaxMemoryMB > 0 && m.Runtime.MaxMemoryMB > r.opts.MaxMemoryMB {
+	if m.Runtime.MaxMemoryMB > r.opts.MaxMemoryMB {
 		return nil, &KeyError{Key: "runtime.max_memory_mb",
 			Err: fmt.Errorf("%w: %d MiB is over the runtime's cap of %d MiB", ErrMemoryCap, m.Runtime.MaxMemoryMB, r.opts.MaxMemoryMB)}
 	}
 	if err := m.VerifySHA256(wasm); err != nil {
 		return nil, err
 	}
-	cfg := wazero.NewRuntimeConfig().
+	wrt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
 		WithCompilationCache(r.cache).
 		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(uint32(m.Runtime.MaxMemoryMB) * 16)
-	wrt := wazero.NewRuntimeWithConfig(ctx, cfg)
+		WithMemoryLimitPages(uint32(m.Runtime.MaxMemoryMB)*16))
 	defer func() {
 		if err != nil {
 			_ = wrt.Close(context.Background())
 		}
 	}()
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, wrt); err != nil {
-		return nil, fmt.Errorf("instantiating WASI: %w", err)
-	}
-	if err := defineHost(ctx, wrt); err != nil {
-		return nil, fmt.Errorf("defining the troupe host module: %w", err)
-	}
-	loop, err := defineLoop(ctx, wrt)
+	loop, cm, err := compile(ctx, wrt, m, wasm)
 	if err != nil {
-		return nil, fmt.Errorf("defining the serve loop: %w", err)
-	}
-	checked, err := addEntryChecks(wasm)
-	if err != nil {
-		return nil, fmt.Errorf("compiling %s: %w", m.WASMPath(), err)
-	}
-	cm, err := wrt.CompileModule(ctx, checked)
-	if err != nil {
-		return nil, fmt.Errorf("compiling %s: %w", m.WASMPath(), err)
-	}
-	if err := checkExports(name, cm); err != nil {
 		return nil, err
 	}
-	modCfg := wazero.NewModuleConfig().WithName("").
-		WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader).
-		WithStartFunctions()
-	if _, ok := cm.ExportedFunctions()["_initialize"]; ok {
-		modCfg = modCfg.WithStartFunctions("_initialize")
+	modCfg, err := moduleConfig(m, cm)
+	if err != nil {
+		return nil, err
 	}
-	if mounts := m.Caps.FileMounts(); len(mounts) > 0 {
-		fsCfg, err := mountConfig(mounts)
-		if err != nil {
-			return nil, fmt.Errorf("mounting file grants: %w", err)
-		}
-		modCfg = modCfg.WithFSConfig(fsCfg)
-	}
-	log := slog.New(&levelHandler{min: parseLogLevel(m.Monitoring.LogLevel), h: r.log.Handler()}).
-		With("component", name)
 	v = &version{
-		rt: r, name: name, m: m, digest: sha256.Sum256(wasm),
+		rt: r, name: m.Component.Name, m: m, digest: sha256.Sum256(wasm),
 		wrt: wrt, compiled: cm, loop: loop, modCfg: modCfg,
 		timeout: time.Duration(m.Runtime.MessageTimeoutMS) * time.Millisecond,
-		env: &componentEnv{
-			name: name, caps: m.Caps, sys: r.opts.System, log: log,
-			audit:  r.log.With("component", name, "log", "audit"),
-			store:  r.store,
-			client: newFetchClient(r.opts.HTTPClient, m.Caps),
-			stats:  r.stats,
-			limits: r.limits,
-		},
-	}
-	if m.Monitoring.EnableTracing && r.opts.TracerProvider != nil {
-		v.env.tracer = r.opts.TracerProvider.Tracer("github.com/troupehq/troupe/actors/wasm")
+		env:     r.componentEnv(m),
 	}
 	in, err := v.instantiate(ctx)
 	if err != nil {
@@ -243,6 +203,72 @@ func (r *Runtime) newVersion(ctx context.Context, m *Manifest, wasm []byte) (v *
 		in.close()
 	}
 	return v, nil
+}
+
+// compile defines WASI, the troupe host module and the serve loop in wrt,
+// then compiles the component's module, with entry checks added, and checks
+// its ABI exports.
+func compile(ctx context.Context, wrt wazero.Runtime, m *Manifest, wasm []byte) (loop, cm wazero.CompiledModule, err error) {
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, wrt); err != nil {
+		return nil, nil, fmt.Errorf("instantiating WASI: %w", err)
+	}
+	if err := defineHost(ctx, wrt); err != nil {
+		return nil, nil, fmt.Errorf("defining the troupe host module: %w", err)
+	}
+	if loop, err = defineLoop(ctx, wrt); err != nil {
+		return nil, nil, fmt.Errorf("defining the serve loop: %w", err)
+	}
+	checked, err := addEntryChecks(wasm)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compiling %s: %w", m.WASMPath(), err)
+	}
+	if cm, err = wrt.CompileModule(ctx, checked); err != nil {
+		return nil, nil, fmt.Errorf("compiling %s: %w", m.WASMPath(), err)
+	}
+	if err := checkExports(m.Component.Name, cm); err != nil {
+		return nil, nil, err
+	}
+	return loop, cm, nil
+}
+
+// moduleConfig is the configuration every instance of cm starts from:
+// real clocks and randomness, _initialize as the start function when
+// exported, and the file grants mounted.
+func moduleConfig(m *Manifest, cm wazero.CompiledModule) (wazero.ModuleConfig, error) {
+	modCfg := wazero.NewModuleConfig().WithName("").
+		WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader).
+		WithStartFunctions()
+	if _, ok := cm.ExportedFunctions()["_initialize"]; ok {
+		modCfg = modCfg.WithStartFunctions("_initialize")
+	}
+	if mounts := m.Caps.FileMounts(); len(mounts) > 0 {
+		fsCfg, err := mountConfig(mounts)
+		if err != nil {
+			return nil, fmt.Errorf("mounting file grants: %w", err)
+		}
+		modCfg = modCfg.WithFSConfig(fsCfg)
+	}
+	return modCfg, nil
+}
+
+// componentEnv is what m's host calls share: its grants, loggers, store,
+// fetch client, instruments, limits and tracer.
+func (r *Runtime) componentEnv(m *Manifest) *componentEnv {
+	name := m.Component.Name
+	env := &componentEnv{
+		name: name, caps: m.Caps, sys: r.opts.System,
+		log: slog.New(&levelHandler{min: parseLogLevel(m.Monitoring.LogLevel), h: r.log.Handler()}).
+			With("component", name),
+		audit:  r.log.With("component", name, "log", "audit"),
+		store:  r.store,
+		client: newFetchClient(r.opts.HTTPClient, m.Caps),
+		stats:  r.stats,
+		limits: r.limits,
+	}
+	if m.Monitoring.EnableTracing && r.opts.TracerProvider != nil {
+		env.tracer = r.opts.TracerProvider.Tracer("github.com/troupehq/troupe/actors/wasm")
+	}
+	return env
 }
 
 // instantiate makes a new instance, running _initialize under the

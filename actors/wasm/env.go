@@ -10,7 +10,6 @@ import (
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/actors/state"
-	"github.com/troupehq/troupe/internal/telemetry"
 )
 
 // componentEnv is what every instance of one loaded component version
@@ -24,7 +23,7 @@ type componentEnv struct {
 	audit  *slog.Logger // capability denials, at warn, with component, capability and resource
 	store  state.Store  // KV; keys are "<component>/<namespace>/<key>"
 	client *http.Client // http_fetch; its dialer re-checks network grants
-	stats  *telemetry.ComponentMetrics
+	stats  *instruments
 	limits Limits
 	// tracer makes a span per message; nil unless monitoring.enable_tracing
 	// and the Runtime has a TracerProvider.

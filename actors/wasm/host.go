@@ -7,22 +7,12 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // hostModule is the import module name of every Troupe host function.
 const hostModule = "troupe"
-
-// Error codes of the host ABI (docs/wasm-abi.md); a host function returns
-// the negated code.
-const (
-	codeDenied      = 1
-	codeNotFound    = 2
-	codeTimeout     = 3
-	codeTooLarge    = 4
-	codeInvalid     = 5
-	codeUnavailable = 6
-	codeFailed      = 7
-)
 
 const (
 	// maxNameBytes bounds an actor name, subject or pattern read from the
@@ -91,7 +81,7 @@ func wrapHost(fn func(context.Context, *instanceEnv, api.Memory, []uint64) int64
 		if env == nil || mem == nil {
 			// No instance means no pending-result slot to explain in; the
 			// code alone tells the guest the call was malformed.
-			stack[0] = api.EncodeI64(-codeInvalid)
+			stack[0] = api.EncodeI64(-abi.CodeInvalid)
 			return
 		}
 		stack[0] = api.EncodeI64(fn(ctx, env, mem, stack))
@@ -130,12 +120,12 @@ func (e *instanceEnv) fail(code int64, msg string) int64 {
 
 // badArg fails with code 5 for the named argument's pointer/length pair.
 func (e *instanceEnv) badArg(arg string) int64 {
-	return e.fail(codeInvalid, "invalid: "+arg+" pointer or length is outside memory")
+	return e.fail(abi.CodeInvalid, "invalid: "+arg+" pointer or length is outside memory")
 }
 
 // tooLarge fails with code 4, naming what is over which limit.
 func (e *instanceEnv) tooLarge(what string, n, limit int) int64 {
-	return e.fail(codeTooLarge, "too_large: "+what+" of "+strconv.Itoa(n)+
+	return e.fail(abi.CodeTooLarge, "too_large: "+what+" of "+strconv.Itoa(n)+
 		" bytes is over the limit of "+strconv.Itoa(limit))
 }
 
@@ -154,9 +144,9 @@ func (e *instanceEnv) readName(mem api.Memory, stack []uint64, i int, what strin
 	case !ok:
 		return "", e.badArg(what)
 	case len(b) == 0:
-		return "", e.fail(codeInvalid, "invalid: empty "+what)
+		return "", e.fail(abi.CodeInvalid, "invalid: empty "+what)
 	case len(b) > maxNameBytes:
-		return "", e.fail(codeInvalid, "invalid: "+what+" is longer than "+strconv.Itoa(maxNameBytes)+" bytes")
+		return "", e.fail(abi.CodeInvalid, "invalid: "+what+" is longer than "+strconv.Itoa(maxNameBytes)+" bytes")
 	}
 	return string(b), 0
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/actors/internal/topic"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // callContext bounds a blocking host call by the current message's deadline
@@ -36,13 +38,13 @@ func (e *instanceEnv) callContext(ctx context.Context, timeout time.Duration) (c
 func (e *instanceEnv) actorError(name string, err error) int64 {
 	switch {
 	case errors.Is(err, actors.ErrNotFound):
-		return e.fail(codeNotFound, "not_found: no actor named "+name)
+		return e.fail(abi.CodeNotFound, "not_found: no actor named "+name)
 	case errors.Is(err, actors.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return e.fail(codeTimeout, "timeout: "+name+" did not answer before the deadline")
+		return e.fail(abi.CodeTimeout, "timeout: "+name+" did not answer before the deadline")
 	case errors.Is(err, actors.ErrMailboxFull), errors.Is(err, actors.ErrStopped):
-		return e.fail(codeUnavailable, "unavailable: "+err.Error())
+		return e.fail(abi.CodeUnavailable, "unavailable: "+err.Error())
 	}
-	return e.fail(codeFailed, "failed: "+err.Error())
+	return e.fail(abi.CodeFailed, "failed: "+err.Error())
 }
 
 // readMessage reads the actor name at stack[0..1] and the payload at
@@ -100,7 +102,7 @@ func hostRequest(ctx context.Context, env *instanceEnv, mem api.Memory, stack []
 	if to == env.self {
 		// The instance is inside its actor's Receive; the request could
 		// only time out.
-		return env.fail(codeInvalid, "invalid: an actor cannot request itself")
+		return env.fail(abi.CodeInvalid, "invalid: an actor cannot request itself")
 	}
 	timeout := time.Duration(api.DecodeU32(stack[4])) * time.Millisecond
 	rctx, cancel := env.callContext(ctx, timeout)
@@ -113,7 +115,7 @@ func hostRequest(ctx context.Context, env *instanceEnv, mem api.Memory, stack []
 	switch v := reply.(type) {
 	case nil:
 	case error:
-		return env.fail(codeFailed, "failed: "+v.Error())
+		return env.fail(abi.CodeFailed, "failed: "+v.Error())
 	case []byte:
 		out = v
 	case string:
@@ -125,7 +127,7 @@ func hostRequest(ctx context.Context, env *instanceEnv, mem api.Memory, stack []
 		out = v
 	default:
 		if out, err = json.Marshal(v); err != nil {
-			return env.fail(codeFailed, "failed: encoding the reply: "+err.Error())
+			return env.fail(abi.CodeFailed, "failed: encoding the reply: "+err.Error())
 		}
 	}
 	if len(out) > env.comp.limits.MaxReplyBytes {
@@ -148,7 +150,7 @@ func hostPublish(ctx context.Context, env *instanceEnv, mem api.Memory, stack []
 	// Syntax first: a malformed subject is the guest's bug, not an attempt
 	// worth an audit record, and no grant could cover it.
 	if err := topic.ValidateSubject(subject); err != nil {
-		return env.fail(codeInvalid, "invalid: "+err.Error())
+		return env.fail(abi.CodeInvalid, "invalid: "+err.Error())
 	}
 	c := env.comp
 	if !c.caps.AllowsTopic("publish", subject) {
@@ -158,7 +160,7 @@ func hostPublish(ctx context.Context, env *instanceEnv, mem api.Memory, stack []
 		return env.tooLarge("message", len(payload), c.limits.MaxMessageBytes)
 	}
 	if _, err := c.sys.Publish(subject, Publication{Subject: subject, Data: bytes.Clone(payload)}); err != nil {
-		return env.fail(codeInvalid, "invalid: "+err.Error())
+		return env.fail(abi.CodeInvalid, "invalid: "+err.Error())
 	}
 	return env.succeed(nil)
 }
@@ -172,7 +174,7 @@ func hostSubscribe(ctx context.Context, env *instanceEnv, mem api.Memory, stack 
 		return rc
 	}
 	if err := topic.ValidatePattern(pattern); err != nil {
-		return env.fail(codeInvalid, "invalid: "+err.Error())
+		return env.fail(abi.CodeInvalid, "invalid: "+err.Error())
 	}
 	c := env.comp
 	if !c.caps.AllowsTopic("subscribe", pattern) {
@@ -181,7 +183,7 @@ func hostSubscribe(ctx context.Context, env *instanceEnv, mem api.Memory, stack 
 	if _, err := c.sys.Subscribe(env.self, pattern); err != nil {
 		// The actor is stopping (or the instance runs outside one): there is
 		// nobody to deliver to.
-		return env.fail(codeUnavailable, "unavailable: "+err.Error())
+		return env.fail(abi.CodeUnavailable, "unavailable: "+err.Error())
 	}
 	return env.succeed(nil)
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/internal/ratelog"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 func TestHostSend(t *testing.T) {
@@ -40,11 +42,11 @@ func TestHostSend(t *testing.T) {
 	}
 
 	g.wantCode("send to a missing actor", g.call("send", args(g.str("ghost"), g.str("x"))...),
-		-codeNotFound, f.env, "ghost")
+		-abi.CodeNotFound, f.env, "ghost")
 	g.wantCode("send oversize", g.call("send", args(name, g.str(strings.Repeat("x", hostLimits.MaxMessageBytes+1)))...),
-		-codeTooLarge, f.env, "over the limit of 1024")
+		-abi.CodeTooLarge, f.env, "over the limit of 1024")
 	g.wantCode("send with an empty name", g.call("send", args([]uint64{0, 0}, g.str("x"))...),
-		-codeInvalid, f.env, "empty actor name")
+		-abi.CodeInvalid, f.env, "empty actor name")
 
 	f.wantDenied(t, g.call("send", args(g.str("billing"), g.str("x"))...), "actor", "actor:send:billing", "billing")
 }
@@ -96,12 +98,12 @@ func TestHostRequest(t *testing.T) {
 		{"raw", 0, `{"raw":true}`},
 		{"struct", 0, `{"total":3}`},
 		{"nil", 0, ""},
-		{"error", -codeFailed, "out of stock"},
-		{"big", -codeTooLarge, "reply of 1025 bytes"},
-		{"bigstring", -codeTooLarge, "reply of 1025 bytes"},
-		{"unencodable", -codeFailed, "encoding the reply"},
-		{"ghost", -codeNotFound, "ghost"},
-		{f.env.comp.name, -codeInvalid, "cannot request itself"},
+		{"error", -abi.CodeFailed, "out of stock"},
+		{"big", -abi.CodeTooLarge, "reply of 1025 bytes"},
+		{"bigstring", -abi.CodeTooLarge, "reply of 1025 bytes"},
+		{"unencodable", -abi.CodeFailed, "encoding the reply"},
+		{"ghost", -abi.CodeNotFound, "ghost"},
+		{f.env.comp.name, -abi.CodeInvalid, "cannot request itself"},
 	} {
 		t.Run(tc.to, func(t *testing.T) {
 			r := g.call("request", args(g.str(tc.to), g.str("ping"), []uint64{5000})...)
@@ -117,13 +119,13 @@ func TestHostRequest(t *testing.T) {
 
 	t.Run("timeout_ms", func(t *testing.T) {
 		r := g.call("request", args(g.str("slow"), g.str("ping"), []uint64{20})...)
-		g.wantCode("request", r, -codeTimeout, f.env, "slow")
+		g.wantCode("request", r, -abi.CodeTimeout, f.env, "slow")
 	})
 	t.Run("message deadline", func(t *testing.T) {
 		f.env.deadline.Store(time.Now().Add(20 * time.Millisecond).UnixNano())
 		defer f.env.deadline.Store(0)
 		r := g.call("request", args(g.str("slow"), g.str("ping"), []uint64{0})...)
-		g.wantCode("request", r, -codeTimeout, f.env, "slow")
+		g.wantCode("request", r, -abi.CodeTimeout, f.env, "slow")
 	})
 }
 
@@ -135,13 +137,13 @@ func TestHostActorErrorCodes(t *testing.T) {
 		err  error
 		want int64
 	}{
-		{&actors.NotFoundError{Name: "x"}, -codeNotFound},
-		{&actors.TimeoutError{}, -codeTimeout},
-		{context.DeadlineExceeded, -codeTimeout},
-		{actors.ErrMailboxFull, -codeUnavailable},
-		{fmt.Errorf("wrapped: %w", actors.ErrStopped), -codeUnavailable},
-		{actors.ErrNoReply, -codeFailed},
-		{&actors.PanicError{Value: "boom"}, -codeFailed},
+		{&actors.NotFoundError{Name: "x"}, -abi.CodeNotFound},
+		{&actors.TimeoutError{}, -abi.CodeTimeout},
+		{context.DeadlineExceeded, -abi.CodeTimeout},
+		{actors.ErrMailboxFull, -abi.CodeUnavailable},
+		{fmt.Errorf("wrapped: %w", actors.ErrStopped), -abi.CodeUnavailable},
+		{actors.ErrNoReply, -abi.CodeFailed},
+		{&actors.PanicError{Value: "boom"}, -abi.CodeFailed},
 	} {
 		if got := env.actorError("x", tc.err); got != tc.want {
 			t.Errorf("actorError(%v) = %d, want %d", tc.err, got, tc.want)
@@ -171,13 +173,13 @@ func TestHostPublishSubscribe(t *testing.T) {
 	}
 
 	g.wantCode("publish to a bad subject", g.call("publish", args(g.str("orders..eu"), g.str("x"))...),
-		-codeInvalid, f.env, "invalid")
+		-abi.CodeInvalid, f.env, "invalid")
 	g.wantCode("publish with a wildcard", g.call("publish", args(g.str("orders.*"), g.str("x"))...),
-		-codeInvalid, f.env, "invalid")
+		-abi.CodeInvalid, f.env, "invalid")
 	g.wantCode("subscribe to a bad pattern", g.call("subscribe", g.str("orders.>.x")...),
-		-codeInvalid, f.env, "invalid")
+		-abi.CodeInvalid, f.env, "invalid")
 	g.wantCode("publish oversize", g.call("publish", args(g.str("orders.eu"), g.str(strings.Repeat("x", 1025)))...),
-		-codeTooLarge, f.env, "message of 1025 bytes")
+		-abi.CodeTooLarge, f.env, "message of 1025 bytes")
 	if n := f.denials(t, "topic"); n != 0 {
 		t.Fatalf("malformed subjects counted %d denials", n)
 	}
@@ -201,7 +203,7 @@ func TestHostSubscribeStoppedActorIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-f.sys.Done(f.env.self)
-	g.wantCode("subscribe", g.call("subscribe", g.str("orders.*")...), -codeUnavailable, f.env, "unavailable")
+	g.wantCode("subscribe", g.call("subscribe", g.str("orders.*")...), -abi.CodeUnavailable, f.env, "unavailable")
 }
 
 // TestHostAuditIsRateLimited floods denials: every one is counted, but the
@@ -213,7 +215,7 @@ func TestHostAuditIsRateLimited(t *testing.T) {
 	g := hostInstantiate(t, "host_calls.wat", f.env)
 	name, msg := g.str("billing"), g.str("x")
 	for range 100 {
-		if got := g.call("send", args(name, msg)...); got != -codeDenied {
+		if got := g.call("send", args(name, msg)...); got != -abi.CodeDenied {
 			t.Fatalf("send = %d, want -1", got)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/troupehq/troupe/internal/ratelog"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // auditEvery is how often one component may write a capability-denial
@@ -35,7 +37,7 @@ func auditLimiter(component string) *ratelog.Limiter {
 // "denied: <capability>" pending for the guest.
 func (e *instanceEnv) deny(ctx context.Context, kind, capability, resource string) int64 {
 	c := e.comp
-	c.stats.Denied(ctx, c.name, kind)
+	c.stats.denied(ctx, c.name, kind)
 	if c.audit != nil {
 		if ok, suppressed := auditLimiter(c.name).Allow(time.Now()); ok {
 			attrs := []slog.Attr{
@@ -48,5 +50,5 @@ func (e *instanceEnv) deny(ctx context.Context, kind, capability, resource strin
 			c.audit.LogAttrs(ctx, slog.LevelWarn, "capability denied", attrs...)
 		}
 	}
-	return e.fail(codeDenied, "denied: "+capability)
+	return e.fail(abi.CodeDenied, "denied: "+capability)
 }

@@ -14,30 +14,16 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
-
-// fetchRequest is the JSON argument of http_fetch.
-type fetchRequest struct {
-	Method    string      `json:"method"`
-	URL       string      `json:"url"`
-	Header    http.Header `json:"header"`
-	Body      []byte      `json:"body"`
-	TimeoutMS int64       `json:"timeout_ms"`
-}
-
-// fetchResponse is the JSON result of http_fetch.
-type fetchResponse struct {
-	Status int         `json:"status"`
-	Header http.Header `json:"header"`
-	Body   []byte      `json:"body"`
-}
 
 // parseFetchRequest decodes an http_fetch request strictly: one JSON object
 // with no unknown fields, an absolute http or https URL with a host, a
 // method token (GET when empty), valid header fields and a timeout that
 // fits an i32, like request's.
-func parseFetchRequest(b []byte) (*fetchRequest, *url.URL, error) {
-	var r fetchRequest
+func parseFetchRequest(b []byte) (*abi.FetchRequest, *url.URL, error) {
+	var r abi.FetchRequest
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
@@ -105,13 +91,13 @@ func hostHTTPFetch(ctx context.Context, env *instanceEnv, mem api.Memory, stack 
 	}
 	fr, u, err := parseFetchRequest(raw)
 	if err != nil {
-		return env.fail(codeInvalid, "invalid: "+err.Error())
+		return env.fail(abi.CodeInvalid, "invalid: "+err.Error())
 	}
 	if err := checkURL(c.caps, u); err != nil {
 		return env.denyNetwork(ctx, err.(*networkDeniedError))
 	}
 	if c.client == nil {
-		return env.fail(codeUnavailable, "unavailable: no HTTP client is configured")
+		return env.fail(abi.CodeUnavailable, "unavailable: no HTTP client is configured")
 	}
 	fctx, cancel := env.callContext(ctx, time.Duration(fr.TimeoutMS)*time.Millisecond)
 	defer cancel()
@@ -121,10 +107,10 @@ func hostHTTPFetch(ctx context.Context, env *instanceEnv, mem api.Memory, stack 
 	}
 	req, err := http.NewRequestWithContext(fctx, fr.Method, u.String(), body)
 	if err != nil {
-		return env.fail(codeInvalid, "invalid: "+err.Error())
+		return env.fail(abi.CodeInvalid, "invalid: "+err.Error())
 	}
 	if fr.Header != nil {
-		req.Header = fr.Header
+		req.Header = http.Header(fr.Header)
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
@@ -137,11 +123,11 @@ func hostHTTPFetch(ctx context.Context, env *instanceEnv, mem api.Memory, stack 
 		return env.fetchError(ctx, err)
 	}
 	if len(data) > limit {
-		return env.fail(codeTooLarge, fmt.Sprintf("too_large: response body is over the limit of %d bytes", limit))
+		return env.fail(abi.CodeTooLarge, fmt.Sprintf("too_large: response body is over the limit of %d bytes", limit))
 	}
-	out, err := json.Marshal(fetchResponse{Status: resp.StatusCode, Header: resp.Header, Body: data})
+	out, err := json.Marshal(abi.FetchResponse{Status: resp.StatusCode, Header: abi.Header(resp.Header), Body: data})
 	if err != nil {
-		return env.fail(codeFailed, "failed: encoding the response: "+err.Error())
+		return env.fail(abi.CodeFailed, "failed: encoding the response: "+err.Error())
 	}
 	return env.succeed(out)
 }
@@ -154,9 +140,9 @@ func (e *instanceEnv) fetchError(ctx context.Context, err error) int64 {
 		return e.denyNetwork(ctx, denied)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return e.fail(codeTimeout, "timeout: the HTTP request did not finish before the deadline")
+		return e.fail(abi.CodeTimeout, "timeout: the HTTP request did not finish before the deadline")
 	}
-	return e.fail(codeFailed, "failed: "+err.Error())
+	return e.fail(abi.CodeFailed, "failed: "+err.Error())
 }
 
 // denyNetwork refuses an http_fetch for want of a network grant.

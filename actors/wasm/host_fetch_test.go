@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // hostServer starts an httptest server on 127.0.0.1 and returns it with its
@@ -51,7 +53,7 @@ func TestHostFetch(t *testing.T) {
 	if r <= 0 {
 		t.Fatalf("http_fetch = %d (%q)", r, f.env.result)
 	}
-	var resp fetchResponse
+	var resp abi.FetchResponse
 	if err := json.Unmarshal([]byte(g.pending(r)), &resp); err != nil {
 		t.Fatal(err)
 	}
@@ -113,13 +115,13 @@ func TestHostFetchLimitsAndErrors(t *testing.T) {
 	if r := g.fetch(map[string]any{"url": srv.URL + "/fits"}); r <= 0 {
 		t.Errorf("a body of exactly MaxReplyBytes = %d (%q)", r, f.env.result)
 	}
-	g.wantCode("big body", g.fetch(map[string]any{"url": srv.URL + "/big"}), -codeTooLarge, f.env, "response body")
-	g.wantCode("timeout_ms", g.fetch(map[string]any{"url": srv.URL + "/slow", "timeout_ms": 20}), -codeTimeout, f.env, "timeout")
-	g.wantCode("connection refused", g.fetch(map[string]any{"url": "http://127.0.0.1:1/"}), -codeFailed, f.env, "failed")
+	g.wantCode("big body", g.fetch(map[string]any{"url": srv.URL + "/big"}), -abi.CodeTooLarge, f.env, "response body")
+	g.wantCode("timeout_ms", g.fetch(map[string]any{"url": srv.URL + "/slow", "timeout_ms": 20}), -abi.CodeTimeout, f.env, "timeout")
+	g.wantCode("connection refused", g.fetch(map[string]any{"url": "http://127.0.0.1:1/"}), -abi.CodeFailed, f.env, "failed")
 	p, n := g.put([]byte(`{"url":"` + srv.URL + `","url2":1}`))
-	g.wantCode("unknown field", g.call("http_fetch", p, n), -codeInvalid, f.env, "url2")
+	g.wantCode("unknown field", g.call("http_fetch", p, n), -abi.CodeInvalid, f.env, "url2")
 	g.wantCode("oversize request", g.fetch(map[string]any{"url": srv.URL, "body": make([]byte, hostLimits.MaxMessageBytes)}),
-		-codeTooLarge, f.env, "request of")
+		-abi.CodeTooLarge, f.env, "request of")
 	if n := f.denials(t, "network"); n != 0 {
 		t.Errorf("%d denials, want 0", n)
 	}

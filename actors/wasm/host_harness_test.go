@@ -22,6 +22,8 @@ import (
 	"github.com/troupehq/troupe/internal/telemetry"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // hostLimits are small, so oversize payloads fit the test module's memory.
@@ -127,7 +129,7 @@ func hostNewEnv(t testing.TB, store state.Store, caps ...string) *hostFixture {
 		audit:  slog.New(slog.NewJSONHandler(f.audit, nil)).With("component", name, "log", "audit"),
 		store:  store,
 		client: newFetchClient(nil, cs),
-		stats:  telemetry.NewComponentMetrics(mp),
+		stats:  newInstruments(mp),
 		limits: hostLimits,
 	}
 	f.env = &instanceEnv{comp: comp, self: self}
@@ -270,7 +272,7 @@ func (f *hostFixture) auditRecords(t testing.TB) []map[string]any {
 // and an audit record naming the capability and resource.
 func (f *hostFixture) wantDenied(t testing.TB, got int64, kind, capability, resource string) {
 	t.Helper()
-	if got != -codeDenied {
+	if got != -abi.CodeDenied {
 		t.Fatalf("result = %d, want -1 (pending %q)", got, f.env.result)
 	}
 	if string(f.env.result) != "denied: "+capability {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/troupehq/troupe/actors/state"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 const (
@@ -44,7 +46,7 @@ func (e *instanceEnv) kvKey(ctx context.Context, mem api.Memory, stack []uint64,
 		return "", e.badArg("key")
 	}
 	if !validNamespace(ns) {
-		return "", e.fail(codeInvalid, "invalid: namespace must be a lower-case letter then up to 127 bytes of [a-z0-9_.-]")
+		return "", e.fail(abi.CodeInvalid, "invalid: namespace must be a lower-case letter then up to 127 bytes of [a-z0-9_.-]")
 	}
 	c := e.comp
 	if !c.caps.AllowsKV(write, ns) {
@@ -56,11 +58,11 @@ func (e *instanceEnv) kvKey(ctx context.Context, mem api.Memory, stack []uint64,
 	}
 	switch {
 	case len(k) == 0:
-		return "", e.fail(codeInvalid, "invalid: empty key")
+		return "", e.fail(abi.CodeInvalid, "invalid: empty key")
 	case len(k) > maxKeyBytes:
 		return "", e.tooLarge("key", len(k), maxKeyBytes)
 	case c.store == nil:
-		return "", e.fail(codeUnavailable, "unavailable: no state store is configured")
+		return "", e.fail(abi.CodeUnavailable, "unavailable: no state store is configured")
 	}
 	return c.name + "/" + ns + "/" + string(k), 0
 }
@@ -69,11 +71,11 @@ func (e *instanceEnv) kvKey(ctx context.Context, mem api.Memory, stack []uint64,
 func (e *instanceEnv) storeError(err error) int64 {
 	switch {
 	case errors.Is(err, state.ErrNotFound):
-		return e.fail(codeNotFound, "not_found: no such key")
+		return e.fail(abi.CodeNotFound, "not_found: no such key")
 	case errors.Is(err, context.DeadlineExceeded):
-		return e.fail(codeTimeout, "timeout: the state store did not answer before the deadline")
+		return e.fail(abi.CodeTimeout, "timeout: the state store did not answer before the deadline")
 	}
-	return e.fail(codeUnavailable, "unavailable: state store: "+err.Error())
+	return e.fail(abi.CodeUnavailable, "unavailable: state store: "+err.Error())
 }
 
 // hostKVGet is kv_get(ns_ptr, ns_len, key_ptr, key_len): the result is the

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/troupehq/troupe/actors/state"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 func TestHostKV(t *testing.T) {
@@ -15,7 +17,7 @@ func TestHostKV(t *testing.T) {
 	g := hostInstantiate(t, "host_calls.wat", f.env)
 	ns, key := g.str("notes"), g.str("n1")
 
-	g.wantCode("kv_get missing", g.call("kv_get", args(ns, key)...), -codeNotFound, f.env, "not_found")
+	g.wantCode("kv_get missing", g.call("kv_get", args(ns, key)...), -abi.CodeNotFound, f.env, "not_found")
 	val := g.str("hello")
 	g.wantCode("kv_put", g.call("kv_put", args(ns, key, val)...), 0, f.env, "")
 	if r := g.call("kv_get", args(ns, key)...); r != 5 || g.pending(r) != "hello" {
@@ -26,7 +28,7 @@ func TestHostKV(t *testing.T) {
 		t.Fatalf("store key <component>/notes/n1 = %q, %v", stored, err)
 	}
 	g.wantCode("kv_delete", g.call("kv_delete", args(ns, key)...), 0, f.env, "")
-	g.wantCode("kv_get deleted", g.call("kv_get", args(ns, key)...), -codeNotFound, f.env, "not_found")
+	g.wantCode("kv_get deleted", g.call("kv_get", args(ns, key)...), -abi.CodeNotFound, f.env, "not_found")
 	g.wantCode("kv_delete missing", g.call("kv_delete", args(ns, key)...), 0, f.env, "")
 
 	for _, tc := range []struct {
@@ -36,12 +38,12 @@ func TestHostKV(t *testing.T) {
 		want      int64
 		wantInMsg string
 	}{
-		{"bad namespace", "kv_get", args(g.str("Bad/NS"), key), -codeInvalid, "namespace"},
-		{"namespace starting with a digit", "kv_get", args(g.str("1ns"), key), -codeInvalid, "namespace"},
-		{"long namespace", "kv_get", args(g.str(strings.Repeat("a", 129)), key), -codeInvalid, "namespace"},
-		{"empty key", "kv_get", args(ns, []uint64{0, 0}), -codeInvalid, "empty key"},
-		{"long key", "kv_put", args(ns, g.str(strings.Repeat("k", maxKeyBytes+1)), val), -codeTooLarge, "key of 1025"},
-		{"long value", "kv_put", args(ns, key, g.str(strings.Repeat("v", hostLimits.MaxMessageBytes+1))), -codeTooLarge, "value of 1025"},
+		{"bad namespace", "kv_get", args(g.str("Bad/NS"), key), -abi.CodeInvalid, "namespace"},
+		{"namespace starting with a digit", "kv_get", args(g.str("1ns"), key), -abi.CodeInvalid, "namespace"},
+		{"long namespace", "kv_get", args(g.str(strings.Repeat("a", 129)), key), -abi.CodeInvalid, "namespace"},
+		{"empty key", "kv_get", args(ns, []uint64{0, 0}), -abi.CodeInvalid, "empty key"},
+		{"long key", "kv_put", args(ns, g.str(strings.Repeat("k", maxKeyBytes+1)), val), -abi.CodeTooLarge, "key of 1025"},
+		{"long value", "kv_put", args(ns, key, g.str(strings.Repeat("v", hostLimits.MaxMessageBytes+1))), -abi.CodeTooLarge, "value of 1025"},
 	} {
 		g.wantCode(tc.name, g.call(tc.fn, tc.args...), tc.want, f.env, tc.wantInMsg)
 	}
@@ -52,7 +54,7 @@ func TestHostKV(t *testing.T) {
 	// A stored value over MaxReplyBytes (written by a bigger-limit
 	// deployment, say) cannot be returned.
 	_ = store.Put(context.Background(), f.env.comp.name+"/notes/big", make([]byte, hostLimits.MaxReplyBytes+1))
-	g.wantCode("kv_get big", g.call("kv_get", args(ns, g.str("big"))...), -codeTooLarge, f.env, "value of 1025")
+	g.wantCode("kv_get big", g.call("kv_get", args(ns, g.str("big"))...), -abi.CodeTooLarge, f.env, "value of 1025")
 
 	f.wantDenied(t, g.call("kv_put", args(g.str("readonly"), key, val)...), "kv", "kv:write:readonly", "readonly")
 }
@@ -72,7 +74,7 @@ func TestHostKVNamespacesArePerComponent(t *testing.T) {
 	ga := hostInstantiate(t, "host_calls.wat", a.env)
 	gb := hostInstantiate(t, "host_calls.wat", b.env)
 	ga.wantCode("a puts", ga.call("kv_put", args(ga.str("notes"), ga.str("k"), ga.str("from a"))...), 0, a.env, "")
-	gb.wantCode("b gets", gb.call("kv_get", args(gb.str("notes"), gb.str("k"))...), -codeNotFound, b.env, "not_found")
+	gb.wantCode("b gets", gb.call("kv_get", args(gb.str("notes"), gb.str("k"))...), -abi.CodeNotFound, b.env, "not_found")
 	gb.wantCode("b puts", gb.call("kv_put", args(gb.str("notes"), gb.str("k"), gb.str("from b"))...), 0, b.env, "")
 	if r := ga.call("kv_get", args(ga.str("notes"), ga.str("k"))...); ga.pending(r) != "from a" {
 		t.Errorf("a reads %q after b wrote, want its own value", a.env.result)
@@ -91,8 +93,8 @@ func TestHostKVStoreErrors(t *testing.T) {
 		err  error
 		want int64
 	}{
-		{errors.New("connection refused"), -codeUnavailable},
-		{context.DeadlineExceeded, -codeTimeout},
+		{errors.New("connection refused"), -abi.CodeUnavailable},
+		{context.DeadlineExceeded, -abi.CodeTimeout},
 	} {
 		f := hostNewEnv(t, hostFailingStore{tc.err}, "kv:read:notes", "kv:write:notes")
 		g := hostInstantiate(t, "host_calls.wat", f.env)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // TestHostModuleMatchesABI pins every function and signature of the ABI
@@ -46,7 +48,7 @@ func TestHostWithoutInstanceIsInvalid(t *testing.T) {
 	g := hostInstantiate(t, "host_calls.wat", f.env)
 	g.ctx = context.Background() // no instanceEnv: a runtime bug, never a panic
 	for _, fn := range []string{"now", "self"} {
-		if got := g.call(fn); got != -codeInvalid {
+		if got := g.call(fn); got != -abi.CodeInvalid {
 			t.Errorf("%s without an instance = %d, want -5", fn, got)
 		}
 	}
@@ -108,7 +110,7 @@ func TestHostBadPointers(t *testing.T) {
 	}
 	for _, c := range calls {
 		for _, b := range bad {
-			if got := g.call(c.fn, c.args(b)...); got != -codeInvalid {
+			if got := g.call(c.fn, c.args(b)...); got != -abi.CodeInvalid {
 				t.Errorf("%s with %v = %d, want -5 (pending %q)", c.fn, b, got, f.env.result)
 			}
 		}
@@ -138,7 +140,7 @@ func TestHostNowRandomSelf(t *testing.T) {
 	if slices.Equal(first, second) || slices.Equal(first, make([]byte, 64)) {
 		t.Error("random did not fill the buffer with fresh bytes")
 	}
-	if got := g.call("random", 0, maxRandomBytes+1); got != -codeTooLarge {
+	if got := g.call("random", 0, maxRandomBytes+1); got != -abi.CodeTooLarge {
 		t.Errorf("random(65537) = %d, want -4", got)
 	}
 	if got := g.call("random", 0, maxRandomBytes); got != maxRandomBytes {

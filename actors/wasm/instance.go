@@ -10,6 +10,8 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/troupehq/troupe/actors"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // instance is one instantiation of a component version: its own linear
@@ -162,7 +164,7 @@ func (in *instance) discard(err error) error {
 		reason, cause = f.reason, f.err
 	}
 	in.close()
-	in.v.rt.stats.InstanceFailed(context.Background(), in.v.name, reason)
+	in.v.rt.stats.instanceFailed(context.Background(), in.v.name, reason)
 	in.v.env.log.Warn("instance discarded", "reason", reason, "err", cause)
 	return cause
 }
@@ -186,7 +188,7 @@ func (in *instance) deliver(kind uint32, ptr uint32, n int) ([]byte, error) {
 	if !ok {
 		return nil, in.abi("reply [%d, +%d) is outside memory (%d bytes)", rptr, rlen, in.mem.Size())
 	}
-	if view[0] != statusOK && view[0] != statusError {
+	if view[0] != abi.StatusOK && view[0] != abi.StatusError {
 		return nil, in.abi("reply status byte %d is neither 0 (ok) nor 1 (error)", view[0])
 	}
 	return view, nil

@@ -7,25 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/troupehq/troupe/actors"
-)
+	"github.com/troupehq/troupe/problem"
 
-// Message kinds, the first argument of troupe_receive (docs/wasm-abi.md).
-const (
-	kindMessage     = 1
-	kindHTTP        = 2
-	kindPublication = 3
-)
-
-// Reply status bytes.
-const (
-	statusOK    = 0
-	statusError = 1
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // Publication is a message published on a topic. A guest's publish host
@@ -83,43 +70,14 @@ func (e *GuestError) Error() string {
 	return fmt.Sprintf("wasm: component %q: %s", e.Component, e.Message)
 }
 
-// httpRequestJSON is the kind 2 message: actors.HTTPRequest in the ABI's
-// JSON shape.
-type httpRequestJSON struct {
-	Method    string            `json:"method"`
-	Route     string            `json:"route"`
-	Params    map[string]string `json:"params,omitempty"`
-	Query     url.Values        `json:"query,omitempty"`
-	Header    http.Header       `json:"header,omitempty"`
-	Body      []byte            `json:"body,omitempty"`
-	RemoteIP  string            `json:"remote_ip,omitempty"`
-	Principal *principalJSON    `json:"principal,omitempty"`
-}
-
-// principalJSON is the part of a principal a guest sees. Roles and scopes
-// are always arrays, so a guest need not tell absent from empty.
-type principalJSON struct {
-	Subject string   `json:"subject"`
-	Kind    string   `json:"kind"`
-	Roles   []string `json:"roles"`
-	Scopes  []string `json:"scopes"`
-}
-
-// httpResponseJSON is an ok reply payload to a kind 2 message.
-type httpResponseJSON struct {
-	Status int         `json:"status"`
-	Header http.Header `json:"header"`
-	Body   []byte      `json:"body"`
-}
-
 // encodeHTTPRequest renders r as the kind 2 JSON message.
 func encodeHTTPRequest(r *actors.HTTPRequest) ([]byte, error) {
-	m := httpRequestJSON{
+	m := abi.HTTPRequest{
 		Method: r.Method, Route: r.Route, Params: r.Params, Query: r.Query,
-		Header: r.Header, Body: r.Body, RemoteIP: r.RemoteIP,
+		Header: abi.Header(r.Header), Body: r.Body, RemoteIP: r.RemoteIP,
 	}
 	if p := r.Principal; p != nil {
-		m.Principal = &principalJSON{
+		m.Principal = &abi.Principal{
 			Subject: p.Subject, Kind: string(p.Kind),
 			Roles: nonNil(p.Roles), Scopes: nonNil(p.Scopes),
 		}
@@ -138,7 +96,7 @@ func nonNil(s []string) []string {
 // status outside 100–999 (other than 0, which means 200) is an error, since
 // net/http would panic on it.
 func decodeHTTPResponse(payload []byte) (*actors.HTTPResponse, error) {
-	var m httpResponseJSON
+	var m abi.HTTPResponse
 	if err := json.Unmarshal(payload, &m); err != nil {
 		return nil, fmt.Errorf("HTTP reply is not valid JSON: %w", err)
 	}
@@ -148,29 +106,32 @@ func decodeHTTPResponse(payload []byte) (*actors.HTTPResponse, error) {
 	if m.Status < 100 || m.Status > 999 {
 		return nil, fmt.Errorf("HTTP reply status %d is not a valid status code", m.Status)
 	}
-	return &actors.HTTPResponse{Status: m.Status, Header: m.Header, Body: m.Body}, nil
+	return &actors.HTTPResponse{Status: m.Status, Header: http.Header(m.Header), Body: m.Body}, nil
 }
 
 // decodeReply reads a kind 1 reply view: its payload, copied out of guest
 // memory (nil when empty), or the guest's error reply.
 func decodeReply(component string, view []byte) ([]byte, *GuestError) {
 	switch {
-	case len(view) == 0 || len(view) == 1 && view[0] == statusOK:
+	case len(view) == 0 || len(view) == 1 && view[0] == abi.StatusOK:
 		return nil, nil
-	case view[0] == statusError:
+	case view[0] == abi.StatusError:
 		return nil, &GuestError{Component: component, Message: string(view[1:])}
 	}
 	return bytes.Clone(view[1:]), nil
 }
 
-// asProblem turns a component's RFC 9457 answer into an *echo.HTTPError,
-// so that the service renders it like every other error, with the request
-// ID and instance its own problems carry. Only a plain problem converts: a
+// asProblem turns a component's RFC 9457 answer into a *problem.Error, so
+// that the service renders it like every other error, with the request ID
+// and instance its own problems carry. Only a plain problem converts: a
 // reply with headers beyond Content-Type (a Retry-After, say) or a body
-// that is not a problem is passed through as the component wrote it.
+// that is not a problem is passed through as the component wrote it. As
+// for any handler's error, only a 4xx detail reaches the client; a 5xx
+// gets the service's generic detail and its own is kept as the logged
+// cause.
 func asProblem(resp *actors.HTTPResponse) any {
 	h := http.Header(resp.Header)
-	if resp.Status < 400 || len(h) != 1 || !strings.HasPrefix(h.Get("Content-Type"), "application/problem+json") {
+	if resp.Status < 400 || len(h) != 1 || !strings.HasPrefix(h.Get("Content-Type"), problem.ContentType) {
 		return resp
 	}
 	var p struct {
@@ -180,15 +141,26 @@ func asProblem(resp *actors.HTTPResponse) any {
 	if json.Unmarshal(resp.Body, &p) != nil {
 		return resp
 	}
-	msg := cmp.Or(p.Detail, p.Title, http.StatusText(resp.Status))
-	return echo.NewHTTPError(resp.Status, msg)
+	status := resp.Status
+	if status > 599 {
+		status = http.StatusInternalServerError
+	}
+	pe := problem.NewError(status, cmp.Or(p.Detail, p.Title))
+	if status >= 500 {
+		pe.Err = errors.New(cmp.Or(pe.Detail, pe.Title))
+		pe.Detail = serverErrorDetail
+	} else if pe.Detail == pe.Title {
+		pe.Detail = ""
+	}
+	return pe
 }
 
-// publicationHeaderLen is the u32 subject length that frames a kind 3
-// message.
-const publicationHeaderLen = 4
+// serverErrorDetail is the client-visible detail of a component's 5xx
+// problem: the one the service's error handler gives every 5xx whose
+// detail it cannot trust.
+const serverErrorDetail = "The server could not complete the request."
 
 // publicationLen is the size of p framed as a kind 3 message.
 func publicationLen(p *Publication) int {
-	return publicationHeaderLen + len(p.Subject) + len(p.Data)
+	return abi.PublicationHeaderLen + len(p.Subject) + len(p.Data)
 }

@@ -126,7 +126,7 @@ func (r *Runtime) Reload(ctx context.Context, c *Component) error {
 	v, err := r.loadVersion(ctx, c, old.m)
 	if err != nil {
 		c.reloadErr.Store(err.Error())
-		r.stats.Reloaded(ctx, c.name, false)
+		r.stats.reloaded(ctx, c.name, false)
 		r.log.Error("component reload failed; the old version keeps serving", "component", c.name, "err", err)
 		return err
 	}
@@ -134,7 +134,7 @@ func (r *Runtime) Reload(ctx context.Context, c *Component) error {
 	c.stamp = statFiles(v.m)
 	c.reloadErr.Store("")
 	old.retire()
-	r.stats.Reloaded(ctx, c.name, true)
+	r.stats.reloaded(ctx, c.name, true)
 	r.log.Info("component reloaded", "component", c.name, "version", v.m.Component.Version,
 		"sha256", fmt.Sprintf("%x", v.digest))
 	return nil

@@ -6,65 +6,16 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/tetratelabs/wazero"
-	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/trace"
 
-	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/actors/state"
-	"github.com/troupehq/troupe/internal/telemetry"
 )
-
-// defaultLimit is the default of each Limits field: 1 MiB.
-const defaultLimit = 1 << 20
-
-// RuntimeOptions configure a Runtime. Only System is required.
-type RuntimeOptions struct {
-	// System runs the component actors and carries their messages.
-	System *actors.System
-	// CacheDir holds wazero's file-backed compilation cache, so a module is
-	// compiled once per module per machine, and dev builds (in
-	// CacheDir/build). "" keeps the cache in memory: once per process.
-	CacheDir string
-	// Logger receives the runtime's and the components' records
-	// (nil: slog.Default()).
-	Logger *slog.Logger
-	// MeterProvider records component metrics (nil: no metrics).
-	MeterProvider metric.MeterProvider
-	// TracerProvider makes a span for every message a component with
-	// monitoring.enable_tracing handles (nil: no spans).
-	TracerProvider trace.TracerProvider
-	// Store is the KV backend of the kv_* host calls
-	// (nil: an in-memory store).
-	Store state.Store
-	// HTTPClient is the base client of http_fetch, which wraps it with the
-	// component's network grants (nil: a client with sane timeouts).
-	HTTPClient *http.Client
-	// Limits bound what crosses the host boundary; zero fields are 1 MiB.
-	Limits Limits
-	// MaxMemoryMB caps runtime.max_memory_mb: a manifest asking more fails
-	// to load (0: only the MaxMemoryMB constant).
-	MaxMemoryMB int
-	// WarmInstances is how many instantiated, _initialize'd, idle
-	// instances each component keeps ready, so an actor's start or restart
-	// takes one instead of instantiating (0: none).
-	WarmInstances int
-	// BuildMissing builds a component whose module is missing from the Go
-	// sources beside its manifest (dev mode). Otherwise a missing module is
-	// a Load error naming its path.
-	BuildMissing bool
-	// ReloadInterval, when positive, polls each component's manifest and
-	// module and hot-reloads it on change (0: off).
-	ReloadInterval time.Duration
-}
 
 // Runtime loads WASM components and runs them as actors of a System. Each
 // component version gets its own wazero runtime, because the memory limit
@@ -74,7 +25,7 @@ type Runtime struct {
 	opts     RuntimeOptions
 	log      *slog.Logger
 	cache    wazero.CompilationCache
-	stats    *telemetry.ComponentMetrics
+	stats    *instruments
 	store    state.Store
 	limits   Limits
 	watchdog *watchdog
@@ -86,30 +37,17 @@ type Runtime struct {
 	stop   chan struct{}  // closed by Close: background work ends
 }
 
-// NewRuntime returns a Runtime for o.System. With o.CacheDir set, the
-// compilation cache lives there (created if needed).
+// NewRuntime returns a Runtime for o.System, after filling o's zero fields
+// that cannot mean "none" (see RuntimeOptions) and validating it. With
+// o.CacheDir set, the compilation cache lives there (created if needed).
 func NewRuntime(ctx context.Context, o RuntimeOptions) (*Runtime, error) {
-	if o.System == nil {
-		return nil, errors.New("wasm: RuntimeOptions.System is required")
-	}
-	if o.WarmInstances < 0 || o.MaxMemoryMB < 0 || o.ReloadInterval < 0 {
-		return nil, errors.New("wasm: RuntimeOptions.WarmInstances, MaxMemoryMB and ReloadInterval must not be negative")
+	o = o.withDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("wasm: RuntimeOptions: %w", err)
 	}
 	r := &Runtime{opts: o, log: o.Logger, store: o.Store, limits: o.Limits, stop: make(chan struct{})}
-	if r.log == nil {
-		r.log = slog.Default()
-	}
-	if r.store == nil {
-		r.store = state.NewMemory(0)
-	}
-	if r.limits.MaxMessageBytes <= 0 {
-		r.limits.MaxMessageBytes = defaultLimit
-	}
-	if r.limits.MaxReplyBytes <= 0 {
-		r.limits.MaxReplyBytes = defaultLimit
-	}
 	if o.MeterProvider != nil {
-		r.stats = telemetry.NewComponentMetrics(o.MeterProvider)
+		r.stats = newInstruments(o.MeterProvider)
 	}
 	if o.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(o.CacheDir)

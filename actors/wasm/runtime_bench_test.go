@@ -20,6 +20,8 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/troupehq/troupe/actors"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // The figures of docs/benchmarks.md ("WASM components") come from this
@@ -115,12 +117,12 @@ func newRawGuest(tb testing.TB, wasm []byte, checks bool) *rawGuest {
 func (g *rawGuest) call(msg []byte) ([]byte, error) {
 	g.mem.Write(g.inbox, msg)
 	s := g.stack[:]
-	s[0], s[1], s[2] = kindMessage, uint64(g.inbox), uint64(len(msg))
+	s[0], s[1], s[2] = abi.KindMessage, uint64(g.inbox), uint64(len(msg))
 	if err := g.receive.CallWithStack(context.Background(), s); err != nil {
 		return nil, err
 	}
 	view, ok := g.mem.Read(uint32(s[0]>>32), uint32(s[0]))
-	if !ok || len(view) == 0 || view[0] != statusOK {
+	if !ok || len(view) == 0 || view[0] != abi.StatusOK {
 		return nil, fmt.Errorf("not an ok reply: %q", view)
 	}
 	return bytes.Clone(view[1:]), nil
@@ -132,12 +134,12 @@ func (g *rawGuest) call(msg []byte) ([]byte, error) {
 func deliverUnwatched(in *instance, msg []byte) ([]byte, error) {
 	in.mem.Write(in.inbox, msg)
 	s := in.env.loop
-	s.op = [4]uint32{opReceive, kindMessage, in.inbox, uint32(len(msg))}
+	s.op = [4]uint32{opReceive, abi.KindMessage, in.inbox, uint32(len(msg))}
 	if _, ok := s.next(); !ok {
 		return nil, s.err
 	}
 	view, ok := in.mem.Read(uint32(s.result>>32), uint32(s.result))
-	if !ok || len(view) == 0 || view[0] != statusOK {
+	if !ok || len(view) == 0 || view[0] != abi.StatusOK {
 		return nil, fmt.Errorf("not an ok reply: %q", view)
 	}
 	return view, nil
@@ -325,7 +327,7 @@ func benchCall(b *testing.B, wasm []byte) {
 	defer in.close()
 	a := &componentActor{c: c, inst: in}
 	msg := bytes.Repeat([]byte("x"), 64)
-	if _, err := a.inst.send(kindMessage, msg); err != nil { // starts the loop, sets the inbox
+	if _, err := a.inst.send(abi.KindMessage, msg); err != nil { // starts the loop, sets the inbox
 		b.Fatal(err)
 	}
 	wd := in.v.rt.watchdog
@@ -334,7 +336,7 @@ func benchCall(b *testing.B, wasm []byte) {
 		op   func() error
 	}{
 		{"serve-loop", func() error {
-			view, err := a.inst.send(kindMessage, msg)
+			view, err := a.inst.send(abi.KindMessage, msg)
 			_ = bytes.Clone(view)
 			return err
 		}},
@@ -354,7 +356,7 @@ func benchCall(b *testing.B, wasm []byte) {
 		}},
 		{"direct", func() error {
 			in.mem.Write(in.inbox, msg)
-			in.stack[0], in.stack[1], in.stack[2] = kindMessage, uint64(in.inbox), uint64(len(msg))
+			in.stack[0], in.stack[1], in.stack[2] = abi.KindMessage, uint64(in.inbox), uint64(len(msg))
 			if err := in.receive.CallWithStack(in.ctx, in.stack); err != nil {
 				return err
 			}

@@ -14,10 +14,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/cedar-policy/cedar-go"
-	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/authz"
+	"github.com/troupehq/troupe/problem"
 )
 
 const maxTitleLen = 200
@@ -103,7 +103,7 @@ func (a *notesActor) serve(c *actors.Context, req *actors.HTTPRequest) any {
 		}
 		n, ok := a.store.get(id)
 		if !ok {
-			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("note %d does not exist", id))
+			return problem.NewError(http.StatusNotFound, fmt.Sprintf("note %d does not exist", id))
 		}
 		return n
 	case "POST /api/v2/notes":
@@ -114,12 +114,12 @@ func (a *notesActor) serve(c *actors.Context, req *actors.HTTPRequest) any {
 			return err
 		}
 		if !a.store.delete(id) {
-			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("note %d does not exist", id))
+			return problem.NewError(http.StatusNotFound, fmt.Sprintf("note %d does not exist", id))
 		}
 		a.publish(c, "deleted", id)
 		return &actors.HTTPResponse{Status: http.StatusNoContent}
 	}
-	return echo.NewHTTPError(http.StatusNotFound, "no such notes route")
+	return problem.NewError(http.StatusNotFound, "no such notes route")
 }
 
 // noteV1 is the v1 shape of a note: no timestamps.
@@ -153,14 +153,14 @@ func (a *notesActor) create(c *actors.Context, req *actors.HTTPRequest) any {
 		return badJSON(err)
 	}
 	if dec.More() {
-		return echo.NewHTTPError(http.StatusBadRequest, "request body must be a single JSON object")
+		return problem.NewError(http.StatusBadRequest, "request body must be a single JSON object")
 	}
 	cr.Title = strings.TrimSpace(cr.Title)
 	switch {
 	case cr.Title == "":
-		return echo.NewHTTPError(http.StatusBadRequest, "title is required")
+		return problem.NewError(http.StatusBadRequest, "title is required")
 	case utf8.RuneCountInString(cr.Title) > maxTitleLen:
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("title is longer than %d characters", maxTitleLen))
+		return problem.NewError(http.StatusBadRequest, fmt.Sprintf("title is longer than %d characters", maxTitleLen))
 	}
 	n := a.store.add(cr.Title, cr.Body, time.Now(), req.Principal)
 	body, err := json.Marshal(n)
@@ -186,7 +186,7 @@ func (a *notesActor) publish(c *actors.Context, kind string, id int) {
 func noteID(req *actors.HTTPRequest) (int, error) {
 	id, err := strconv.Atoi(req.Params["id"])
 	if err != nil || id < 1 {
-		return 0, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("note %q does not exist", req.Params["id"]))
+		return 0, problem.NewError(http.StatusNotFound, fmt.Sprintf("note %q does not exist", req.Params["id"]))
 	}
 	return id, nil
 }
@@ -194,9 +194,13 @@ func noteID(req *actors.HTTPRequest) (int, error) {
 // badJSON turns a decoding error into a 400 that says what was wrong.
 func badJSON(err error) error {
 	if errors.Is(err, io.EOF) {
-		return echo.NewHTTPError(http.StatusBadRequest, "request body is empty; expected a JSON object").SetInternal(err)
+		pe := problem.NewError(http.StatusBadRequest, "request body is empty; expected a JSON object")
+		pe.Err = err
+		return pe
 	}
-	return echo.NewHTTPError(http.StatusBadRequest, "request body is not valid JSON: "+err.Error()).SetInternal(err)
+	pe := problem.NewError(http.StatusBadRequest, "request body is not valid JSON: "+err.Error())
+	pe.Err = err
+	return pe
 }
 
 // statsActor counts note events from the notes.events topic and answers

@@ -103,11 +103,3 @@ func Meter(mp metric.MeterProvider) metric.Meter {
 	}
 	return mp.Meter(ScopeName, metric.WithInstrumentationVersion(ScopeVersion))
 }
-
-// decision names the outcome of an allow/deny check with the given words.
-func decision(allowed bool, yes, no string) string {
-	if allowed {
-		return yes
-	}
-	return no
-}

@@ -23,7 +23,7 @@ import (
 func Warm(cacheDir string, dirs ...string) error {
 	args := []string{"run",
 		"-ldflags=-X github.com/tetratelabs/wazero/internal/version.version=" + wazeroVersion(),
-		"github.com/troupehq/troupe/internal/wasmtest/warm", cacheDir}
+		"github.com/troupehq/troupe/actors/wasm/wasmtest/warm", cacheDir}
 	cmd := exec.Command("go", append(args, dirs...)...)
 	// No -race (or any other flag a test run sets) for the warm process.
 	cmd.Env = append(os.Environ(), "GOFLAGS=")

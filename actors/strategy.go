@@ -98,9 +98,7 @@ func (s *Strategy) targets(parent, child *process) []*process {
 	if s.kind == oneForOne {
 		return []*process{child}
 	}
-	parent.mu.Lock()
-	kids := parent.childList()
-	parent.mu.Unlock()
+	kids := parent.children()
 	if s.kind == restForOne {
 		i := 0
 		for i < len(kids) && kids[i].id < child.id {

@@ -208,6 +208,7 @@ type spawnConfig struct {
 	kind        string
 	dedicated   bool
 	noTiming    bool
+	pool        bool
 }
 
 // SpawnOption configures one actor at Spawn.
@@ -237,6 +238,14 @@ func WithKind(kind string) SpawnOption { return func(c *spawnConfig) { c.kind = 
 // into wazero, would otherwise grow a fresh stack on every burst of
 // messages. The cost is one parked goroutine per actor.
 func WithDedicatedGoroutine() SpawnOption { return func(c *spawnConfig) { c.dedicated = true } }
+
+// WithPool makes a named actor a member of the pool of that name: in a
+// cluster, the same name spawned WithPool on several nodes (one member
+// per node) is one pool, and a message to the pool's Ref — what Lookup
+// returns for the name — goes to one member, chosen by a NATS queue
+// group, on whichever node. The Ref Spawn returns is the local member's
+// own. Outside a cluster it changes nothing.
+func WithPool() SpawnOption { return func(c *spawnConfig) { c.pool = true } }
 
 // WithoutProcessingMetrics leaves this actor out of the per-message
 // processing-time histogram (troupe.actor.processing.duration), which costs

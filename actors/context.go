@@ -22,15 +22,24 @@ func (c *Context) Self() Ref { return c.p.ref() }
 // System returns the System running the actor.
 func (c *Context) System() *System { return c.p.sys }
 
-// Sender returns the actor that sent the current message, or the zero Ref
-// when it came from outside the System (or from the runtime).
-func (c *Context) Sender() Ref { return c.env.from.ref() }
+// Sender returns the actor that sent the current message — on this node
+// or another — or the zero Ref when it came from outside the System (or
+// from the runtime).
+func (c *Context) Sender() Ref {
+	if c.env.from != nil {
+		return c.env.from.ref()
+	}
+	return c.remoteSender()
+}
 
 // Message returns the current message.
 func (c *Context) Message() any { return c.env.msg }
 
 // Context returns the context of the Request that sent the current message,
-// carrying its deadline and values, or context.Background() otherwise.
+// carrying its deadline and values, or context.Background() otherwise. For
+// a message from another node it carries the caller's deadline and trace
+// context (so spans started here join the caller's trace), and ends when
+// Receive returns.
 func (c *Context) Context() context.Context {
 	if c.reqCtx != nil {
 		return c.reqCtx
@@ -56,6 +65,10 @@ func (c *Context) Respond(reply any) {
 	case env.from != nil:
 		_ = c.p.sys.send(bg, c.p, env.from.ref(), reply)
 	default:
+		if from := c.remoteSender(); !from.IsZero() {
+			_ = c.p.sys.send(bg, c.p, from, reply)
+			return
+		}
 		c.p.mb.sink.deadLetter(c.p.ref(), envelope{msg: reply, from: c.p}, ReasonNoSender)
 	}
 }
@@ -67,7 +80,7 @@ func (c *Context) Respond(reply any) {
 // "no sender" dead letters.
 func (c *Context) CanRespond() bool {
 	env := c.env
-	return env != nil && (env.req != nil && !c.replied || env.from != nil)
+	return env != nil && (env.req != nil && !c.replied || env.from != nil || !c.remoteSender().IsZero())
 }
 
 // Forward hands the current message to another actor with its original
@@ -79,6 +92,9 @@ func (c *Context) Forward(to Ref) error {
 	env := *c.env
 	if c.replied {
 		env.req = nil
+	}
+	if in, ok := c.reqCtx.(*inbound); ok {
+		env.msg = in.forwarded() // keep the remote sender, deadline and trace
 	}
 	if err := to.ep.deliver(c.Context(), env); err != nil {
 		if err == errDropped {

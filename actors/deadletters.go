@@ -44,7 +44,11 @@ func (o *postOffice) deadLetter(to Ref, env envelope, reason string) {
 		o.metrics.deadLetter(bg, reason)
 	}
 	if o.stream.hasSubscribers() {
-		o.stream.publish(DeadLetter{To: to, From: env.from.ref(), Message: env.msg, Reason: reason})
+		d := DeadLetter{To: to, From: env.from.ref(), Message: env.msg, Reason: reason}
+		if in, ok := env.msg.(*inbound); ok {
+			d.From, d.Message = in.from, in.msg
+		}
+		o.stream.publish(d)
 	}
 }
 

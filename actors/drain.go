@@ -73,6 +73,9 @@ func (p *process) processBatch(batch []envelope) {
 		if env := &batch[next]; env.req != nil && !cx.replied {
 			env.req.complete(nil, f.err)
 		}
+		if in, ok := cx.reqCtx.(*inbound); ok {
+			in.release()
+		}
 		cx.env, cx.reqCtx = nil, nil
 		p.sys.processed.Add(1)
 		p.mb.putBack(batch[next+1:])
@@ -111,6 +114,16 @@ func (p *process) receiveFrom(batch []envelope, i int) (next int, f *failure) {
 				continue
 			}
 			env.msg = m.msg
+		case *inbound:
+			if p.takeInbound(env, m) {
+				p.invoke(env)
+				m.release()
+			}
+			*env = envelope{}
+			if p.mb.interrupt.Load() {
+				return i + 1, nil
+			}
+			continue
 		}
 		p.invoke(env)
 		*env = envelope{}

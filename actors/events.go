@@ -33,11 +33,31 @@ const (
 	// ReasonNoSender: Respond to a message that has neither a Request
 	// waiting nor a sending actor.
 	ReasonNoSender = "no sender"
+
+	// The reasons below concern messages between nodes of a cluster.
+
+	// ReasonUnavailable: not sent, because the NATS connection was down.
+	ReasonUnavailable = "unavailable"
+	// ReasonUnknownType: its Go type is not registered for the wire on the
+	// sending node (RegisterMessage), or its wire name is unknown on the
+	// receiving node.
+	ReasonUnknownType = "unknown type"
+	// ReasonOversized: its envelope exceeds the max payload.
+	ReasonOversized = "oversized"
+	// ReasonMalformed: an envelope or payload that does not decode
+	// (truncated, corrupt).
+	ReasonMalformed = "malformed"
+	// ReasonVersion: an envelope of a version this node does not speak.
+	ReasonVersion = "unsupported version"
+	// ReasonExpired: the caller's deadline passed before the message
+	// reached Receive on the receiving node.
+	ReasonExpired = "deadline passed"
 )
 
 // deadLetterReasons orders the reasons for the Stats counters.
 var deadLetterReasons = [...]string{
 	ReasonStopped, ReasonMailboxFull, ReasonDroppedOldest, ReasonDroppedNewest, ReasonLateReply, ReasonNoSender,
+	ReasonUnavailable, ReasonUnknownType, ReasonOversized, ReasonMalformed, ReasonVersion, ReasonExpired,
 }
 
 // DeadLetter is a message that did not reach Receive (or a reply nobody

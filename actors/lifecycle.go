@@ -99,7 +99,9 @@ func (p *process) terminate(reason error, drain bool) {
 // parent's children, the live count; then Done fires.
 func (p *process) unregister(reason error) {
 	if p.name != "" {
-		p.sys.names.CompareAndDelete(p.name, p)
+		p.sys.deregister(p.name, p)
+	} else if c := p.sys.cluster; c != nil {
+		c.exports.Delete(p.id)
 	}
 	p.sup.parent.disown(p)
 	p.sys.live.Add(-1)

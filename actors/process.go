@@ -65,7 +65,12 @@ func (p *process) ref() Ref {
 func (p *process) poison() error { return p.mb.putPoison(p) }
 
 // stop asks for a hard stop (see requestStop).
-func (p *process) stop() bool { return p.requestStop() }
+func (p *process) stop() error {
+	if !p.requestStop() {
+		return ErrStopped
+	}
+	return nil
+}
 
 // done returns a channel closed when the actor has terminated.
 func (p *process) done() <-chan struct{} { return p.doneChan() }

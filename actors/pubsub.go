@@ -17,10 +17,32 @@ var matchPool = sync.Pool{New: func() any { s := make([]Ref, 0, 16); return &s }
 // Publish sends msg to every actor subscribed to a pattern matching subject
 // (NATS syntax: tokens separated by '.') and returns how many accepted it.
 // An invalid subject is an error; no subscriber is not (delivered is 0).
+//
+// In a cluster the publication also goes, once, to the other nodes, whose
+// subscribers receive it too; delivered counts this node's only. Its type
+// must then be registered (RegisterMessage): an unregistered type fails
+// the whole Publish, before any delivery, and a disconnection returns
+// ErrUnavailable after the local delivery.
 func (s *System) Publish(subject string, msg any) (delivered int, err error) {
 	if err := topic.ValidateSubject(subject); err != nil {
 		return 0, err
 	}
+	c := s.cluster
+	var encoded *[]byte
+	if c != nil {
+		if encoded, err = c.encodePublication(subject, msg); err != nil {
+			return 0, err
+		}
+	}
+	delivered = s.publishLocal(subject, msg)
+	if c != nil {
+		err = c.publishEncoded(subject, encoded)
+	}
+	return delivered, err
+}
+
+// publishLocal delivers a publication to this System's subscribers.
+func (s *System) publishLocal(subject string, msg any) (delivered int) {
 	buf := matchPool.Get().(*[]Ref)
 	refs := s.topics.AppendMatches((*buf)[:0], subject)
 	for _, r := range refs {
@@ -31,12 +53,15 @@ func (s *System) Publish(subject string, msg any) (delivered int, err error) {
 	clear(refs)
 	*buf = refs[:0]
 	matchPool.Put(buf)
-	return delivered, nil
+	return delivered
 }
 
 // Subscribe subscribes ref to pattern, where "*" matches one token and ">"
 // one or more trailing tokens. The subscription ends on cancel, or when ref
 // stops or restarts. Subscribing twice to one pattern is one subscription.
+// In a cluster ref also receives the matching publications of every other
+// node, once each; interest reaches the other nodes through NATS shortly
+// after Subscribe returns.
 func (s *System) Subscribe(ref Ref, pattern string) (cancel func(), err error) {
 	if ref.ep == nil {
 		return nil, &NotFoundError{}
@@ -54,21 +79,40 @@ func (s *System) Subscribe(ref Ref, pattern string) (cancel func(), err error) {
 		s.topics.Remove(pattern, ref)
 		return nil, ErrStopped
 	}
-	if !slices.Contains(p.subs, pattern) {
+	added := !slices.Contains(p.subs, pattern)
+	if added {
 		p.subs = append(p.subs, pattern)
 	}
 	p.mu.Unlock()
-	return func() {
-		p.mu.Lock()
-		i := slices.Index(p.subs, pattern)
-		if i >= 0 {
-			p.subs = slices.Delete(p.subs, i, i+1)
+	if c := s.cluster; c != nil && added {
+		if err := c.topics.add(pattern, ref); err != nil {
+			s.unsubscribe(p, pattern)
+			return nil, err
 		}
-		p.mu.Unlock()
-		if i >= 0 {
-			s.topics.Remove(pattern, ref)
-		}
-	}, nil
+	}
+	return func() { s.unsubscribe(p, pattern) }, nil
+}
+
+// unsubscribe ends p's subscription to pattern, if it has one.
+func (s *System) unsubscribe(p *process, pattern string) {
+	p.mu.Lock()
+	i := slices.Index(p.subs, pattern)
+	if i >= 0 {
+		p.subs = slices.Delete(p.subs, i, i+1)
+	}
+	p.mu.Unlock()
+	if i >= 0 {
+		s.forget(pattern, p.ref())
+	}
+}
+
+// forget removes one (pattern, actor) subscription, here and from the
+// cluster.
+func (s *System) forget(pattern string, ref Ref) {
+	s.topics.Remove(pattern, ref)
+	if c := s.cluster; c != nil {
+		c.topics.remove(pattern, ref)
+	}
 }
 
 // unsubscribeAll removes every subscription of the actor.
@@ -78,6 +122,6 @@ func (p *process) unsubscribeAll() {
 	p.subs = nil
 	p.mu.Unlock()
 	for _, pat := range subs {
-		p.sys.topics.Remove(pat, p.ref())
+		p.sys.forget(pat, p.ref())
 	}
 }

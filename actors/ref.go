@@ -9,13 +9,13 @@ import (
 // two words, and its zero value means "no actor".
 //
 // A Ref is the endpoint that accepts the actor's messages: for a local
-// actor, its process. Location transparency comes from the endpoint, not
-// from the caller: a remote transport would intern one proxy endpoint per
-// (node, id) whose deliver serialises the message onto the actor's NATS
-// subject, and hand out Refs holding it, so Send, Request, Stop and Done
-// work unchanged. A Ref to a stopped actor stays valid as a value; messages
-// to it become dead letters. Ids are never reused, so a stale Ref never
-// reaches a newer actor that took the same name.
+// actor, its process; for an actor on another node of a cluster, a remote
+// endpoint, interned per (node, id), whose deliver encodes the message
+// onto the node's NATS subject (remote_ref.go), so Send, Request, Forward,
+// Poison, Stop and Done work unchanged. A Ref to a stopped actor stays
+// valid as a value; messages to it become dead letters. Ids are never
+// reused, so a stale Ref never reaches a newer actor that took the same
+// name.
 type Ref struct {
 	ep endpoint
 }
@@ -31,8 +31,9 @@ type endpoint interface {
 	deliver(ctx context.Context, env envelope) error
 	// poison queues an in-band stop, after what is already queued.
 	poison() error
-	// stop asks for a hard stop; false when one was already asked or done.
-	stop() bool
+	// stop asks for a hard stop; ErrStopped when one was already asked or
+	// done.
+	stop() error
 	// done is closed once the actor has terminated.
 	done() <-chan struct{}
 	// addr is the actor's identity.
@@ -75,7 +76,24 @@ func (r Ref) kind() string {
 	return r.ep.addr().kind
 }
 
-// String returns "name#id"; anonymous actors show their kind as the name.
+// Node returns the id of the cluster node the actor lives on: this
+// node's for a local actor, "" for a pool (its members live on several)
+// and outside a cluster.
+func (r Ref) Node() string {
+	switch ep := r.ep.(type) {
+	case *remoteRef:
+		return ep.node
+	case *process:
+		if c := ep.sys.cluster; c != nil {
+			return c.node
+		}
+	}
+	return ""
+}
+
+// String returns "name#id" for a local actor, "name#id@node" for a remote
+// one and "name@pool" for a pool; anonymous actors show their kind as the
+// name.
 func (r Ref) String() string {
 	if r.ep == nil {
 		return "<nil>"
@@ -84,6 +102,12 @@ func (r Ref) String() string {
 	name := a.name
 	if name == "" {
 		name = a.kind
+	}
+	if rr, ok := r.ep.(*remoteRef); ok {
+		if rr.node == "" {
+			return name + "@pool"
+		}
+		return name + "#" + strconv.FormatUint(a.id, 10) + "@" + rr.node
 	}
 	return name + "#" + strconv.FormatUint(a.id, 10)
 }

@@ -27,6 +27,8 @@ type Producer func() Actor
 // and shuts them down in order. It is safe for concurrent use.
 type System struct {
 	cfg           Config
+	clusterCfg    *ClusterConfig // WithCluster's, joined by NewSystemContext
+	cluster       *cluster       // nil outside a cluster: nothing touches NATS
 	logger        *slog.Logger
 	meterProvider metric.MeterProvider
 	metrics       *instruments // nil without WithMeterProvider
@@ -48,8 +50,18 @@ type System struct {
 	live                      atomic.Int64
 }
 
-// NewSystem returns a running System.
+// NewSystem returns a running System. A System joining a cluster
+// (WithCluster) is made by NewSystemContext instead, since joining can
+// fail; NewSystem panics when given WithCluster.
 func NewSystem(opts ...Option) *System {
+	s := newSystem(opts)
+	if s.clusterCfg != nil {
+		panic("actors: NewSystem with WithCluster: use NewSystemContext, which reports a failure to join")
+	}
+	return s
+}
+
+func newSystem(opts []Option) *System {
 	s := &System{
 		cfg:          DefaultConfig(),
 		logger:       slog.Default(),
@@ -105,13 +117,13 @@ func (s *System) spawn(parent *process, name string, prod Producer, a Actor, opt
 		p.kind = reflect.TypeOf(a).String()
 	}
 	if name != "" {
-		if _, taken := s.names.LoadOrStore(name, p); taken {
-			return Ref{}, &NameTakenError{Name: name}
+		if err := s.register(name, p, sc.pool); err != nil {
+			return Ref{}, err
 		}
 	}
 	if !parent.adopt(p) {
 		if name != "" {
-			s.names.CompareAndDelete(name, p)
+			s.deregister(name, p)
 		}
 		return Ref{}, ErrStopped
 	}
@@ -153,6 +165,29 @@ func (s *System) newProcess(parent *process, name string, sc *spawnConfig) *proc
 		p.sup.strategy = sc.strategy.resolve(s.cfg)
 	}
 	return p
+}
+
+// register takes name for p: in this System, then, in a cluster, across
+// the cluster (a lease; see cluster_names.go).
+func (s *System) register(name string, p *process, pool bool) error {
+	if _, taken := s.names.LoadOrStore(name, p); taken {
+		return &NameTakenError{Name: name}
+	}
+	if c := s.cluster; c != nil {
+		if err := c.names.claim(name, p, pool); err != nil {
+			s.names.CompareAndDelete(name, p)
+			return err
+		}
+	}
+	return nil
+}
+
+// deregister frees p's name, here and across the cluster.
+func (s *System) deregister(name string, p *process) {
+	s.names.CompareAndDelete(name, p)
+	if c := s.cluster; c != nil {
+		c.names.release(name, p)
+	}
 }
 
 var (
@@ -205,10 +240,19 @@ func (s *System) Request(ctx context.Context, to Ref, msg any) (any, error) {
 	return s.request(ctx, nil, to, msg)
 }
 
-// Lookup returns the live actor registered under name, or a *NotFoundError.
+// Lookup returns the live actor registered under name, or a
+// *NotFoundError. In a cluster it finds actors on every node: this
+// System's first, then the cluster's (a remote Ref), and a pool's name
+// gives the pool's Ref, whose messages are balanced across its members;
+// it returns an error matching ErrUnavailable when the cluster cannot be
+// asked.
 func (s *System) Lookup(name string) (Ref, error) {
-	if v, ok := s.names.Load(name); ok {
+	c := s.cluster
+	if v, ok := s.names.Load(name); ok && (c == nil || !c.names.isPool(name)) {
 		return v.(*process).ref(), nil
+	}
+	if c != nil {
+		return c.names.lookup(name)
 	}
 	return Ref{}, &NotFoundError{Name: name}
 }
@@ -220,10 +264,7 @@ func (s *System) Stop(ref Ref) error {
 	if ref.ep == nil {
 		return &NotFoundError{}
 	}
-	if !ref.ep.stop() {
-		return ErrStopped
-	}
-	return nil
+	return ref.ep.stop()
 }
 
 // Poison queues an in-band stop: ref processes what was queued before it,
@@ -324,6 +365,9 @@ func (s *System) shutdown(ctx context.Context) error {
 	}
 	if err != nil {
 		err = s.hardStop(kids, err)
+	}
+	if s.cluster != nil {
+		s.cluster.leave()
 	}
 	if s.unobserve != nil {
 		s.unobserve()

@@ -30,6 +30,8 @@ const (
 	KeyActorKind      = attribute.Key("troupe.actor.kind")
 	KeyOverflowPolicy = attribute.Key("troupe.actor.overflow_policy")
 	KeyDeadLetter     = attribute.Key("troupe.dead_letter.reason")
+	KeyRemoteOp       = attribute.Key("troupe.remote.operation")
+	KeyRemoteOutcome  = attribute.Key("troupe.remote.outcome")
 	KeyRetry          = attribute.Key("troupe.retry")
 	KeyComponent      = attribute.Key("troupe.component")
 	KeyCapability     = attribute.Key("troupe.capability.kind")

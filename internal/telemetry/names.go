@@ -56,6 +56,13 @@ const (
 	MetricActorMailboxDropped = "troupe.actor.mailbox.dropped"
 	// MetricActorMailboxDepth is the number of messages waiting in mailboxes.
 	MetricActorMailboxDepth = "troupe.actor.mailbox.depth"
+	// MetricActorRemoteSent counts envelopes a node sent to other nodes.
+	MetricActorRemoteSent = "troupe.actor.remote.sent"
+	// MetricActorRemoteReceived counts envelopes a node received from others.
+	MetricActorRemoteReceived = "troupe.actor.remote.received"
+	// MetricActorRemoteRequestDuration is how long a remote request or
+	// control call waited for its reply.
+	MetricActorRemoteRequestDuration = "troupe.actor.remote.request.duration"
 
 	// MetricComponentDenials counts host calls a component's capabilities refused.
 	MetricComponentDenials = "troupe.component.denials"
@@ -76,5 +83,6 @@ var metricNames = []string{
 	MetricAuthnResults, MetricAuthzDecisions, MetricAuthzDuration, MetricAuthCacheLookups,
 	MetricActorProcessingDuration, MetricActorRestarts, MetricActorDeadLetters,
 	MetricActorMailboxDropped, MetricActorMailboxDepth,
+	MetricActorRemoteSent, MetricActorRemoteReceived, MetricActorRemoteRequestDuration,
 	MetricComponentDenials, MetricComponentInstanceFailures, MetricComponentReloads,
 }

@@ -1,0 +1,304 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/troupehq/troupe/internal/fielderr"
+)
+
+// ClusterConfig joins a System to a cluster of nodes that share a NATS
+// system: every node of one service uses the same Service, LeaseTTL and
+// Replicas, and a Node id of its own.
+type ClusterConfig struct {
+	// Conn is the NATS connection; the System uses it and never closes it.
+	// Its owner drains it after the System shut down.
+	Conn *nats.Conn
+	// Node is this node's id, unique in the cluster: letters, digits, '-'
+	// and '_', at most 64 bytes. A node restarting after a crash keeps its
+	// id and waits (at most LeaseTTL) for its previous lease to age out.
+	Node string
+	// Service names the cluster: subjects start with "troupe.<Service>."
+	// and the lease buckets are "troupe_<Service>_names" and "_nodes".
+	// Same charset as Node.
+	Service string
+	// LeaseTTL is how long a name (and a node's membership) outlives the
+	// last renewal, which happens every LeaseTTL/3: the time a SIGKILLed
+	// node's names stay taken.
+	LeaseTTL time.Duration
+	// Replicas is the lease buckets' JetStream replication factor, 1 to 5:
+	// min(3, the number of NATS servers) in production.
+	Replicas int
+	// Storage is where the lease buckets live: jetstream.FileStorage
+	// (the default) or jetstream.MemoryStorage.
+	Storage jetstream.StorageType
+	// MaxPayload is the largest envelope a node sends or accepts, in
+	// bytes; 0 means the NATS server's max_payload.
+	MaxPayload int
+	// RequestTimeout bounds a remote Request whose context has no
+	// deadline (and Stop, Poison and Lookup's network calls), so a node
+	// that dies mid-request cannot hold its caller forever.
+	RequestTimeout time.Duration
+	// Propagator carries trace context across nodes; nil means W3C Trace
+	// Context and Baggage. Remote handling joins the caller's trace.
+	Propagator propagation.TextMapPropagator
+}
+
+// DefaultLeaseTTL and DefaultRequestTimeout are ClusterConfig's defaults.
+const (
+	DefaultLeaseTTL       = 10 * time.Second
+	DefaultRequestTimeout = 30 * time.Second
+)
+
+// withDefaults fills zero fields.
+func (c ClusterConfig) withDefaults() ClusterConfig {
+	if c.LeaseTTL == 0 {
+		c.LeaseTTL = DefaultLeaseTTL
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.Propagator == nil {
+		c.Propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+	}
+	return c
+}
+
+// Validate reports every problem of c, each a *fielderr.Error naming its
+// field; zero LeaseTTL, Replicas and RequestTimeout take their defaults.
+func (c ClusterConfig) Validate() error {
+	var errs []error
+	if c.Conn == nil {
+		errs = append(errs, fielderr.New("Conn", "is required"))
+	}
+	for field, v := range map[string]string{"Node": c.Node, "Service": c.Service} {
+		if err := checkToken(v); err != nil {
+			errs = append(errs, fielderr.New(field, "%v", err))
+		}
+	}
+	if c.LeaseTTL < 0 || c.LeaseTTL > 0 && c.LeaseTTL < 300*time.Millisecond {
+		errs = append(errs, fielderr.New("LeaseTTL", "must be at least 300ms (renewal runs every TTL/3), got %s", c.LeaseTTL))
+	}
+	if c.Replicas < 0 || c.Replicas > 5 {
+		errs = append(errs, fielderr.New("Replicas", "must be 1 to 5, got %d", c.Replicas))
+	}
+	if c.MaxPayload < 0 || c.MaxPayload > 0 && c.MaxPayload < 1024 {
+		errs = append(errs, fielderr.New("MaxPayload", "must be 0 (the server's) or at least 1024, got %d", c.MaxPayload))
+	}
+	if c.RequestTimeout < 0 {
+		errs = append(errs, fielderr.New("RequestTimeout", "must not be negative, got %s", c.RequestTimeout))
+	}
+	if c.Storage != jetstream.FileStorage && c.Storage != jetstream.MemoryStorage {
+		errs = append(errs, fielderr.New("Storage", "must be file or memory, got %d", c.Storage))
+	}
+	return errors.Join(errs...)
+}
+
+// checkToken checks a node id or service name: it becomes a subject token
+// and part of a bucket name.
+func checkToken(s string) error {
+	if s == "" || len(s) > 64 {
+		return fmt.Errorf("must be 1 to 64 bytes, got %q", s)
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return fmt.Errorf("must hold only letters, digits, '-' and '_', got %q", s)
+		}
+	}
+	return nil
+}
+
+// WithCluster joins the System to a cluster over NATS (see ClusterConfig
+// and docs/cluster.md): names become unique cluster-wide, Lookup finds
+// actors on every node, and Refs to them work like local ones. Joining
+// does I/O that can fail, so a System with this option is made by
+// NewSystemContext. Without it nothing touches NATS.
+func WithCluster(c ClusterConfig) Option {
+	return func(s *System) { s.clusterCfg = &c }
+}
+
+// NewSystemContext returns a running System like NewSystem, after the
+// I/O its options need: with WithCluster, joining the cluster within ctx.
+// On failure nothing is left running.
+func NewSystemContext(ctx context.Context, opts ...Option) (*System, error) {
+	s := newSystem(opts)
+	if s.clusterCfg == nil {
+		return s, nil
+	}
+	c, err := joinCluster(ctx, s, *s.clusterCfg)
+	if err != nil {
+		_ = s.Shutdown(context.Background())
+		return nil, err
+	}
+	s.cluster = c
+	return s, nil
+}
+
+// cluster is a System's membership of a cluster: its subscriptions, its
+// leases and the remote endpoints it hands out.
+type cluster struct {
+	sys        *System
+	nc         *nats.Conn
+	node       string
+	cfg        ClusterConfig
+	prefix     string // "troupe.<service>."
+	maxPayload int
+	logger     *slog.Logger
+	metrics    *remoteInstruments // nil without a meter provider
+
+	nodeSub *nats.Subscription
+	mux     replyMux
+	refs    refTable
+	exports sync.Map // id → *process: local senders a remote Ref may name
+	names   *nameRegistry
+	members *membership
+	topics  topicSubs
+	watches watchTable
+	// defaultPropagator: the W3C propagators, whose Inject needs a span
+	// context or baggage, so a context without either is skipped cheaply.
+	defaultPropagator bool
+
+	ctx     context.Context // ends at leave: background work stops
+	cancel  context.CancelFunc
+	bgMu    sync.Mutex
+	leaving bool
+	wg      sync.WaitGroup
+}
+
+// joinCluster starts s's membership: lease buckets, this node's lease,
+// the subscriptions and watchers. It undoes what it did on failure.
+func joinCluster(ctx context.Context, s *System, cfg ClusterConfig) (_ *cluster, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("actors: cluster config: %w", err)
+	}
+	defaultPropagator := cfg.Propagator == nil
+	cfg = cfg.withDefaults()
+	c := &cluster{
+		defaultPropagator: defaultPropagator,
+		sys:               s, nc: cfg.Conn, node: cfg.Node, cfg: cfg,
+		prefix:     "troupe." + cfg.Service + ".",
+		maxPayload: cfg.MaxPayload,
+		logger:     s.logger.With("node", cfg.Node),
+	}
+	if server := int(c.nc.MaxPayload()); c.maxPayload == 0 || c.maxPayload > server && server > 0 {
+		c.maxPayload = server
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.refs.c, c.watches.c, c.topics.c, c.mux.c = c, c, c, c
+	if s.meterProvider != nil {
+		c.metrics = newRemoteInstruments(s.meterProvider)
+	}
+	// Ids restart from the node's start time in microseconds, so an id
+	// stays unique across restarts of a node under the same id: a stale
+	// Ref from before a crash never reaches a newer actor.
+	s.nextID.Store(uint64(time.Now().UnixMicro()))
+	defer func() {
+		if err != nil {
+			c.leave()
+		}
+	}()
+	if err := c.subscribe(); err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(c.nc)
+	if err != nil {
+		return nil, fmt.Errorf("actors: cluster: %w", err)
+	}
+	if c.members, err = joinMembership(ctx, c, js); err != nil {
+		return nil, err
+	}
+	if c.names, err = openNames(ctx, c, js); err != nil {
+		return nil, err
+	}
+	if err := c.nc.FlushWithContext(ctx); err != nil {
+		return nil, fmt.Errorf("actors: cluster: registering subscriptions: %w", err)
+	}
+	return c, nil
+}
+
+// subscribe starts the node's subscription (every message for an actor
+// on this node) and the reply inbox.
+func (c *cluster) subscribe() error {
+	sub, err := c.nc.Subscribe(c.prefix+"node."+c.node, c.onNodeMsg)
+	if err != nil {
+		return fmt.Errorf("actors: cluster: subscribing: %w", err)
+	}
+	c.nodeSub = sub
+	return c.mux.start()
+}
+
+// leave ends the membership after the actors stopped: it stops the
+// watchers and renewals, fails what still waits for a reply, releases the
+// node's lease so others see it leave at once, and unsubscribes.
+func (c *cluster) leave() {
+	if c.names != nil {
+		c.names.close()
+	}
+	if c.members != nil {
+		c.members.close()
+	}
+	c.topics.close()
+	if c.nodeSub != nil {
+		_ = c.nodeSub.Unsubscribe()
+	}
+	c.mux.close()
+	c.bgMu.Lock()
+	c.leaving = true
+	c.bgMu.Unlock()
+	c.cancel()
+	c.wg.Wait()
+	c.refs.closeAll()
+}
+
+// connected reports whether the connection can carry a message now. A
+// publish while reconnecting would sit in nats.go's reconnect buffer (8
+// MiB by default) and arrive late, or never; checking first makes it fail
+// fast instead, for one read lock (about 10 ns).
+func (c *cluster) connected() bool { return c.nc.Status() == nats.CONNECTED }
+
+// publish sends one envelope, failing fast with ErrUnavailable when the
+// connection is down.
+func (c *cluster) publish(subject, reply string, data []byte) error {
+	if !c.connected() {
+		return ErrUnavailable
+	}
+	var err error
+	if reply == "" {
+		err = c.nc.Publish(subject, data)
+	} else {
+		err = c.nc.PublishRequest(subject, reply, data)
+	}
+	return publishError(err)
+}
+
+// publishError maps nats.go's errors onto the runtime's.
+func publishError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, nats.ErrMaxPayload):
+		return fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
+	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionDraining),
+		errors.Is(err, nats.ErrReconnectBufExceeded), errors.Is(err, nats.ErrConnectionReconnecting),
+		errors.Is(err, nats.ErrDisconnected), errors.Is(err, nats.ErrInvalidConnection):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}
+
+// opContext bounds one network call of the runtime (a lease, a lookup)
+// by RequestTimeout.
+func (c *cluster) opContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
+}

@@ -1,0 +1,199 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/troupehq/troupe/actors/internal/lease"
+)
+
+// membership is which nodes are in the cluster: each node leases its id
+// in the "troupe_<service>_nodes" bucket for as long as it runs, and every
+// node follows the bucket. A node has left when its lease is deleted (a
+// graceful stop) or has not been renewed for a TTL (a crash, a
+// partition). Its actors are gone with it: the Done of every Ref to them
+// closes and the requests waiting on them fail with ErrStopped.
+//
+// Sharded entities and singletons (a later part of the runtime) move on
+// the same signal.
+type membership struct {
+	c        *cluster
+	bucket   *lease.Bucket
+	keeper   *lease.Keeper
+	self     *lease.Lease
+	watcher  jetstream.KeyWatcher
+	followed chan struct{}
+
+	mu       sync.Mutex
+	seen     map[string]time.Time // node → local time of its last renewal
+	lastDown time.Time            // the last time this node was seen disconnected
+}
+
+// memberValue is a node's entry.
+type memberValue struct {
+	Started time.Time `json:"started"`
+}
+
+// joinMembership leases this node's id, waiting for a previous run's lease
+// to age out (a restart after a crash), and starts following the others.
+func joinMembership(ctx context.Context, c *cluster, js jetstream.JetStream) (*membership, error) {
+	b, err := lease.Open(ctx, js, lease.Config{
+		Bucket:      "troupe_" + c.cfg.Service + "_nodes",
+		Description: "Troupe nodes of service " + c.cfg.Service + ": one lease per live node",
+		TTL:         c.cfg.LeaseTTL, Replicas: c.cfg.Replicas, Storage: c.cfg.Storage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("actors: cluster: %w", err)
+	}
+	m := &membership{c: c, bucket: b, seen: make(map[string]time.Time), followed: make(chan struct{}), lastDown: time.Now()}
+	if m.self, err = m.acquire(ctx); err != nil {
+		return nil, err
+	}
+	if m.watcher, err = b.KV().WatchAll(ctx); err != nil {
+		m.releaseSelf()
+		return nil, fmt.Errorf("actors: cluster: watching nodes: %w", err)
+	}
+	m.keeper = b.NewKeeper()
+	m.keeper.Add(m.self, m.renewFailed)
+	go m.follow()
+	return m, nil
+}
+
+// acquire takes this node's id. A lease held by a previous run of this
+// node ages out within a TTL; one still held after that belongs to a live
+// node with the same id, a configuration mistake.
+func (m *membership) acquire(ctx context.Context) (*lease.Lease, error) {
+	value, _ := json.Marshal(memberValue{Started: time.Now().UTC()})
+	give := time.Now().Add(m.bucket.TTL() + lease.Margin(m.bucket.TTL()))
+	for {
+		l, err := m.bucket.Acquire(ctx, m.c.node, value)
+		switch {
+		case err == nil:
+			return l, nil
+		case !errors.Is(err, lease.ErrHeld):
+			return nil, fmt.Errorf("actors: cluster: joining as node %q: %w", m.c.node, err)
+		case time.Now().After(give):
+			return nil, fmt.Errorf("actors: cluster: node id %q is in use by a live node (its lease was renewed for longer than the lease TTL %s): give each node its own id", m.c.node, m.bucket.TTL())
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("actors: cluster: joining as node %q: waiting for a previous run's lease to age out: %w", m.c.node, ctx.Err())
+		case <-time.After(m.bucket.TTL() / 10):
+		}
+	}
+}
+
+// follow tracks the other nodes' leases, and checks every TTL/3 for nodes
+// that stopped renewing.
+func (m *membership) follow() {
+	defer close(m.followed)
+	tick := time.NewTicker(m.bucket.TTL() / 3)
+	defer tick.Stop()
+	updates := m.watcher.Updates()
+	for {
+		select {
+		case e, ok := <-updates:
+			if !ok {
+				return
+			}
+			if e == nil || e.Key() == m.c.node {
+				continue
+			}
+			if e.Operation() == jetstream.KeyValuePut {
+				m.mu.Lock()
+				m.seen[e.Key()] = time.Now()
+				m.mu.Unlock()
+				continue
+			}
+			m.left(e.Key())
+		case <-tick.C:
+			m.expire()
+		}
+	}
+}
+
+// expire ends the nodes not renewed for a TTL plus the margin. While this
+// node itself is (or lately was) disconnected it cannot see renewals, so
+// it judges nobody until it has been connected for a whole TTL.
+func (m *membership) expire() {
+	now := time.Now()
+	if !m.c.connected() {
+		m.mu.Lock()
+		m.lastDown = now
+		m.mu.Unlock()
+		return
+	}
+	ttl := m.bucket.TTL()
+	var gone []string
+	m.mu.Lock()
+	if now.Sub(m.lastDown) > ttl {
+		for node, seen := range m.seen {
+			if now.Sub(seen) > ttl+lease.Margin(ttl) {
+				gone = append(gone, node)
+			}
+		}
+	}
+	m.mu.Unlock()
+	for _, node := range gone {
+		m.left(node)
+	}
+}
+
+// left ends what this node knows of a node that left.
+func (m *membership) left(node string) {
+	m.mu.Lock()
+	_, known := m.seen[node]
+	delete(m.seen, node)
+	m.mu.Unlock()
+	if known {
+		m.c.logger.Info("node left the cluster", "left", node)
+	}
+	m.c.nodeLeft(node)
+}
+
+// renewFailed re-takes this node's lease after it lapsed (a long
+// disconnection); a node that finds its id taken keeps running but logs
+// the conflict, which only a duplicate id causes.
+func (m *membership) renewFailed(err error) {
+	if !errors.Is(err, lease.ErrLost) {
+		return
+	}
+	ctx, cancel := m.c.opContext()
+	defer cancel()
+	if err := m.self.Reacquire(ctx); err != nil {
+		m.c.logger.Error("this node's membership lease is held by another node: node ids must be unique", "error", err)
+	}
+}
+
+// close stops following and renewing, and releases this node's lease so
+// the others see it leave at once rather than after a TTL.
+func (m *membership) close() {
+	_ = m.watcher.Stop()
+	<-m.followed
+	m.keeper.Close()
+	m.releaseSelf()
+}
+
+func (m *membership) releaseSelf() {
+	if !m.c.connected() {
+		return
+	}
+	ctx, cancel := m.c.opContext()
+	defer cancel()
+	if err := m.self.Release(ctx); err != nil {
+		m.c.logger.Debug("membership lease not released; it ages out", "error", err)
+	}
+}
+
+// nodeLeft ends the Done of node's actors and fails the calls waiting on
+// them.
+func (c *cluster) nodeLeft(node string) {
+	c.refs.nodeLeft(node)
+	c.mux.failWhere(func(to Ref) bool { return to.Node() == node }, ErrStopped)
+}

@@ -75,6 +75,7 @@ func startNode(t testing.TB, cfg ClusterConfig, opts ...Option) *System {
 func startCluster(t testing.TB, n int, mod func(i int, c *ClusterConfig)) []*System {
 	t.Helper()
 	servers := natstest.Cluster(t, 3)
+	waitForPlacement(t, servers)
 	nodes := make([]*System, n)
 	for i := range nodes {
 		cfg := testClusterConfig(clusterConn(t, servers[i%len(servers)]), fmt.Sprint("n", i+1))
@@ -85,6 +86,25 @@ func startCluster(t testing.TB, n int, mod func(i int, c *ClusterConfig)) []*Sys
 		nodes[i] = startNode(t, cfg)
 	}
 	return nodes
+}
+
+// waitForPlacement waits until the JetStream meta leader counts every
+// server as an online peer: natstest.Cluster waits for a leader only, and
+// a 3-replica bucket created before the peers report in fails with "no
+// suitable peers for placement".
+func waitForPlacement(t testing.TB, servers []*server.Server) {
+	t.Helper()
+	eventually(t, "JetStream peers online", func() error {
+		for _, s := range servers {
+			if !s.JetStreamIsCurrent() {
+				return fmt.Errorf("%s is not current", s.Name())
+			}
+			if s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == len(servers) {
+				return nil
+			}
+		}
+		return errors.New("the meta leader does not see every peer yet")
+	})
 }
 
 // eventually retries f until it returns nil, failing after a bound that
@@ -148,5 +168,3 @@ func waitDeadLetters(t testing.TB, s *System, reason string, want uint64) {
 		return nil
 	})
 }
-
-var errNotYet = errors.New("not yet")

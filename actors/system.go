@@ -182,12 +182,13 @@ func (s *System) register(name string, p *process, pool bool) error {
 	return nil
 }
 
-// deregister frees p's name, here and across the cluster.
+// deregister frees p's name across the cluster, then here: a node that
+// learns of p's end (Done) finds the name free.
 func (s *System) deregister(name string, p *process) {
-	s.names.CompareAndDelete(name, p)
 	if c := s.cluster; c != nil {
 		c.names.release(name, p)
 	}
+	s.names.CompareAndDelete(name, p)
 }
 
 var (

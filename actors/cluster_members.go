@@ -27,8 +27,7 @@ type membership struct {
 	bucket   *lease.Bucket
 	keeper   *lease.Keeper
 	self     *lease.Lease
-	watcher  jetstream.KeyWatcher
-	followed chan struct{}
+	follower *follower
 
 	mu       sync.Mutex
 	seen     map[string]time.Time // node → local time of its last renewal
@@ -51,17 +50,16 @@ func joinMembership(ctx context.Context, c *cluster, js jetstream.JetStream) (*m
 	if err != nil {
 		return nil, fmt.Errorf("actors: cluster: %w", err)
 	}
-	m := &membership{c: c, bucket: b, seen: make(map[string]time.Time), followed: make(chan struct{}), lastDown: time.Now()}
+	m := &membership{c: c, bucket: b, seen: make(map[string]time.Time), lastDown: time.Now()}
 	if m.self, err = m.acquire(ctx); err != nil {
 		return nil, err
 	}
-	if m.watcher, err = b.KV().WatchAll(ctx); err != nil {
+	if m.follower, err = c.follow(ctx, b.KV(), b.TTL()/3, m.onEntry, m.expire); err != nil {
 		m.releaseSelf()
-		return nil, fmt.Errorf("actors: cluster: watching nodes: %w", err)
+		return nil, err
 	}
 	m.keeper = b.NewKeeper()
 	m.keeper.Add(m.self, m.renewFailed)
-	go m.follow()
 	return m, nil
 }
 
@@ -89,33 +87,19 @@ func (m *membership) acquire(ctx context.Context) (*lease.Lease, error) {
 	}
 }
 
-// follow tracks the other nodes' leases, and checks every TTL/3 for nodes
-// that stopped renewing.
-func (m *membership) follow() {
-	defer close(m.followed)
-	tick := time.NewTicker(m.bucket.TTL() / 3)
-	defer tick.Stop()
-	updates := m.watcher.Updates()
-	for {
-		select {
-		case e, ok := <-updates:
-			if !ok {
-				return
-			}
-			if e == nil || e.Key() == m.c.node {
-				continue
-			}
-			if e.Operation() == jetstream.KeyValuePut {
-				m.mu.Lock()
-				m.seen[e.Key()] = time.Now()
-				m.mu.Unlock()
-				continue
-			}
-			m.left(e.Key())
-		case <-tick.C:
-			m.expire()
-		}
+// onEntry tracks the other nodes' leases: a write is a renewal, a delete
+// a graceful leave. expire, every TTL/3, finds those that stopped.
+func (m *membership) onEntry(e jetstream.KeyValueEntry) {
+	if e.Key() == m.c.node {
+		return
 	}
+	if e.Operation() != jetstream.KeyValuePut {
+		m.left(e.Key())
+		return
+	}
+	m.mu.Lock()
+	m.seen[e.Key()] = time.Now()
+	m.mu.Unlock()
 }
 
 // expire ends the nodes not renewed for a TTL plus the margin. While this
@@ -174,8 +158,7 @@ func (m *membership) renewFailed(err error) {
 // close stops following and renewing, and releases this node's lease so
 // the others see it leave at once rather than after a TTL.
 func (m *membership) close() {
-	_ = m.watcher.Stop()
-	<-m.followed
+	m.follower.close()
 	m.keeper.Close()
 	m.releaseSelf()
 }

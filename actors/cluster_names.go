@@ -30,8 +30,7 @@ type nameRegistry struct {
 	c        *cluster
 	bucket   *lease.Bucket
 	keeper   *lease.Keeper
-	watcher  jetstream.KeyWatcher
-	followed chan struct{}
+	follower *follower
 	mu       sync.Mutex
 	held     map[string]*heldName
 	pools    sync.Map // name → struct{}: local pool members, for Lookup
@@ -70,38 +69,30 @@ func openNames(ctx context.Context, c *cluster, js jetstream.JetStream) (*nameRe
 	if err != nil {
 		return nil, fmt.Errorf("actors: cluster: %w", err)
 	}
-	n := &nameRegistry{c: c, bucket: b, held: make(map[string]*heldName), followed: make(chan struct{})}
-	if n.watcher, err = b.KV().WatchAll(ctx); err != nil {
-		return nil, fmt.Errorf("actors: cluster: watching names: %w", err)
+	n := &nameRegistry{c: c, bucket: b, held: make(map[string]*heldName)}
+	if n.follower, err = c.follow(ctx, b.KV(), b.TTL()/3, n.mirrorEntry, func() {}); err != nil {
+		return nil, err
 	}
 	n.keeper = b.NewKeeper()
-	go n.follow()
 	return n, nil
 }
 
-// follow mirrors the bucket until the watcher stops.
-func (n *nameRegistry) follow() {
-	defer close(n.followed)
-	for e := range n.watcher.Updates() {
-		if e == nil {
-			continue // the initial values are in
-		}
-		if e.Operation() != jetstream.KeyValuePut {
-			n.mirror.Delete(e.Key())
-			continue
-		}
-		var v nameValue
-		if json.Unmarshal(e.Value(), &v) == nil {
-			n.mirror.Store(e.Key(), mirrorEntry{v: v, seen: time.Now()})
-		}
+// mirrorEntry records a change of the bucket in the mirror.
+func (n *nameRegistry) mirrorEntry(e jetstream.KeyValueEntry) {
+	if e.Operation() != jetstream.KeyValuePut {
+		n.mirror.Delete(e.Key())
+		return
+	}
+	var v nameValue
+	if json.Unmarshal(e.Value(), &v) == nil {
+		n.mirror.Store(e.Key(), mirrorEntry{v: v, seen: time.Now()})
 	}
 }
 
 // close stops following and renewing; the actors have stopped and
 // released their names.
 func (n *nameRegistry) close() {
-	_ = n.watcher.Stop()
-	<-n.followed
+	n.follower.close()
 	n.keeper.Close()
 }
 

@@ -29,6 +29,13 @@ func TestRemoteRequestSendAndSender(t *testing.T) {
 	if again := lookup(t, n1, "echo"); again != ref {
 		t.Fatalf("two Lookups gave unequal Refs %s and %s", again, ref)
 	}
+	// Lookup answers from n1's mirror of the names bucket, kept by a watch.
+	eventually(t, "the name in n1's mirror", func() error {
+		if _, ok := n1.cluster.names.mirror.Load("echo"); !ok {
+			return errors.New("not mirrored")
+		}
+		return nil
+	})
 	got, err := ask(t, n1, ref, ping{N: 7, Text: "hi"})
 	if err != nil || got != (ping{N: 7, Text: "hi"}) {
 		t.Fatalf("Request = %v, %v; want the ping back", got, err)

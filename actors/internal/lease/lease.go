@@ -80,6 +80,8 @@ func (e *HeldError) Is(target error) bool { return target == ErrHeld }
 // Bucket is an open lease bucket.
 type Bucket struct {
 	kv     jetstream.KeyValue
+	js     jetstream.JetStream
+	cfg    jetstream.KeyValueConfig
 	ttl    time.Duration
 	margin time.Duration
 }
@@ -90,18 +92,41 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Bucket, err
 	if cfg.TTL <= 0 {
 		return nil, fmt.Errorf("lease: bucket %s: TTL must be positive, got %s", cfg.Bucket, cfg.TTL)
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	b := &Bucket{js: js, ttl: cfg.TTL, margin: Margin(cfg.TTL), cfg: jetstream.KeyValueConfig{
 		Bucket:      cfg.Bucket,
 		Description: cfg.Description,
 		History:     1,
 		TTL:         cfg.TTL,
 		Replicas:    max(cfg.Replicas, 1),
 		Storage:     cfg.Storage,
-	})
+	}}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, b.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("lease: opening bucket %s: %w", cfg.Bucket, err)
 	}
-	return &Bucket{kv: kv, ttl: cfg.TTL, margin: Margin(cfg.TTL)}, nil
+	b.kv = kv
+	return b, nil
+}
+
+// do runs a bucket operation, and once more after recreating the bucket
+// when its stream is gone: a memory-stored bucket does not survive a
+// restart of its only server, and every lease in it is lost with it
+// (their owners' next renewal reports ErrLost and re-acquires).
+func (b *Bucket) do(ctx context.Context, op func() error) error {
+	err := op()
+	if !streamGone(err) {
+		return err
+	}
+	if _, cerr := b.js.CreateOrUpdateKeyValue(ctx, b.cfg); cerr != nil {
+		return err
+	}
+	return op()
+}
+
+// streamGone reports an operation that found no stream behind the bucket.
+func streamGone(err error) bool {
+	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, jetstream.ErrStreamNotFound) ||
+		errors.Is(err, jetstream.ErrBucketNotFound)
 }
 
 // Margin is how long before the server could expire a lease its owner
@@ -127,7 +152,11 @@ type Entry struct {
 
 // Get returns key's live value, or ErrNotFound.
 func (b *Bucket) Get(ctx context.Context, key string) (Entry, error) {
-	e, err := b.kv.Get(ctx, key)
+	var e jetstream.KeyValueEntry
+	err := b.do(ctx, func() (err error) {
+		e, err = b.kv.Get(ctx, key)
+		return err
+	})
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 		return Entry{}, ErrNotFound
 	}
@@ -174,7 +203,11 @@ func (b *Bucket) AcquireShared(ctx context.Context, key string, value []byte) (*
 // create writes the key if it is free.
 func (l *Lease) create(ctx context.Context) error {
 	sent := time.Now()
-	rev, err := l.b.kv.Create(ctx, l.key, l.value)
+	var rev uint64
+	err := l.b.do(ctx, func() (err error) {
+		rev, err = l.b.kv.Create(ctx, l.key, l.value)
+		return err
+	})
 	if conflict(err) {
 		held := &HeldError{Key: l.key}
 		if e, gerr := l.b.Get(ctx, l.key); gerr == nil {
@@ -215,7 +248,11 @@ func (l *Lease) Renew(ctx context.Context) error {
 		rev := l.rev
 		l.mu.Unlock()
 		sent := time.Now()
-		next, err := l.b.kv.Update(ctx, l.key, l.value, rev)
+		var next uint64
+		err := l.b.do(ctx, func() (err error) {
+			next, err = l.b.kv.Update(ctx, l.key, l.value, rev)
+			return err
+		})
 		if err == nil {
 			l.wrote(next, sent)
 			return nil

@@ -10,6 +10,8 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/troupehq/troupe/internal/metrictest"
 	"github.com/troupehq/troupe/internal/telemetry"
@@ -39,6 +41,9 @@ func TestRemoteRequestSendAndSender(t *testing.T) {
 	got, err := ask(t, n1, ref, ping{N: 7, Text: "hi"})
 	if err != nil || got != (ping{N: 7, Text: "hi"}) {
 		t.Fatalf("Request = %v, %v; want the ping back", got, err)
+	}
+	if got, err := ask(t, n1, ref, wrapperspb.String("protobuf")); err != nil || !proto.Equal(got.(proto.Message), wrapperspb.String("protobuf")) {
+		t.Fatalf("a protobuf message came back as %v, %v", got, err)
 	}
 	if got, err := ask(t, n1, ref, whoAmI{}); err != nil || got != "n2" {
 		t.Fatalf("the echo runs on %v (%v), want n2", got, err)

@@ -165,6 +165,9 @@ type cluster struct {
 	members *membership
 	topics  topicSubs
 	watches watchTable
+
+	outboxMu sync.Mutex
+	outboxes map[string]*outbox // by subject
 	// defaultPropagator: the W3C propagators, whose Inject needs a span
 	// context or baggage, so a context without either is skipped cheaply.
 	defaultPropagator bool
@@ -227,10 +230,13 @@ func joinCluster(ctx context.Context, s *System, cfg ClusterConfig) (_ *cluster,
 	return c, nil
 }
 
+// nodeSubject is the subject of every message for an actor on node.
+func (c *cluster) nodeSubject(node string) string { return c.prefix + "node." + node }
+
 // subscribe starts the node's subscription (every message for an actor
 // on this node) and the reply inbox.
 func (c *cluster) subscribe() error {
-	sub, err := c.nc.Subscribe(c.prefix+"node."+c.node, c.onNodeMsg)
+	sub, err := c.nc.Subscribe(c.nodeSubject(c.node), c.onNodeMsg)
 	if err != nil {
 		return fmt.Errorf("actors: cluster: subscribing: %w", err)
 	}

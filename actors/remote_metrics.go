@@ -64,6 +64,12 @@ func (m *remoteInstruments) sent(k wireKind) {
 	}
 }
 
+func (m *remoteInstruments) sentN(k wireKind, n int) {
+	if m != nil {
+		m.sentC.Add(bg, int64(n), m.opSet.Get(opOf(k)).Add...)
+	}
+}
+
 func (m *remoteInstruments) received(k wireKind) {
 	if m != nil {
 		m.receivedC.Add(bg, 1, m.opSet.Get(opOf(k)).Add...)

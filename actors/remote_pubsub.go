@@ -101,27 +101,13 @@ func (c *cluster) encodePublication(subject string, msg any) (*[]byte, error) {
 		return nil, err
 	}
 	w := wireMsg{kind: kindPublish, from: wireAddr{node: c.node}, to: wireAddr{name: subject}, typeName: cd.name, content: cd.content}
-	bp := wireBufs.Get().(*[]byte)
-	b, err := cd.encode(appendWire((*bp)[:0], &w), msg)
-	*bp = b
-	switch {
-	case err != nil:
-		err = fmt.Errorf("actors: encoding %s as %q: %w", typeName(cd.typ), cd.name, err)
-	case len(b) > c.maxPayload:
-		err = fmt.Errorf("%w: %d bytes, max %d", ErrMessageTooLarge, len(b), c.maxPayload)
-	default:
-		return bp, nil
-	}
-	*bp = b[:0]
-	wireBufs.Put(bp)
-	return nil, err
+	return c.encode(&w, cd, msg, c.maxPayload)
 }
 
 // publishEncoded sends an encoded publication to the other nodes.
 func (c *cluster) publishEncoded(subject string, bp *[]byte) error {
 	err := c.publish(c.prefix+"topic."+subject, "", *bp)
-	*bp = (*bp)[:0]
-	wireBufs.Put(bp)
+	putWireBuf(bp)
 	if err == nil {
 		c.metrics.sent(kindPublish)
 	}
@@ -132,11 +118,11 @@ func (c *cluster) publishEncoded(subject string, bp *[]byte) error {
 // subscribed to pattern.
 func (c *cluster) onPublication(pattern string, m *nats.Msg) {
 	var w wireMsg
-	if !c.decodeEnvelope(m, &w) {
+	if !c.admit(m) || !c.decodeEnvelope(m.Data, m.Reply, &w) {
 		return
 	}
 	if w.kind != kindPublish {
-		c.refuse(m, &w, Ref{}, m.Data, ReasonMalformed, errCodeRemote, "unexpected envelope kind")
+		c.refuse(m.Reply, &w, Ref{}, m.Data, ReasonMalformed, errCodeRemote, "unexpected envelope kind")
 		return
 	}
 	if w.from.node == c.node {
@@ -144,12 +130,12 @@ func (c *cluster) onPublication(pattern string, m *nats.Msg) {
 	}
 	cd := wireTypes.forName([]byte(w.typeName))
 	if cd == nil || cd.content != w.content {
-		c.refuse(m, &w, Ref{}, w.payload, ReasonUnknownType, errCodeUnregistered, w.typeName)
+		c.refuse(m.Reply, &w, Ref{}, w.payload, ReasonUnknownType, errCodeUnregistered, w.typeName)
 		return
 	}
 	msg, err := cd.decode(w.payload)
 	if err != nil {
-		c.refuse(m, &w, Ref{}, w.payload, ReasonMalformed, errCodeRemote, err.Error())
+		c.refuse(m.Reply, &w, Ref{}, w.payload, ReasonMalformed, errCodeRemote, err.Error())
 		return
 	}
 	for _, r := range c.topics.subscribers(pattern) {

@@ -27,36 +27,57 @@ func (expiredContext) Err() error                  { return context.DeadlineExce
 // subscription's goroutine, one envelope at a time, which is what keeps
 // the messages of one sender in order; it never blocks.
 func (c *cluster) onNodeMsg(m *nats.Msg) {
+	if !c.admit(m) {
+		return
+	}
+	if !isBatch(m.Data) {
+		c.handleEnvelope(m.Data, m.Reply)
+		return
+	}
+	err := batchFrames(m.Data, func(env []byte) { c.handleEnvelope(env, "") })
+	if err != nil {
+		c.sys.post.deadLetter(Ref{}, envelope{msg: append([]byte(nil), m.Data...)}, ReasonMalformed)
+	}
+}
+
+// admit refuses an envelope (or batch) larger than the max payload.
+func (c *cluster) admit(m *nats.Msg) bool {
+	if len(m.Data) <= c.maxPayload {
+		return true
+	}
+	c.refuse(m.Reply, &wireMsg{}, Ref{}, nil, ReasonOversized, errCodeTooLarge, "envelope exceeds the receiving node's max payload")
+	return false
+}
+
+// handleEnvelope handles one envelope for this node; reply is the NATS
+// reply subject ("" inside a batch, which carries sends only).
+func (c *cluster) handleEnvelope(data []byte, reply string) {
 	var w wireMsg
-	if !c.decodeEnvelope(m, &w) {
+	if !c.decodeEnvelope(data, reply, &w) {
 		return
 	}
 	switch w.kind {
 	case kindSend, kindRequest:
-		c.deliverInbound(m, &w)
+		c.deliverInbound(reply, &w)
 	case kindPoison, kindStop, kindWatch:
-		c.serveControl(m, &w)
+		c.serveControl(reply, &w)
 	case kindTerminated:
 		c.watches.terminated(&w)
 	default:
-		c.refuse(m, &w, Ref{}, m.Data, ReasonMalformed, errCodeRemote, "unexpected envelope kind")
+		c.refuse(reply, &w, Ref{}, data, ReasonMalformed, errCodeRemote, "unexpected envelope kind")
 	}
 }
 
-// decodeEnvelope checks an envelope's size and decodes it. A failure is a
-// dead letter with its reason, and a request gets the error as its reply.
-func (c *cluster) decodeEnvelope(m *nats.Msg, w *wireMsg) bool {
-	if len(m.Data) > c.maxPayload {
-		c.refuse(m, w, Ref{}, nil, ReasonOversized, errCodeTooLarge, "envelope exceeds the receiving node's max payload")
-		return false
-	}
-	if err := decodeWire(m.Data, w); err != nil {
+// decodeEnvelope decodes an envelope. A failure is a dead letter with its
+// reason, and a request gets the error as its reply.
+func (c *cluster) decodeEnvelope(data []byte, reply string, w *wireMsg) bool {
+	if err := decodeWire(data, w); err != nil {
 		reason := ReasonMalformed
 		if errors.Is(err, errWireVersion) {
 			reason = ReasonVersion
 		}
-		c.logger.Debug("refused an envelope", "subject", m.Subject, "error", err)
-		c.refuse(m, w, Ref{}, m.Data, reason, errCodeRemote, err.Error())
+		c.logger.Debug("refused an envelope", "error", err)
+		c.refuse(reply, w, Ref{}, data, reason, errCodeRemote, err.Error())
 		return false
 	}
 	c.metrics.received(w.kind)
@@ -64,36 +85,36 @@ func (c *cluster) decodeEnvelope(m *nats.Msg, w *wireMsg) bool {
 }
 
 // deliverInbound decodes a message and queues it for its local target.
-func (c *cluster) deliverInbound(m *nats.Msg, w *wireMsg) {
+func (c *cluster) deliverInbound(reply string, w *wireMsg) {
 	target := c.localTarget(w.to)
 	to := c.targetRef(target, w.to)
 	cd := wireTypes.forName([]byte(w.typeName))
 	if cd == nil || cd.content != w.content {
-		c.refuse(m, w, to, w.payload, ReasonUnknownType, errCodeUnregistered, w.typeName)
+		c.refuse(reply, w, to, w.payload, ReasonUnknownType, errCodeUnregistered, w.typeName)
 		return
 	}
 	msg, err := cd.decode(w.payload)
 	switch {
 	case err != nil:
-		c.refuse(m, w, to, w.payload, ReasonMalformed, errCodeRemote, "corrupt payload: "+err.Error())
+		c.refuse(reply, w, to, w.payload, ReasonMalformed, errCodeRemote, "corrupt payload: "+err.Error())
 		return
 	case w.deadline != 0 && time.Now().UnixNano() > w.deadline:
-		c.refuse(m, w, to, msg, ReasonExpired, errCodeTimeout, "")
+		c.refuse(reply, w, to, msg, ReasonExpired, errCodeTimeout, "")
 		return
 	case target == nil && w.to.node == "":
-		c.refuse(m, w, to, msg, ReasonStopped, errCodeNotFound, w.to.name)
+		c.refuse(reply, w, to, msg, ReasonStopped, errCodeNotFound, w.to.name)
 		return
 	case target == nil:
-		c.refuse(m, w, to, msg, ReasonStopped, errCodeStopped, "")
+		c.refuse(reply, w, to, msg, ReasonStopped, errCodeStopped, "")
 		return
-	case w.kind == kindRequest && m.Reply == "":
-		c.refuse(m, w, to, msg, ReasonMalformed, errCodeRemote, "request without a reply subject")
+	case w.kind == kindRequest && reply == "":
+		c.refuse(reply, w, to, msg, ReasonMalformed, errCodeRemote, "request without a reply subject")
 		return
 	}
 	env := envelope{msg: msg}
 	from := c.senderRef(w.from)
 	if w.kind == kindRequest || !from.IsZero() || w.deadline != 0 || len(w.trace) > 0 {
-		in := &inbound{msg: msg, from: from, deadline: w.deadline, trace: w.trace, c: c, replyTo: m.Reply, corr: w.corr}
+		in := &inbound{msg: msg, from: from, deadline: w.deadline, trace: w.trace, c: c, replyTo: reply, corr: w.corr}
 		env.msg = in
 		if w.kind == kindRequest {
 			env.req = &request{remote: in, ctx: in}
@@ -110,13 +131,13 @@ func (c *cluster) deliverInbound(m *nats.Msg, w *wireMsg) {
 
 // refuse dead-letters an envelope this node will not deliver and answers
 // a request (or control call) with the matching error.
-func (c *cluster) refuse(m *nats.Msg, w *wireMsg, to Ref, msg any, reason string, code errCode, text string) {
+func (c *cluster) refuse(reply string, w *wireMsg, to Ref, msg any, reason string, code errCode, text string) {
 	if b, ok := msg.([]byte); ok {
 		msg = append([]byte(nil), b...) // do not alias the subscription's buffer
 	}
 	c.sys.post.deadLetter(to, envelope{msg: msg}, reason)
-	if m.Reply != "" {
-		c.replyWire(m.Reply, &wireMsg{kind: kindReply, corr: w.corr, from: wireAddr{node: c.node}, errCode: code, errText: text}, nil, nil)
+	if reply != "" {
+		c.replyWire(reply, &wireMsg{kind: kindReply, corr: w.corr, from: wireAddr{node: c.node}, errCode: code, errText: text}, nil, nil)
 	}
 }
 
@@ -167,7 +188,7 @@ func (c *cluster) senderRef(a wireAddr) Ref {
 }
 
 // serveControl answers a control call on a local actor.
-func (c *cluster) serveControl(m *nats.Msg, w *wireMsg) {
+func (c *cluster) serveControl(reply string, w *wireMsg) {
 	target := c.localTarget(w.to)
 	var err error
 	switch {
@@ -182,8 +203,8 @@ func (c *cluster) serveControl(m *nats.Msg, w *wireMsg) {
 	case w.kind == kindWatch:
 		c.watches.serve(target, w.from.node)
 	}
-	if m.Reply != "" {
-		c.reply(m.Reply, w.corr, nil, err)
+	if reply != "" {
+		c.reply(reply, w.corr, nil, err)
 	}
 }
 

@@ -17,6 +17,7 @@ type remoteRef struct {
 	address
 	node    string // "" for a pool
 	subject string
+	out     *outbox
 	c       *cluster
 
 	doneOnce sync.Once
@@ -108,8 +109,9 @@ func (t *refTable) get(key refKey, name, kind string) Ref {
 		r.name = key.pool
 		r.subject = t.c.poolSubject(key.pool)
 	} else {
-		r.subject = t.c.prefix + "node." + key.node
+		r.subject = t.c.nodeSubject(key.node)
 	}
+	r.out = t.c.outboxFor(r.subject)
 	wp := weak.Make(r)
 	t.m[key] = wp
 	runtime.AddCleanup(r, t.forget, refEntry{key, wp})

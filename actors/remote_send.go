@@ -56,7 +56,20 @@ func (c *cluster) deliver(ctx context.Context, to *remoteRef, env envelope) erro
 		token, reply = c.mux.add(env.req, Ref{ep: to}, opRequest)
 		w.corr = token
 	}
-	if err := c.send(to.subject, reply, &w, cd, msg); err != nil {
+	if !c.connected() {
+		err = ErrUnavailable
+	} else if w.kind == kindSend {
+		// Queued: the outbox publishes it with the sends queued beside it.
+		var bp *[]byte
+		if bp, err = c.encode(&w, cd, msg, c.maxPayload-batchOverhead); err == nil {
+			to.out.enqueue(*bp)
+			putWireBuf(bp)
+			return nil
+		}
+	} else {
+		err = c.sendDirect(to.out, reply, &w, cd, msg)
+	}
+	if err != nil {
 		if token != 0 {
 			c.mux.take(token)
 		}
@@ -66,26 +79,64 @@ func (c *cluster) deliver(ctx context.Context, to *remoteRef, env envelope) erro
 	if token != 0 {
 		c.mux.arm(token, w.deadline)
 	}
+	return nil
+}
+
+// sendDirect encodes a request or control envelope and publishes it
+// through out, after the sends queued there.
+func (c *cluster) sendDirect(out *outbox, reply string, w *wireMsg, cd *codec, msg any) error {
+	bp, err := c.encode(w, cd, msg, c.maxPayload)
+	if err != nil {
+		return err
+	}
+	defer putWireBuf(bp)
+	if err := out.direct(reply, *bp); err != nil {
+		return err
+	}
 	c.metrics.sent(w.kind)
 	return nil
 }
 
-// send encodes w with msg's payload and publishes it.
+// send encodes w with msg's payload and publishes it on subject, outside
+// any outbox: replies to inboxes.
 func (c *cluster) send(subject, reply string, w *wireMsg, cd *codec, msg any) error {
+	bp, err := c.encode(w, cd, msg, c.maxPayload)
+	if err != nil {
+		return err
+	}
+	defer putWireBuf(bp)
+	return c.publish(subject, reply, *bp)
+}
+
+// encode encodes w with msg's payload (none for a nil cd) into a pooled
+// buffer, to be returned with putWireBuf, refusing more than limit bytes.
+func (c *cluster) encode(w *wireMsg, cd *codec, msg any, limit int) (*[]byte, error) {
 	bp := wireBufs.Get().(*[]byte)
-	defer wireBufs.Put(bp)
 	b := appendWire((*bp)[:0], w)
 	var err error
 	if cd != nil {
 		if b, err = cd.encode(b, msg); err != nil {
-			return fmt.Errorf("actors: encoding %s as %q: %w", typeName(cd.typ), cd.name, err)
+			err = fmt.Errorf("actors: encoding %s as %q: %w", typeName(cd.typ), cd.name, err)
 		}
 	}
-	*bp = b[:0]
-	if len(b) > c.maxPayload {
-		return fmt.Errorf("%w: %d bytes, max %d", ErrMessageTooLarge, len(b), c.maxPayload)
+	*bp = b
+	if err == nil && len(b) > limit {
+		err = fmt.Errorf("%w: %d bytes, max %d", ErrMessageTooLarge, len(b), limit)
 	}
-	return c.publish(subject, reply, b)
+	if err != nil {
+		putWireBuf(bp)
+		return nil, err
+	}
+	return bp, nil
+}
+
+// putWireBuf returns a buffer from encode to the pool; huge ones (a
+// message near the max payload) are left to the GC.
+func putWireBuf(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
+		*bp = (*bp)[:0]
+		wireBufs.Put(bp)
+	}
 }
 
 // lossReason is the dead-letter reason of a failed send.
@@ -152,16 +203,18 @@ func (c *cluster) control(to *remoteRef, kind wireKind) error {
 
 // call sends a control envelope as a request and waits for its answer.
 func (c *cluster) call(to *remoteRef, kind wireKind, r *request) (reply, error) {
+	if !c.connected() {
+		return reply{}, ErrUnavailable
+	}
 	w := wireMsg{kind: kind, to: to.wire(), from: wireAddr{node: c.node}}
 	w.deadline = time.Now().Add(c.cfg.RequestTimeout).UnixNano()
 	token, inbox := c.mux.add(r, Ref{ep: to}, opControl)
 	w.corr = token
-	if err := c.send(to.subject, inbox, &w, nil, nil); err != nil {
+	if err := c.sendDirect(to.out, inbox, &w, nil, nil); err != nil {
 		c.mux.take(token)
 		return reply{}, err
 	}
 	c.mux.arm(token, w.deadline)
-	c.metrics.sent(kind)
 	return <-r.ch, nil
 }
 

@@ -66,9 +66,11 @@ func (t *watchTable) serve(p *process, watcher string) {
 	c.background(func() {
 		select {
 		case <-p.doneChan():
+			// Through the outbox, after what p sent that node before its end.
 			w := wireMsg{kind: kindTerminated, from: wireAddr{node: c.node, id: p.id, name: p.name}}
-			if c.send(c.prefix+"node."+watcher, "", &w, nil, nil) == nil {
-				c.metrics.sent(kindTerminated)
+			if bp, err := c.encode(&w, nil, nil, c.maxPayload-batchOverhead); err == nil {
+				c.outboxFor(c.nodeSubject(watcher)).enqueue(*bp)
+				putWireBuf(bp)
 			}
 		case <-c.ctx.Done():
 		}

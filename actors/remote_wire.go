@@ -23,7 +23,8 @@ const (
 	kindStop                           // Stop the target (a control call)
 	kindWatch                          // tell the sender's node when the target terminates (a control call)
 	kindTerminated                     // the target of a watch terminated
-	kindLast       = kindTerminated
+	kindBatch                          // sends coalesced by an outbox (see appendFrame)
+	kindLast       = kindBatch
 )
 
 // errCode is a typed error carried by a reply, so the caller's node can
@@ -121,6 +122,39 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
+// A batch is what an outbox publishes when several sends to one node
+// queued up: the version and kindBatch bytes, then each envelope as a
+// uvarint length and its bytes. One NATS message then carries many actor
+// messages, so the server and both clients pay their per-message cost
+// once per batch.
+var batchHeader = []byte{wireVersion, byte(kindBatch)}
+
+// appendFrame appends one envelope to a batch.
+func appendFrame(dst, env []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(env)))
+	return append(dst, env...)
+}
+
+// isBatch reports whether data is a batch of this version.
+func isBatch(data []byte) bool {
+	return len(data) >= 2 && data[0] == wireVersion && wireKind(data[1]) == kindBatch
+}
+
+// batchFrames calls f with each envelope of a batch, in order. A frame
+// that overruns the batch ends it with an error wrapping errWireMalformed.
+func batchFrames(data []byte, f func(env []byte)) error {
+	rest := data[len(batchHeader):]
+	for len(rest) > 0 {
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || n > uint64(len(rest)-k) {
+			return fmt.Errorf("%w: truncated batch", errWireMalformed)
+		}
+		f(rest[k : k+int(n)])
+		rest = rest[k+int(n):]
+	}
+	return nil
+}
+
 // Decoding failures, each a dead-letter reason.
 var (
 	errWireMalformed = errors.New("actors: malformed envelope")
@@ -143,7 +177,7 @@ func decodeWire(data []byte, m *wireMsg) error {
 		return fmt.Errorf("%w: %d (this node speaks %d)", errWireVersion, data[0], wireVersion)
 	}
 	m.kind = wireKind(data[1])
-	if m.kind == 0 || m.kind > kindLast {
+	if m.kind == 0 || m.kind >= kindBatch {
 		return fmt.Errorf("%w: unknown kind %d", errWireMalformed, data[1])
 	}
 	d := wireDecoder{b: data[2:]}

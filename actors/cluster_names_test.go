@@ -2,6 +2,7 @@ package actors
 
 import (
 	"errors"
+	"runtime"
 	"fmt"
 	"sync"
 	"testing"
@@ -74,14 +75,22 @@ func TestRemoteNodeCrashAgesOut(t *testing.T) {
 	if _, err := crashed.Spawn("orphan", nodeEcho); err != nil {
 		t.Fatal(err)
 	}
-	ref := lookup(t, survivor, "orphan")
-	done := survivor.Done(ref)
-	if _, err := ask(t, survivor, ref, ping{}); err != nil {
-		t.Fatal(err) // the watch behind Done is in place once this returns
-	}
+	done := func() <-chan struct{} {
+		ref := lookup(t, survivor, "orphan")
+		done := survivor.Done(ref)
+		if _, err := ask(t, survivor, ref, ping{}); err != nil {
+			t.Fatal(err) // the watch behind Done is in place once this returns
+		}
+		return done
+	}()
+	// Only the channel is kept: the endpoint must not be collected
+	// before it reports the end (the ref table holds endpoints weakly).
+	runtime.GC()
+	runtime.GC()
 	cut := time.Now()
 	crashed.cluster.nc.Close()
 	eventually(t, "the crashed node's name aging out", func() error {
+		runtime.GC()
 		_, err := survivor.Spawn("orphan", nodeEcho)
 		return err
 	})

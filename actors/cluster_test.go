@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -371,19 +372,23 @@ func TestRemoteMetrics(t *testing.T) {
 	if err := n1.Send(ref, ping{}); err != nil {
 		t.Fatal(err)
 	}
-	got := metrictest.Collect(t, reader)
 	want := map[string]string{
 		telemetry.MetricActorRemoteSent:            "troupe.remote.operation=send",
 		telemetry.MetricActorRemoteReceived:        "troupe.remote.operation=reply",
 		telemetry.MetricActorRemoteRequestDuration: "troupe.remote.operation=request,troupe.remote.outcome=ok",
 	}
-	for name, attrs := range want {
-		found := false
-		for _, p := range got[name] {
-			found = found || p.Attrs == attrs && p.Value >= 1
+	// A send is counted when its outbox publishes it, just after Send.
+	eventually(t, "remote metrics", func() error {
+		got := metrictest.Collect(t, reader)
+		for name, attrs := range want {
+			found := false
+			for _, p := range got[name] {
+				found = found || p.Attrs == attrs && p.Value >= 1
+			}
+			if !found {
+				return fmt.Errorf("%s{%s} not recorded; got %v", name, attrs, got[name])
+			}
 		}
-		if !found {
-			t.Errorf("%s{%s} not recorded; got %v", name, attrs, got[name])
-		}
-	}
+		return nil
+	})
 }

@@ -51,6 +51,8 @@ func (r *remoteRef) done() <-chan struct{} {
 			close(r.doneCh)
 		case r.node != "":
 			r.c.watches.watch(r)
+		default:
+			r.c.watches.hold(r) // a pool's Done closes at shutdown
 		}
 	})
 	return r.doneCh
@@ -66,6 +68,7 @@ func (r *remoteRef) terminated() {
 	r.closed = true
 	if r.doneCh != nil {
 		close(r.doneCh)
+		r.c.watches.unhold(r)
 	}
 }
 

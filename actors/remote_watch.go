@@ -15,6 +15,10 @@ type watchTable struct {
 	c      *cluster
 	mu     sync.Mutex
 	served map[watchKey]struct{} // owner side: (watcher node, actor) pairs waited on
+	// held keeps the endpoints whose Done someone may wait on reachable
+	// until they end: the ref table holds endpoints weakly, and a caller
+	// may keep only the channel.
+	held map[*remoteRef]struct{}
 }
 
 type watchKey struct {
@@ -25,6 +29,7 @@ type watchKey struct {
 // watch asks r's owner to report r's end, retrying while the owner cannot
 // be reached; an owner that answers ErrStopped ends Done at once.
 func (t *watchTable) watch(r *remoteRef) {
+	t.hold(r)
 	c := t.c
 	started := c.background(func() {
 		for {
@@ -46,6 +51,23 @@ func (t *watchTable) watch(r *remoteRef) {
 	if !started {
 		r.terminated()
 	}
+}
+
+// hold keeps r reachable until it ends.
+func (t *watchTable) hold(r *remoteRef) {
+	t.mu.Lock()
+	if t.held == nil {
+		t.held = make(map[*remoteRef]struct{})
+	}
+	t.held[r] = struct{}{}
+	t.mu.Unlock()
+}
+
+// unhold lets an ended endpoint go.
+func (t *watchTable) unhold(r *remoteRef) {
+	t.mu.Lock()
+	delete(t.held, r)
+	t.mu.Unlock()
 }
 
 // serve waits, on the owner's side, for p's end and reports it to the

@@ -2,8 +2,8 @@ package actors
 
 import (
 	"errors"
-	"runtime"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"

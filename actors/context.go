@@ -64,11 +64,8 @@ func (c *Context) Respond(reply any) {
 		}
 	case env.from != nil:
 		_ = c.p.sys.send(bg, c.p, env.from.ref(), reply)
+	case c.respondRemote(reply):
 	default:
-		if from := c.remoteSender(); !from.IsZero() {
-			_ = c.p.sys.send(bg, c.p, from, reply)
-			return
-		}
 		c.p.mb.sink.deadLetter(c.p.ref(), envelope{msg: reply, from: c.p}, ReasonNoSender)
 	}
 }
@@ -80,7 +77,13 @@ func (c *Context) Respond(reply any) {
 // "no sender" dead letters.
 func (c *Context) CanRespond() bool {
 	env := c.env
-	return env != nil && (env.req != nil && !c.replied || env.from != nil || !c.remoteSender().IsZero())
+	if env == nil {
+		return false
+	}
+	if in := c.inbound(); in != nil {
+		return in.isRequest() && !c.replied || !in.from.IsZero()
+	}
+	return env.req != nil && !c.replied || env.from != nil
 }
 
 // Forward hands the current message to another actor with its original
@@ -93,8 +96,14 @@ func (c *Context) Forward(to Ref) error {
 	if c.replied {
 		env.req = nil
 	}
-	if in, ok := c.reqCtx.(*inbound); ok {
-		env.msg = in.forwarded() // keep the remote sender, deadline and trace
+	pending := env.req != nil
+	if in := c.inbound(); in != nil {
+		// Keep the remote sender, deadline, trace and reply subject.
+		fwd := in.forwarded()
+		if c.replied {
+			fwd.replyTo = ""
+		}
+		env.msg, pending = fwd, fwd.isRequest()
 	}
 	if err := to.ep.deliver(c.Context(), env); err != nil {
 		if err == errDropped {
@@ -102,7 +111,7 @@ func (c *Context) Forward(to Ref) error {
 		}
 		return err
 	}
-	if env.req != nil {
+	if pending {
 		c.replied = true
 	}
 	return nil

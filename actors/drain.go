@@ -74,6 +74,9 @@ func (p *process) processBatch(batch []envelope) {
 			env.req.complete(nil, f.err)
 		}
 		if in, ok := cx.reqCtx.(*inbound); ok {
+			if !cx.replied {
+				in.fail(f.err)
+			}
 			in.release()
 		}
 		cx.env, cx.reqCtx = nil, nil
@@ -115,10 +118,7 @@ func (p *process) receiveFrom(batch []envelope, i int) (next int, f *failure) {
 			}
 			env.msg = m.msg
 		case *inbound:
-			if p.takeInbound(env, m) {
-				p.invoke(env)
-				m.release()
-			}
+			p.receiveInbound(env, m)
 			*env = envelope{}
 			if p.mb.interrupt.Load() {
 				return i + 1, nil

@@ -15,10 +15,13 @@ type envelope struct {
 	req  *request // the waiting caller of Request, nil for Send
 }
 
-// fail settles the Request of an envelope that will never reach Receive.
+// fail settles the Request of an envelope that will never reach Receive,
+// a local one or one from another node.
 func (e *envelope) fail(err error) {
 	if e.req != nil {
 		e.req.complete(nil, err)
+	} else if in, ok := e.msg.(*inbound); ok {
+		in.fail(err)
 	}
 }
 

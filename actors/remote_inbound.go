@@ -14,6 +14,12 @@ import (
 // Respond and Context find the remote parts without a field in the
 // process (whose size is pinned; see TestProcessLayout).
 //
+// A request from another node is an inbound with a reply subject, not a
+// reply slot (the envelope's req): Respond, and each path that settles a
+// request unanswered, reply through the inbound. Keeping remote replies
+// out of request.complete keeps that function small enough to inline
+// into Respond, which the local request path measured at 5% of its p50.
+//
 // As a context.Context it is built lazily: Deadline needs nothing,
 // Value extracts the trace context on first use, and Done starts a timer
 // only when someone waits on it, so a message whose actor never asks
@@ -109,29 +115,76 @@ func (in *inbound) reply(v any, err error) bool {
 	return true
 }
 
-// takeInbound unwraps an inbound for Receive: it checks the deadline
-// (enforced here, on the receiving node, as well as on receipt), puts the
-// bare message in env and makes the inbound the request context. It
-// reports false for an expired message, which it dead-letters.
-func (p *process) takeInbound(env *envelope, in *inbound) bool {
+// isRequest reports whether a reply is expected.
+func (in *inbound) isRequest() bool { return in.replyTo != "" }
+
+// fail answers an unanswered request with err.
+func (in *inbound) fail(err error) {
+	if in.isRequest() {
+		in.reply(nil, err)
+	}
+}
+
+// receiveInbound hands a message from another node to Receive: it checks
+// the deadline (enforced here, on the receiving node, as well as on
+// receipt), puts the bare message in env and makes the inbound the
+// request context, then settles a request left unanswered, as invoke
+// does for a local one.
+func (p *process) receiveInbound(env *envelope, in *inbound) {
 	if in.expired() {
 		p.mb.sink.deadLetter(p.ref(), *env, ReasonExpired)
-		env.fail(&TimeoutError{To: p.ref()})
-		return false
+		return
 	}
 	env.msg = in.msg
-	p.drain.cx.reqCtx = in
-	if env.req != nil {
-		env.req.ctx = in // invoke takes the request context from the slot
+	cx := &p.drain.cx
+	cx.reqCtx = in
+	p.invoke(env)
+	if in.isRequest() && !cx.replied {
+		err := ErrNoReply
+		if p.stopReq.Load() {
+			err = ErrStopped
+		}
+		in.reply(nil, err)
 	}
-	return true
+	in.release()
+}
+
+// inbound returns the current message's inbound, if it came from
+// another node.
+func (c *Context) inbound() *inbound {
+	in, _ := c.reqCtx.(*inbound)
+	return in
 }
 
 // remoteSender returns the sender of a message from another node, if the
 // current message is one.
 func (c *Context) remoteSender() Ref {
-	if in, ok := c.reqCtx.(*inbound); ok {
+	if in := c.inbound(); in != nil {
 		return in.from
 	}
 	return Ref{}
+}
+
+// respondRemote answers a message from another node: the waiting caller
+// of a request, else the sending actor. It reports false when the message
+// came from neither.
+func (c *Context) respondRemote(reply any) bool {
+	in := c.inbound()
+	switch {
+	case in == nil:
+		return false
+	case in.isRequest():
+		if c.replied {
+			return true
+		}
+		c.replied = true
+		if !in.reply(reply, nil) {
+			c.p.mb.sink.deadLetter(c.p.ref(), envelope{msg: reply, from: c.p}, ReasonLateReply)
+		}
+		return true
+	case !in.from.IsZero():
+		_ = c.p.sys.send(bg, c.p, in.from, reply)
+		return true
+	}
+	return false
 }

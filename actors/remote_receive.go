@@ -113,19 +113,20 @@ func (c *cluster) deliverInbound(reply string, w *wireMsg) {
 	}
 	env := envelope{msg: msg}
 	from := c.senderRef(w.from)
+	var in *inbound
 	if w.kind == kindRequest || !from.IsZero() || w.deadline != 0 || len(w.trace) > 0 {
-		in := &inbound{msg: msg, from: from, deadline: w.deadline, trace: w.trace, c: c, replyTo: reply, corr: w.corr}
-		env.msg = in
+		in = &inbound{msg: msg, from: from, deadline: w.deadline, trace: w.trace, c: c, corr: w.corr}
 		if w.kind == kindRequest {
-			env.req = &request{remote: in, ctx: in}
+			in.replyTo = reply
 		}
+		env.msg = in
 	}
 	// A refusal was dead-lettered by the mailbox; a request learns why.
-	if err := target.deliver(noWait, env); err != nil && env.req != nil {
+	if err := target.deliver(noWait, env); err != nil && in != nil {
 		if err == errDropped {
 			err = ErrMailboxFull
 		}
-		env.req.complete(nil, err)
+		in.fail(err)
 	}
 }
 

@@ -43,11 +43,11 @@ func (c *cluster) deliver(ctx context.Context, to *remoteRef, env envelope) erro
 	var reply string
 	var token uint64
 	switch {
-	case env.req == nil:
-	case env.req.remote != nil:
+	case in != nil && in.isRequest():
 		// A request from another node, forwarded: the reply goes
 		// straight back to the original caller's inbox.
-		w.kind, w.corr, reply = kindRequest, env.req.remote.corr, env.req.remote.replyTo
+		w.kind, w.corr, reply = kindRequest, in.corr, in.replyTo
+	case env.req == nil:
 	default:
 		w.kind = kindRequest
 		if w.deadline == 0 {

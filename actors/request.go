@@ -22,9 +22,6 @@ type request struct {
 	state atomic.Uint32
 	ch    chan reply
 	ctx   context.Context // read by the actor only before it completes the slot
-	// remote is set for a request from another node: the reply goes back
-	// over NATS instead of into ch. Such slots are never pooled.
-	remote *inbound
 }
 
 type reply struct {
@@ -34,14 +31,10 @@ type reply struct {
 
 var requestPool = sync.Pool{New: func() any { return &request{ch: make(chan reply, 1)} }}
 
-// complete delivers the reply unless the caller already gave up (for a
-// caller on another node: unless its deadline passed).
+// complete delivers the reply unless the caller already gave up.
 func (r *request) complete(v any, err error) bool {
 	if !r.state.CompareAndSwap(reqPending, reqDone) {
 		return false
-	}
-	if r.remote != nil {
-		return r.remote.reply(v, err)
 	}
 	r.ch <- reply{v: v, err: err}
 	return true

@@ -91,7 +91,8 @@ type Project struct {
 	// Features are the optional parts to include.
 	Features []Feature
 	// Require is the version of Troupe the go.mod requires; with Replace
-	// set it is the placeholder v0.0.0-00010101000000-000000000000.
+	// set it is the placeholder v0.0.0-00010101000000-000000000000, and ""
+	// leaves the requirement to go get.
 	Require string
 	// Replace, when set, is a local Troupe checkout the go.mod points the
 	// Troupe module at (developing Troupe itself, or its scaffold test).

@@ -147,13 +147,23 @@ func TestChecksCatchMistakes(t *testing.T) {
 	r := good()
 	cfg := effectiveConfig(t, r)
 	for mistake, breakIt := range map[string]func(*rendered){
-		"preStop sleep":                  func(r *rendered) { r.deployment.Spec.Template.Spec.Containers[0].Lifecycle.PreStop.Sleep.Seconds = 1 },
-		"terminationGracePeriodSeconds":  func(r *rendered) { *r.deployment.Spec.Template.Spec.TerminationGracePeriodSeconds = 40 },
-		"readOnlyRootFilesystem":         func(r *rendered) { *r.deployment.Spec.Template.Spec.Containers[0].SecurityContext.ReadOnlyRootFilesystem = false },
-		"allowPrivilegeEscalation":       func(r *rendered) { r.deployment.Spec.Template.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil },
-		"drop ALL":                       func(r *rendered) { r.deployment.Spec.Template.Spec.Containers[0].SecurityContext.Capabilities.Drop = nil },
-		"readiness probe":                func(r *rendered) { r.deployment.Spec.Template.Spec.Containers[0].ReadinessProbe.HTTPGet.Path = "/livez" },
-		"not mounted from a Secret":      func(r *rendered) { r.deployment.Spec.Template.Spec.Volumes = r.deployment.Spec.Template.Spec.Volumes[:1] },
+		"preStop sleep":                 func(r *rendered) { r.deployment.Spec.Template.Spec.Containers[0].Lifecycle.PreStop.Sleep.Seconds = 1 },
+		"terminationGracePeriodSeconds": func(r *rendered) { *r.deployment.Spec.Template.Spec.TerminationGracePeriodSeconds = 40 },
+		"readOnlyRootFilesystem": func(r *rendered) {
+			*r.deployment.Spec.Template.Spec.Containers[0].SecurityContext.ReadOnlyRootFilesystem = false
+		},
+		"allowPrivilegeEscalation": func(r *rendered) {
+			r.deployment.Spec.Template.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
+		},
+		"drop ALL": func(r *rendered) {
+			r.deployment.Spec.Template.Spec.Containers[0].SecurityContext.Capabilities.Drop = nil
+		},
+		"readiness probe": func(r *rendered) {
+			r.deployment.Spec.Template.Spec.Containers[0].ReadinessProbe.HTTPGet.Path = "/livez"
+		},
+		"not mounted from a Secret": func(r *rendered) {
+			r.deployment.Spec.Template.Spec.Volumes = r.deployment.Spec.Template.Spec.Volumes[:1]
+		},
 		"memory limit":                   func(r *rendered) { delete(r.deployment.Spec.Template.Spec.Containers[0].Resources.Limits, "memory") },
 		"maxUnavailable":                 func(r *rendered) { r.deployment.Spec.Strategy.RollingUpdate.MaxUnavailable.IntVal = 1 },
 		"admin port from the monitoring": func(r *rendered) { r.netpol.Spec.Ingress[1].From = nil },

@@ -147,7 +147,7 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]st
 	var pos []string
 	for {
 		fs.SetOutput(c.stderr)
-		if slicesContainsHelp(args) {
+		if wantsHelp(args) {
 			fs.SetOutput(c.stdout)
 		}
 		err := fs.Parse(args)
@@ -176,9 +176,9 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]st
 	return pos, -1
 }
 
-// slicesContainsHelp reports whether a help flag comes before "--", so
+// wantsHelp reports whether a help flag comes before "--", so
 // that help goes to stdout while errors go to stderr.
-func slicesContainsHelp(args []string) bool {
+func wantsHelp(args []string) bool {
 	for _, a := range args {
 		if a == "--" {
 			return false

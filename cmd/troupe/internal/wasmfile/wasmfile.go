@@ -32,6 +32,7 @@ const (
 	Tag    Kind = 4
 )
 
+// String names the kind as the text format does: "func", "memory", ...
 func (k Kind) String() string {
 	switch k {
 	case Func:
@@ -63,6 +64,8 @@ type Signature struct {
 	Params, Results []string
 }
 
+// String writes the signature as "(i32 i32) -> i64"; more or fewer than one
+// result are parenthesised.
 func (s Signature) String() string {
 	res := strings.Join(s.Results, " ")
 	if len(s.Results) != 1 {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/troupehq/troupe/internal/wasmtest"
+	"github.com/troupehq/troupe/actors/wasm/wasmtest"
 )
 
 // componentModule makes a module that requires this checkout of Troupe, so

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/troupehq/troupe/internal/scaffold"
-	"github.com/troupehq/troupe/internal/wasmtest"
+	"github.com/troupehq/troupe/actors/wasm/wasmtest"
 )
 
 func TestNewRefusesBadInput(t *testing.T) {

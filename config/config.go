@@ -545,9 +545,6 @@ type Client struct {
 	Breaker Breaker `koanf:"breaker"`
 }
 
-// JWTAlgorithms are the signature algorithms auth.jwt.algorithms may list.
-var JWTAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA", "HS256", "HS384", "HS512"}
-
 // Default returns the configuration used when no source sets a key. Every
 // call returns fresh slices, so callers may modify the result.
 func Default() Config {

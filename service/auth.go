@@ -9,6 +9,7 @@ import (
 
 	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // WithEntityProvider gives the authorizer the attributes of resources named
@@ -38,9 +39,27 @@ func (authPart) check(c *checker) {
 	c.fields("auth.revocation", authz.MemoryRevocationConfig{MaxEntries: a.Revocation.MaxEntries}.Validate(), nil)
 	c.fields("auth.cedar", authz.AuthorizerConfig{CacheSize: a.Cedar.CacheSize}.Validate(), map[string]string{"Policies": "-"})
 	c.fields("auth.jwt", authz.AuthenticateConfig{Cookie: a.JWT.Cookie}.Validate(), map[string]string{"Verifier": "-"})
-	if a.Enabled() { // the key sources are what turns authentication on
-		c.fields("auth.jwt", verifierConfig(a).Validate(), jwtKeys)
+	err := verifierConfig(a).Validate()
+	if !a.Enabled() {
+		// Without a key source authentication is off, and what it requires
+		// of one (a key, an issuer, an audience) does not apply; the other
+		// settings are still checked, so a mistake shows before it bites.
+		err = settingsOnly(err)
 	}
+	c.fields("auth.jwt", err, jwtKeys)
+}
+
+// settingsOnly keeps the problems of a VerifierConfig that do not depend on
+// authentication being on.
+func settingsOnly(err error) error {
+	var kept []error
+	for _, e := range fielderr.All(err) {
+		var fe *fielderr.Error
+		if errors.As(e, &fe) && fe.Field != "Issuer" && fe.Field != "Audience" && fe.Field != "HMACSecret" {
+			kept = append(kept, e)
+		}
+	}
+	return errors.Join(kept...)
 }
 
 func (authPart) build(b *builder) {

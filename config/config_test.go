@@ -72,11 +72,8 @@ func TestConfigValidate(t *testing.T) {
 		{"reload interval", func(c *Config) { c.Auth.Cedar.ReloadInterval = -1 }, "auth.cedar.reload_interval", "must not be negative"},
 		{"rate store", func(c *Config) { c.RateLimit.Store = "etcd" }, "rate_limit.store", `got "etcd"`},
 		{"rate store redis", func(c *Config) { c.RateLimit.Enabled, c.RateLimit.Store = true, "redis" }, "rate_limit.store", "needs redis.url"},
-		{"route limit", func(c *Config) { c.RateLimit.Routes = []string{"POST /api/v2/notes"} }, "rate_limit.routes", "is not"},
-		{"global limit", func(c *Config) { c.RateLimit.Global = []string{"/search=0"} }, "rate_limit.global", "is not"},
 		{"lease", func(c *Config) { c.RateLimit.LeaseSize = -1 }, "rate_limit.lease_size", "must not be negative"},
 		{"max keys", func(c *Config) { c.RateLimit.MaxKeys = 0 }, "rate_limit.max_keys", "at least 1"},
-		{"bulkhead group", func(c *Config) { c.Resilience.Bulkhead.Groups = []string{"payments"} }, "resilience.bulkhead.groups", "is not"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -81,24 +81,3 @@ func TestLoadStandardVariables(t *testing.T) {
 		}
 	}
 }
-
-func TestParseRouteAndGroupLimits(t *testing.T) {
-	route, rpm, err := ParseRouteLimit(" POST /api/v2/notes = 10 ")
-	if err != nil || route != "POST /api/v2/notes" || rpm != 10 {
-		t.Errorf("ParseRouteLimit = %q, %d, %v", route, rpm, err)
-	}
-	for _, bad := range []string{"/api=10", "POST /api", "POST api=1", "POST /api=-1", "POST /api=x", "P T /a=1"} {
-		if _, _, err := ParseRouteLimit(bad); err == nil {
-			t.Errorf("ParseRouteLimit(%q) succeeded", bad)
-		}
-	}
-	group, n, err := ParseGroupLimit("payments = 4")
-	if err != nil || group != "payments" || n != 4 {
-		t.Errorf("ParseGroupLimit = %q, %d, %v", group, n, err)
-	}
-	for _, bad := range []string{"payments", "=3", "a=0", "a=b"} {
-		if _, _, err := ParseGroupLimit(bad); err == nil {
-			t.Errorf("ParseGroupLimit(%q) succeeded", bad)
-		}
-	}
-}

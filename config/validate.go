@@ -44,11 +44,6 @@ func (c *Config) Validate() error {
 	v.redis(c.Redis)
 	v.auth(c.Auth, c.Redis)
 	v.rateLimit(c.RateLimit, c.Redis)
-	for _, g := range c.Resilience.Bulkhead.Groups {
-		if _, _, err := ParseGroupLimit(g); err != nil {
-			v.check("resilience.bulkhead.groups", err)
-		}
-	}
 	v.components(c.Actors.Components, c.Redis)
 	if len(v.errs) == 0 {
 		return nil
@@ -150,19 +145,13 @@ func (v *validator) auth(a Auth, r Redis) {
 	v.nonNegative("auth.cedar.reload_interval", a.Cedar.ReloadInterval)
 }
 
-// rateLimit checks [rate_limit]: the store and its Redis, the route specs,
-// and the sizes the stores read as "the default" at zero.
+// rateLimit checks [rate_limit]: the store and its Redis, and the sizes
+// the stores read as "the default" at zero. The route specs were parsed
+// when they loaded (RouteLimit).
 func (v *validator) rateLimit(rl RateLimit, redis Redis) {
 	v.oneOf("rate_limit.store", rl.Store, "auto", "memory", "redis")
 	if rl.Enabled && rl.Store == "redis" && redis.URL == "" {
 		v.fail("rate_limit.store", "\"redis\" needs redis.url")
-	}
-	for key, list := range map[string][]string{"rate_limit.routes": rl.Routes, "rate_limit.global": rl.Global} {
-		for _, item := range list {
-			if _, _, err := ParseRouteLimit(item); err != nil {
-				v.check(key, err)
-			}
-		}
 	}
 	if rl.LeaseSize < 0 {
 		v.fail("rate_limit.lease_size", "must not be negative")
@@ -170,30 +159,6 @@ func (v *validator) rateLimit(rl RateLimit, redis Redis) {
 	if rl.MaxKeys < 1 {
 		v.fail("rate_limit.max_keys", "must be at least 1, got %d", rl.MaxKeys)
 	}
-}
-
-// ParseRouteLimit parses a rate_limit.routes or rate_limit.global entry,
-// "METHOD /route/template=N": the route (method and template, as in
-// auth.public_paths) and N requests per minute.
-func ParseRouteLimit(s string) (route string, rpm int, err error) {
-	route, n, ok := strings.Cut(s, "=")
-	method, path, hasMethod := strings.Cut(strings.TrimSpace(route), " ")
-	rpm, convErr := strconv.Atoi(strings.TrimSpace(n))
-	if !ok || !hasMethod || !isToken(method) || !strings.HasPrefix(path, "/") || convErr != nil || rpm < 1 {
-		return "", 0, fmt.Errorf("%q is not \"METHOD /route=requests-per-minute\" with a positive count", s)
-	}
-	return method + " " + path, rpm, nil
-}
-
-// ParseGroupLimit parses a resilience.bulkhead.groups entry, "group=N".
-func ParseGroupLimit(s string) (group string, n int, err error) {
-	group, count, ok := strings.Cut(s, "=")
-	group = strings.TrimSpace(group)
-	n, convErr := strconv.Atoi(strings.TrimSpace(count))
-	if !ok || group == "" || convErr != nil || n < 1 {
-		return "", 0, fmt.Errorf("%q is not \"group=max-concurrent\" with a positive count", s)
-	}
-	return group, n, nil
 }
 
 // telemetry checks [telemetry]: the shapes of its lists and addresses,

@@ -130,12 +130,11 @@ func rateLimitStore(b *builder) resilience.Store {
 	return fallback
 }
 
-// routeLimits turns validated "METHOD /route=N" entries into limits.
-func routeLimits(entries []string) map[string]resilience.Limit {
+// routeLimits turns the parsed "METHOD /route=N" entries into limits.
+func routeLimits(entries []config.RouteLimit) map[string]resilience.Limit {
 	out := make(map[string]resilience.Limit, len(entries))
 	for _, e := range entries {
-		route, rpm, _ := config.ParseRouteLimit(e) // validated by config
-		out[route] = resilience.PerMinute(rpm)
+		out[e.Key()] = resilience.PerMinute(e.RPM)
 	}
 	return out
 }
@@ -147,12 +146,11 @@ func breakerSettings(b config.Breaker) resilience.BreakerSettings {
 	}
 }
 
-// groupLimits turns validated "group=N" entries into bulkhead sizes.
-func groupLimits(entries []string) map[string]int {
+// groupLimits turns the parsed "group=N" entries into bulkhead sizes.
+func groupLimits(entries []config.GroupLimit) map[string]int {
 	out := make(map[string]int, len(entries))
 	for _, e := range entries {
-		group, n, _ := config.ParseGroupLimit(e) // validated by config
-		out[group] = n
+		out[e.Group] = e.Max
 	}
 	return out
 }

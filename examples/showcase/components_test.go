@@ -9,7 +9,7 @@ import (
 
 	"github.com/troupehq/troupe/actors/wasm/wasmtest"
 	"github.com/troupehq/troupe/config"
-	"github.com/troupehq/troupe/internal/servicetest"
+	"github.com/troupehq/troupe/service/servicetest"
 	"github.com/troupehq/troupe/service"
 )
 

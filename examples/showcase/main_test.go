@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/troupehq/troupe/config"
-	"github.com/troupehq/troupe/internal/servicetest"
+	"github.com/troupehq/troupe/service/servicetest"
 	"github.com/troupehq/troupe/service"
 )
 

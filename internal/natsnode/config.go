@@ -2,6 +2,8 @@ package natsnode
 
 import (
 	"log/slog"
+	"net/url"
+	"strings"
 
 	"go.opentelemetry.io/otel/metric"
 )
@@ -80,8 +82,9 @@ type Config struct {
 	MeterProvider metric.MeterProvider
 }
 
-// TLSConfig configures TLS to an external NATS. Setting any field requires
-// TLS: a server that does not offer it is refused.
+// TLSConfig configures TLS to an external NATS. Setting a file, or a
+// tls:// or wss:// server URL, requires TLS: a server that does not offer
+// it is refused.
 type TLSConfig struct {
 	// CAFile is a PEM bundle of the authorities that sign the server's
 	// certificate; "" trusts the system's roots.
@@ -89,14 +92,28 @@ type TLSConfig struct {
 	// CertFile and KeyFile are the PEM client certificate and its key, for
 	// servers that verify clients; set both or neither.
 	CertFile, KeyFile string
-	// MinVersion is the oldest TLS version accepted: "1.2" (the default
-	// when "") or "1.3".
+	// MinVersion is the oldest TLS version accepted when TLS is used:
+	// "1.2" (the default when "") or "1.3".
 	MinVersion string
 }
 
-// enabled reports whether any TLS field is set.
-func (t TLSConfig) enabled() bool {
-	return t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.MinVersion != ""
+// files reports whether any TLS file is set.
+func (t TLSConfig) files() bool {
+	return t.CAFile != "" || t.CertFile != "" || t.KeyFile != ""
+}
+
+// requiresTLS reports whether the connection must use TLS: a TLS file is
+// set or a server URL's scheme says so.
+func (c Config) requiresTLS() bool {
+	if c.TLS.files() {
+		return true
+	}
+	for raw := range strings.SplitSeq(c.URL, ",") {
+		if u, err := url.Parse(strings.TrimSpace(raw)); err == nil && (u.Scheme == "tls" || u.Scheme == "wss") {
+			return true
+		}
+	}
+	return false
 }
 
 // JetStreamConfig configures JetStream storage.

@@ -74,7 +74,7 @@ func (n *Node) clientOptions() ([]nats.Option, error) {
 	if cred != nil {
 		opts = append(opts, cred)
 	}
-	tlsConfig, err := c.TLS.load()
+	tlsConfig, err := c.TLS.load(c.requiresTLS())
 	if err != nil {
 		return nil, err
 	}

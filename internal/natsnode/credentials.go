@@ -84,23 +84,20 @@ func credsOption(creds string) (nats.Option, error) {
 	return nats.UserCredentialBytes([]byte(creds)), nil
 }
 
-// load builds the client TLS configuration, or returns nil when no field
-// is set. It fails closed: a file that cannot be read or holds no usable
-// certificate is an error naming the field, never a fallback to the
-// system's roots or to no client certificate.
-func (t TLSConfig) load() (*tls.Config, error) {
-	if !t.enabled() {
+// load builds the client TLS configuration, or returns nil when TLS is
+// not required. It fails closed: a file that cannot be read or holds no
+// usable certificate is an error naming the field, never a fallback to
+// the system's roots or to no client certificate. Validate checks
+// MinVersion.
+func (t TLSConfig) load(required bool) (*tls.Config, error) {
+	if !required {
 		return nil, nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	var errs []error
-	switch t.MinVersion {
-	case "", "1.2":
-	case "1.3":
+	if t.MinVersion == "1.3" {
 		cfg.MinVersion = tls.VersionTLS13
-	default:
-		errs = append(errs, fielderr.New("MinVersion", `must be "1.2" or "1.3", got %q`, t.MinVersion))
 	}
+	var errs []error
 	if t.CAFile != "" {
 		pool, err := loadCA(t.CAFile)
 		if err != nil {

@@ -72,16 +72,16 @@ func startEmbedded(ctx context.Context, c Config, log *serverLog) (*embedded, er
 
 // waitReady waits until the server accepts clients (and routes, when
 // clustered). A fatal error names the listener's field when the listener
-// is what failed.
+// is what failed (nats-server says so only in its message).
 func (e *embedded) waitReady(ctx context.Context, c Config, log *serverLog) error {
 	for !e.srv.ReadyForConnections(readyPoll) {
 		select {
 		case <-log.died:
 			err := log.err()
-			switch {
-			case c.Cluster.enabled() && e.srv.ClusterAddr() == nil:
+			switch msg := err.Error(); {
+			case strings.Contains(msg, "router port") && e.srv.ClusterAddr() == nil:
 				return fielderr.New("Cluster.Listen", "%v", err)
-			case c.Listen != "" && e.srv.Addr() == nil:
+			case strings.Contains(msg, "listening on port") && e.srv.Addr() == nil:
 				return fielderr.New("Listen", "%v", err)
 			}
 			return fmt.Errorf("natsnode: embedded server: %w", err)

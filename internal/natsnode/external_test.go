@@ -201,6 +201,9 @@ func TestExternalTLS(t *testing.T) {
 		plain := externalServer(t, nil)
 		n := start(t, Config{URL: plain.ClientURL(), TLS: TLSConfig{CAFile: ca.File}})
 		waitRefused(t, n, "secure connection not available")
+		tlsURL := "tls://" + strings.TrimPrefix(plain.ClientURL(), "nats://")
+		bare := start(t, Config{URL: tlsURL, TLS: TLSConfig{MinVersion: "1.3"}})
+		waitRefused(t, bare, "secure connection not available")
 	})
 }
 

@@ -30,6 +30,11 @@ func (c Config) Validate() error {
 	} else {
 		add(c.validateExternal())
 	}
+	switch c.TLS.MinVersion {
+	case "", "1.2", "1.3":
+	default:
+		add(fielderr.New("TLS.MinVersion", `must be "1.2" or "1.3", got %q`, c.TLS.MinVersion))
+	}
 	switch c.JetStream.Store {
 	case "", StoreFile, StoreMemory:
 	default:
@@ -50,7 +55,7 @@ func (c Config) validateEmbedded() error {
 	var errs []error
 	for _, f := range []setField{
 		{"Token", c.Token != ""}, {"User", c.User != ""}, {"Password", c.Password != ""},
-		{"NkeySeed", c.NkeySeed != ""}, {"Creds", c.Creds != ""}, {"TLS", c.TLS.enabled()},
+		{"NkeySeed", c.NkeySeed != ""}, {"Creds", c.Creds != ""}, {"TLS", c.TLS.files()},
 	} {
 		if f.set {
 			errs = append(errs, fielderr.New(f.name, "applies to an external NATS only; set URL, or remove it"))
@@ -87,6 +92,10 @@ func (c ClusterConfig) validate() error {
 	if _, _, err := splitHostPort(c.Listen); err != nil {
 		errs = append(errs, fielderr.New("Listen", "%v", err))
 	}
+	if len(c.Routes) == 0 {
+		// nats-server refuses clustered JetStream without them.
+		errs = append(errs, fielderr.New("Routes", "required with Cluster.Listen: clustered JetStream needs its peers' routes from the start; list every node's route (this node's own may be included)"))
+	}
 	for i, r := range c.Routes {
 		if _, err := parseRoute(r); err != nil {
 			errs = append(errs, fielderr.New("Routes", "route %d: %v", i+1, err))
@@ -122,7 +131,7 @@ func (c Config) validateExternal() error {
 	if _, err := c.credentials(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := c.TLS.load(); err != nil {
+	if _, err := c.TLS.load(true); err != nil {
 		errs = append(errs, fielderr.Prefix("TLS", err))
 	}
 	return errors.Join(errs...)

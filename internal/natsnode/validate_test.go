@@ -68,9 +68,10 @@ func TestValidate(t *testing.T) {
 			[]string{"Cluster.Name", "Cluster.Password", "Cluster.Routes", "Cluster.User"}},
 		{"bad routes", Config{Cluster: ClusterConfig{Listen: ":6222", Routes: []string{"http://a:1", "nats://a", "nats://a:99999", "::"}}},
 			[]string{"Cluster.Routes", "Cluster.Routes", "Cluster.Routes", "Cluster.Routes"}},
-		{"cluster listen malformed", Config{Cluster: ClusterConfig{Listen: "6222"}}, []string{"Cluster.Listen"}},
-		{"cluster password alone", Config{Cluster: ClusterConfig{Listen: ":6222", Password: "p"}}, []string{"Cluster.Password"}},
-		{"credentials without URL", Config{Token: "t", User: "u", Password: "p", NkeySeed: "s", Creds: "c", TLS: TLSConfig{MinVersion: "1.2"}},
+		{"cluster listen malformed", Config{Cluster: ClusterConfig{Listen: "6222", Routes: []string{"nats://a:1"}}}, []string{"Cluster.Listen"}},
+		{"cluster without routes", Config{Cluster: ClusterConfig{Listen: ":6222"}}, []string{"Cluster.Routes"}},
+		{"cluster password alone", Config{Cluster: ClusterConfig{Listen: ":6222", Routes: []string{"nats://a:1"}, Password: "p"}}, []string{"Cluster.Password"}},
+		{"credentials without URL", Config{Token: "t", User: "u", Password: "p", NkeySeed: "s", Creds: "c", TLS: TLSConfig{CAFile: "ca.pem", MinVersion: "1.2"}},
 			[]string{"Creds", "NkeySeed", "Password", "TLS", "Token", "User"}},
 		{"embedded fields with URL", Config{URL: ext, Listen: "127.0.0.1:1", ServerName: "n", JetStream: JetStreamConfig{Dir: dir},
 			Cluster: ClusterConfig{Listen: ":1", Routes: []string{"nats://a:1"}, Name: "c", User: "u", Password: "p"}},
@@ -136,7 +137,7 @@ func TestStartNamesTheFieldAtFault(t *testing.T) {
 	}{
 		{Config{URL: "nats://127.0.0.1:1", TLS: TLSConfig{CAFile: filepath.Join(dir, "missing.pem")}}, "TLS.CAFile"},
 		{Config{JetStream: JetStreamConfig{Store: StoreFile, Dir: filepath.Join(blocker, "nats")}}, "JetStream.Dir"},
-		{Config{Cluster: ClusterConfig{Listen: taken.Addr().String()}}, "Cluster.Listen"},
+		{Config{Cluster: ClusterConfig{Listen: taken.Addr().String(), Routes: []string{"nats://" + taken.Addr().String()}}}, "Cluster.Listen"},
 		{Config{Listen: taken.Addr().String()}, "Listen"},
 	} {
 		tc.cfg.Logger, _ = testLogger()

@@ -77,6 +77,7 @@ type builder struct {
 	redis      *redis.Client     // storesPart: nil without a store on Redis
 	redisGuard *redisguard.Guard // with redis
 	tel        *telemetry.Telemetry
+	nats       *natsRun // natsPart: nil when nothing uses NATS
 	actors     *actors.System
 	routes     routeIndex
 }

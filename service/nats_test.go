@@ -62,6 +62,20 @@ func waitReadiness(t *testing.T, r *running, name, status string) {
 	}
 }
 
+// runToFailure runs a service that is expected not to start, and returns
+// Run's error. A service that starts after all is stopped at natsWait, so
+// the test fails rather than hangs.
+func runToFailure(t *testing.T, svc *Service) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), natsWait)
+	defer cancel()
+	err := svc.Run(ctx)
+	if err == nil {
+		t.Error("the service started and ran until the test's deadline")
+	}
+	return err
+}
+
 // freeAddr returns a loopback host:port that was free a moment ago.
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -249,7 +263,7 @@ func TestNATSConnectTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	begin := time.Now()
-	err = svc.Run(context.Background())
+	err = runToFailure(t, svc)
 	if err == nil || !strings.Contains(err.Error(), "nats.url") || !strings.Contains(err.Error(), "nats.connect_timeout (300ms)") {
 		t.Fatalf("Run with NATS down = %v, want an error naming nats.url and the timeout", err)
 	}
@@ -298,7 +312,7 @@ func TestNATSCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = svc.Run(context.Background())
+			err = runToFailure(t, svc)
 			if err == nil || !strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
 				t.Errorf("Run without credentials = %v, want an authorization violation", err)
 			}
@@ -366,6 +380,22 @@ func TestNATSTLS(t *testing.T) {
 	if len(conns.Conns) != 1 || conns.Conns[0].TLSVersion != "1.3" {
 		t.Errorf("server sees %+v, want one TLS 1.3 connection", conns.Conns)
 	}
+
+	// nats.tls.min_version: a server that stops at TLS 1.2 is refused.
+	old := natstest.RunWith(t, natsOptions(t, func(o *server.Options) {
+		o.TLS, o.TLSTimeout = true, 5
+		o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{serverCert}, MaxVersion: tls.VersionTLS12}
+	}))
+	svc, err := New("test", WithConfigLoader(testLoader(t, map[string]string{
+		"NATS__URL": old.ClientURL(), "NATS__TLS__CA_FILE": caFile, "NATS__TLS__MIN_VERSION": "1.3", "NATS__CONNECT_TIMEOUT": "2s",
+	})), WithLogOutput(&syncBuffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runToFailure(t, svc); err == nil || !strings.Contains(err.Error(), "protocol version") {
+		t.Errorf("Run against a TLS 1.2 server with min_version 1.3 = %v, want a refusal", err)
+	}
+	start(t, map[string]string{"NATS__URL": old.ClientURL(), "NATS__TLS__CA_FILE": caFile, "NATS__TLS__MIN_VERSION": "1.2"})
 
 	// A CA file that is not one fails New, naming the key.
 	_, err = New("test", WithConfigLoader(testLoader(t, map[string]string{

@@ -197,6 +197,16 @@ func TestExternalTLS(t *testing.T) {
 		n := start(t, Config{URL: url, TLS: TLSConfig{CAFile: ca.File, CertFile: rogueCert, KeyFile: rogueKey}})
 		waitRefused(t, n, "tls")
 	})
+	t.Run("TLS 1.3 required of a server stopping at 1.2", func(t *testing.T) {
+		tls12 := externalServer(t, func(o *server.Options) {
+			o.TLS, o.TLSTimeout = true, 5
+			o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{serverPair}, MaxVersion: tls.VersionTLS12}
+		})
+		n := start(t, Config{URL: tls12.ClientURL(), TLS: TLSConfig{CAFile: ca.File, MinVersion: "1.3"}})
+		waitRefused(t, n, "protocol version")
+		ok := start(t, Config{URL: tls12.ClientURL(), TLS: TLSConfig{CAFile: ca.File, MinVersion: "1.2"}})
+		waitConnected(t, ok)
+	})
 	t.Run("TLS required of a server without it", func(t *testing.T) {
 		plain := externalServer(t, nil)
 		n := start(t, Config{URL: plain.ClientURL(), TLS: TLSConfig{CAFile: ca.File}})

@@ -13,6 +13,7 @@ var wantBody = loadserver.Body
 // serverKind is a server configuration the harness can measure: in this
 // process (start), or alone in a pinned process of its own binary.
 type serverKind struct {
+	key  string // in benchmark names
 	name string // in reports
 	// start builds and starts the server in this process on 127.0.0.1:0.
 	start func() (*loadserver.Server, error)
@@ -29,15 +30,15 @@ type serverKind struct {
 // the service adds: same handler, same route, same response bytes.
 var (
 	bareEcho = serverKind{
-		name: "bare Echo", start: loadserver.StartBare,
+		key: "bare-echo", name: "bare Echo", start: loadserver.StartBare,
 		pkg: "./cmd/bare-echo", authorization: noAuthorization,
 	}
 	troupeDefaults = serverKind{
-		name: "Troupe defaults", start: func() (*loadserver.Server, error) { return troupeserver.Start(nil) },
+		key: "troupe-defaults", name: "Troupe defaults", start: func() (*loadserver.Server, error) { return troupeserver.Start(nil) },
 		pkg: "./cmd/troupe", authorization: noAuthorization,
 	}
 	troupeFull = serverKind{
-		name: "Troupe full", start: func() (*loadserver.Server, error) { return troupeserver.Start(troupeserver.Full) },
+		key: "troupe-full", name: "Troupe full", start: func() (*loadserver.Server, error) { return troupeserver.Start(troupeserver.Full) },
 		pkg: "./cmd/troupe", args: []string{"-full"}, authorization: troupeserver.Authorization,
 	}
 )

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +88,17 @@ func TestThousands(t *testing.T) {
 	}
 }
 
+// requireLinux skips tests of what only Linux offers: CPU affinity and
+// /proc.
+func requireLinux(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("the pinned mode needs Linux")
+	}
+}
+
 func TestCheckCPUs(t *testing.T) {
+	requireLinux(t)
 	allowed, err := allowedCPUs()
 	if err != nil || len(allowed) == 0 {
 		t.Fatalf("allowedCPUs = %v, %v", allowed, err)
@@ -114,6 +125,7 @@ func TestCLIRejectsNegativeCPUs(t *testing.T) {
 // pinned, loaded in turns, measured, stopped, and this process's affinity
 // given back. It asserts what was measured exists, not how fast it was.
 func TestRunPinned(t *testing.T) {
+	requireLinux(t)
 	if testing.Short() {
 		t.Skip("builds and starts three server binaries")
 	}

@@ -23,6 +23,7 @@ func TestParseStatCPU(t *testing.T) {
 }
 
 func TestProcessCPUAndRSSOfThisProcess(t *testing.T) {
+	requireLinux(t)
 	cpu, err := processCPU(os.Getpid())
 	if err != nil || cpu < 0 {
 		t.Errorf("processCPU(self) = %v, %v", cpu, err)

@@ -171,9 +171,11 @@ func TestRunPinned(t *testing.T) {
 }
 
 // TestFullServerEnforcesWhatItClaims checks that the full target really
-// runs authentication, authorization and rate limiting: without a token it
-// answers 401, with one 200 and rate-limit headers. Otherwise its row would
-// measure less than its name says.
+// runs what its row's name says: without a token it answers 401; with one,
+// 200 with rate-limit headers, and its metrics show verified-token and
+// decision cache hits, rate-limit decisions and bulkhead slots taken. (The
+// breaker is on too, but a closed breaker with no failures records
+// nothing; service's tests observe resilience.breaker.enabled.)
 func TestFullServerEnforcesWhatItClaims(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv, err := troupeFull.start()
@@ -187,8 +189,8 @@ func TestFullServerEnforcesWhatItClaims(t *testing.T) {
 	}()
 	client := newClient(1)
 	defer client.CloseIdleConnections()
-	get := func(auth string) *http.Response {
-		req, err := http.NewRequest(http.MethodGet, "http://"+srv.Addr+helloPath, nil)
+	get := func(url, auth string) (*http.Response, string) {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,17 +204,48 @@ func TestFullServerEnforcesWhatItClaims(t *testing.T) {
 		var body bytes.Buffer
 		_, _ = body.ReadFrom(resp.Body)
 		_ = resp.Body.Close()
-		return resp
+		return resp, body.String()
 	}
-	if resp := get(""); resp.StatusCode != http.StatusUnauthorized {
+	hello := "http://" + srv.Addr + helloPath
+	if resp, _ := get(hello, ""); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("without a token: %d, want 401", resp.StatusCode)
 	}
 	auth, err := troupeFull.authorization(3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp := get(auth)
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("RateLimit") == "" {
-		t.Errorf("with a token: %d, headers %v; want 200 with RateLimit", resp.StatusCode, resp.Header)
+	for range 2 { // the second is served from both caches
+		if resp, _ := get(hello, auth); resp.StatusCode != http.StatusOK || resp.Header.Get("RateLimit") == "" {
+			t.Errorf("with a token: %d, headers %v; want 200 with RateLimit", resp.StatusCode, resp.Header)
+		}
 	}
+	_, metrics := get("http://"+srv.AdminAddr+"/metrics", "")
+	for _, want := range [][]string{
+		{"troupe_auth_cache_lookups_total{", `troupe_auth_cache="token"`, `troupe_cache_result="hit"`},
+		{"troupe_auth_cache_lookups_total{", `troupe_auth_cache="decision"`, `troupe_cache_result="hit"`},
+		{"troupe_ratelimit_decisions_total{"},
+		{"troupe_bulkhead_queue_duration_seconds_count{"},
+	} {
+		if !hasSeries(metrics, want) {
+			t.Errorf("/metrics has no series with %q", want)
+		}
+	}
+}
+
+// hasSeries reports whether a line of a Prometheus text exposition starts
+// with parts[0] and contains every other part.
+func hasSeries(exposition string, parts []string) bool {
+	for line := range strings.Lines(exposition) {
+		if !strings.HasPrefix(line, parts[0]) {
+			continue
+		}
+		all := true
+		for _, p := range parts[1:] {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }

@@ -40,6 +40,9 @@ func Hello(c echo.Context) error {
 type Server struct {
 	// Addr is the host:port it listens on.
 	Addr string
+	// AdminAddr is the admin listener's host:port (health, /metrics), or
+	// "" for a server without one.
+	AdminAddr string
 	// Handler is what the listener serves, for in-process benchmarks.
 	Handler http.Handler
 	// Stop shuts the server down and waits for it to finish.

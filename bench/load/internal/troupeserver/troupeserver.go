@@ -80,7 +80,7 @@ func Start(extra Settings) (*loadserver.Server, error) {
 	case <-time.After(loadserver.StartTimeout):
 		return nil, errors.Join(fmt.Errorf("troupe: not started after %s", loadserver.StartTimeout), stop())
 	}
-	return &loadserver.Server{Addr: svc.Addr().String(), Handler: svc.Handler(), Stop: stop}, nil
+	return &loadserver.Server{Addr: svc.Addr().String(), AdminAddr: svc.AdminAddr().String(), Handler: svc.Handler(), Stop: stop}, nil
 }
 
 // environment is the service's whole environment: loopback listeners, no

@@ -49,14 +49,12 @@ func runPinned(ctx context.Context, s settings, out io.Writer) (rep *pinnedRepor
 	}()
 	reqs := make([][][]byte, len(serverKinds))
 	for i, k := range serverKinds {
-		p, err := startServerProcess(k, bins[k.pkg], s.ServerCPU)
+		p, t, err := startPinnedTarget(k, bins[k.pkg], s.ServerCPU)
+		if p != nil {
+			procs = append(procs, p)
+		}
 		if err != nil {
 			return nil, err
-		}
-		procs = append(procs, p)
-		t := &pinnedTarget{name: k.name, total: roundResult{hist: histogram.New()}}
-		if t.startRSS, err = processRSS(p.pid); err != nil {
-			return nil, fmt.Errorf("%s: %w", k.name, err)
 		}
 		rep.targets = append(rep.targets, t)
 		if reqs[i], err = workerRequests(k, p.addr, s.Concurrency); err != nil {
@@ -75,16 +73,39 @@ func runPinned(ctx context.Context, s settings, out io.Writer) (rep *pinnedRepor
 	if err := pinnedRounds(ctx, s, procs, reqs, rep.targets, out); err != nil {
 		return nil, err
 	}
-	for i, p := range procs {
-		if rep.targets[i].endRSS, err = processRSS(p.pid); err != nil {
-			return nil, fmt.Errorf("%s: %w", p.kind.name, err)
-		}
-	}
-	rep.loadAfter = loadAverage()
-	if err := rep.write(out); err != nil {
+	if err := rep.finish(procs, out); err != nil {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// finish records each server's resident memory after the load and the
+// machine's load average, and writes the report to out.
+func (r *pinnedReport) finish(procs []*serverProcess, out io.Writer) error {
+	for i, p := range procs {
+		rss, err := processRSS(p.pid)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.kind.name, err)
+		}
+		r.targets[i].endRSS = rss
+	}
+	r.loadAfter = loadAverage()
+	return r.write(out)
+}
+
+// startPinnedTarget starts kind's server binary bin pinned to cpu and
+// records its resident memory at start. A process it returns must be
+// stopped, even with an error.
+func startPinnedTarget(kind serverKind, bin string, cpu int) (*serverProcess, *pinnedTarget, error) {
+	p, err := startServerProcess(kind, bin, cpu)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := &pinnedTarget{name: kind.name, total: roundResult{hist: histogram.New()}}
+	if t.startRSS, err = processRSS(p.pid); err != nil {
+		return p, nil, fmt.Errorf("%s: %w", kind.name, err)
+	}
+	return p, t, nil
 }
 
 // pinnedRounds warms every server up, then runs s.Rounds rounds in which

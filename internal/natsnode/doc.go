@@ -16,7 +16,10 @@
 // With ClusterConfig.Listen the server accepts routes there and dials
 // ClusterConfig.Routes: three processes that list each other form a
 // three-node NATS cluster with replicated JetStream and no NATS to
-// install. Clustered JetStream elects its meta leader among the peers it
+// install. (A clustered server does listen for clients, on a random
+// loopback port locked with a token only this process knows, because
+// nats-server starts routing only once its client listener is up.)
+// Clustered JetStream elects its meta leader among the peers it
 // was configured with, so every node must list the routes from the start
 // (a node recognises its own route and skips it).
 //
@@ -28,8 +31,8 @@
 // # External
 //
 // With Config.URL set, the node connects with a token, a user and
-// password, an NKey seed or a .creds file, over TLS when any TLS field is
-// set. Loading fails closed: a CA bundle or certificate that cannot be read
+// password, an NKey seed or a .creds file, over TLS when a TLS file is set
+// or a server URL is tls://. Loading fails closed: a CA bundle or certificate that cannot be read
 // is an error naming the field, never a fallback to weaker settings.
 //
 // # Failure semantics

@@ -57,6 +57,13 @@ var catalogue = []instrument{
 	{"troupe.component.denials", "counter", "{call}", []string{"troupe.component", "troupe.capability.kind"}},
 	{"troupe.component.instance.failures", "counter", "{instance}", []string{"troupe.component", "troupe.component.reason"}},
 	{"troupe.component.reloads", "counter", "{reload}", []string{"troupe.component", "troupe.component.result"}},
+	{"troupe.nats.connection.state", "gauge", "{state}", nil},
+	{"troupe.nats.rtt", "gauge", "s", nil},
+	{"troupe.nats.reconnects", "counter", "{reconnect}", nil},
+	{"troupe.nats.messages", "counter", "{message}", []string{"troupe.nats.direction"}},
+	{"troupe.nats.traffic", "counter", "By", []string{"troupe.nats.direction"}},
+	{"troupe.nats.errors", "counter", "{error}", []string{"troupe.nats.error"}},
+	{"troupe.nats.server.routes", "gauge", "{server}", nil},
 }
 
 var httpLabels = []string{"http.request.method", "http.route", "http.response.status_class", "troupe.api.version"}

@@ -28,7 +28,9 @@ type ruleFile struct {
 	} `yaml:"groups"`
 }
 
-const runbookBase = "https://github.com/troupehq/troupe/blob/main/docs/observability.md"
+// runbookBase is where runbook_url annotations point: a page of
+// docs/runbooks in the repository.
+const runbookBase = "https://github.com/troupehq/troupe/blob/main/docs/runbooks/"
 
 // annotationFuncs are the Prometheus template functions the annotations may
 // use; parsing with only these catches a typo before Prometheus does.
@@ -52,7 +54,6 @@ func TestAlertRules(t *testing.T) {
 	var rules ruleFile
 	decodeStrict(t, "prometheus/alerts.yml", &rules)
 	k := known(t)
-	anchors := docAnchors(t, "../docs/observability.md")
 	alerts := map[string]string{} // name → expr with whitespace collapsed
 	fors := map[string]string{}
 	for _, g := range rules.Groups {
@@ -86,10 +87,7 @@ func TestAlertRules(t *testing.T) {
 					t.Errorf("alert %s: %s: %v", r.Alert, a, err)
 				}
 			}
-			base, anchor, _ := strings.Cut(r.Annotations["runbook_url"], "#")
-			if base != runbookBase || !anchors[anchor] {
-				t.Errorf("alert %s: runbook_url %q is not a heading of docs/observability.md", r.Alert, r.Annotations["runbook_url"])
-			}
+			checkRunbook(t, r.Alert, r.Annotations["runbook_url"])
 		}
 	}
 
@@ -100,6 +98,11 @@ func TestAlertRules(t *testing.T) {
 		{"TroupeCircuitBreakerOpen", "troupe_breaker_state", "== 2", "1m"},
 		{"TroupeRateLimitRejections", `troupe_ratelimit_decisions_total{troupe_decision="rejected"}`, "> 0.10", "10m"},
 		{"TroupeActorDeadLetters", "troupe_actor_dead_letters_total", ">", "5m"},
+		{"TroupeActorRestarting", "troupe_actor_restarts_total", "> 0.1", "10m"},
+		{"TroupeActorMailboxBacklog", "troupe_actor_mailbox_depth", "> 100", "10m"},
+		{"TroupeComponentDenials", "troupe_component_denials_total", "> 0", "5m"},
+		{"TroupeComponentReloadFailed", `troupe_component_reloads_total{troupe_component_result="failed"}`, "> 0", "1m"},
+		{"TroupeMemoryGrowing", "process_resident_memory_bytes", "> 1.5", "1h"},
 	} {
 		expr, ok := alerts[want.alert]
 		switch {
@@ -110,6 +113,28 @@ func TestAlertRules(t *testing.T) {
 		case fors[want.alert] != want.forDur:
 			t.Errorf("alert %s: for %s; want %s", want.alert, fors[want.alert], want.forDur)
 		}
+	}
+}
+
+// checkRunbook fails unless url is a page of docs/runbooks that exists,
+// is listed in the runbooks' index and names the alert.
+func checkRunbook(t *testing.T, alert, url string) {
+	t.Helper()
+	page, ok := strings.CutPrefix(url, runbookBase)
+	if !ok || page == "" || strings.ContainsAny(page, "/#") || !strings.HasSuffix(page, ".md") {
+		t.Errorf("alert %s: runbook_url %q is not a page of docs/runbooks", alert, url)
+		return
+	}
+	text, err := os.ReadFile(filepath.Join("..", "docs", "runbooks", page))
+	if err != nil {
+		t.Errorf("alert %s: runbook_url %q: %v", alert, url, err)
+		return
+	}
+	if !strings.Contains(string(text), "`"+alert+"`") {
+		t.Errorf("alert %s: its runbook %s does not name it", alert, page)
+	}
+	if !strings.Contains(readFile(t, "../docs/runbooks/README.md"), "("+page+")") {
+		t.Errorf("alert %s: docs/runbooks/README.md does not link %s", alert, page)
 	}
 }
 

@@ -37,6 +37,8 @@ const (
 	KeyCapability     = attribute.Key("troupe.capability.kind")
 	KeyKillReason     = attribute.Key("troupe.component.reason")
 	KeyReloadResult   = attribute.Key("troupe.component.result")
+	KeyNATSDirection  = attribute.Key("troupe.nats.direction")
+	KeyNATSError      = attribute.Key("troupe.nats.error")
 )
 
 // maxCachedSets bounds each AttrCache. Labels are bounded by construction

@@ -71,6 +71,24 @@ const (
 	MetricComponentInstanceFailures = "troupe.component.instance.failures"
 	// MetricComponentReloads counts hot reloads of a component's module.
 	MetricComponentReloads = "troupe.component.reloads"
+
+	// MetricNATSConnectionState is the NATS connection's state: 0 connected,
+	// 1 connecting or reconnecting, 2 closed.
+	MetricNATSConnectionState = "troupe.nats.connection.state"
+	// MetricNATSRTT is the round trip time to the NATS server.
+	MetricNATSRTT = "troupe.nats.rtt"
+	// MetricNATSReconnects counts reconnections after a lost connection.
+	MetricNATSReconnects = "troupe.nats.reconnects"
+	// MetricNATSMessages counts messages received from and sent to NATS.
+	MetricNATSMessages = "troupe.nats.messages"
+	// MetricNATSTraffic counts payload bytes received from and sent to NATS.
+	MetricNATSTraffic = "troupe.nats.traffic"
+	// MetricNATSErrors counts asynchronous NATS errors (slow consumers,
+	// permission violations).
+	MetricNATSErrors = "troupe.nats.errors"
+	// MetricNATSRoutes is the number of servers of the embedded NATS cluster
+	// this one has a route to.
+	MetricNATSRoutes = "troupe.nats.server.routes"
 )
 
 // metricNames lists every constant above, for the documentation test.
@@ -85,4 +103,6 @@ var metricNames = []string{
 	MetricActorMailboxDropped, MetricActorMailboxDepth,
 	MetricActorRemoteSent, MetricActorRemoteReceived, MetricActorRemoteRequestDuration,
 	MetricComponentDenials, MetricComponentInstanceFailures, MetricComponentReloads,
+	MetricNATSConnectionState, MetricNATSRTT, MetricNATSReconnects, MetricNATSMessages,
+	MetricNATSTraffic, MetricNATSErrors, MetricNATSRoutes,
 }

@@ -136,13 +136,65 @@ func NewSystemContext(ctx context.Context, opts ...Option) (*System, error) {
 	if s.clusterCfg == nil {
 		return s, nil
 	}
-	c, err := joinCluster(ctx, s, *s.clusterCfg)
-	if err != nil {
+	if err := s.JoinCluster(ctx, *s.clusterCfg); err != nil {
 		_ = s.Shutdown(context.Background())
 		return nil, err
 	}
-	s.cluster = c
 	return s, nil
+}
+
+// errJoinLate is JoinCluster's error for a System whose named actors or
+// subscriptions the cluster would not know of.
+var errJoinLate = errors.New("actors: JoinCluster: the System already has named actors or subscriptions, which the cluster would not know of; join before spawning or subscribing")
+
+// JoinCluster joins a running System to a cluster, like WithCluster: for
+// a System made before its NATS connection exists (a service builds its
+// System in New and connects in Run). It must come before any named
+// Spawn or Subscribe, whose names and interest the cluster has to know
+// of, and fails otherwise; anonymous actors may already run. Named spawns
+// and subscriptions wait while it joins. It fails, leaving the System
+// local, when c is invalid, the cluster cannot be joined within ctx, the
+// System already joined one, or it is shutting down.
+func (s *System) JoinCluster(ctx context.Context, c ClusterConfig) error {
+	s.joinMu.Lock()
+	defer s.joinMu.Unlock()
+	switch {
+	case s.cluster.Load() != nil:
+		return errors.New("actors: JoinCluster: already in a cluster")
+	case s.stopping():
+		return fmt.Errorf("actors: JoinCluster: %w", ErrStopped)
+	case s.hasNames() || s.topics.Len() > 0:
+		return errJoinLate
+	}
+	cl, err := joinCluster(ctx, s, c)
+	if err != nil {
+		return err
+	}
+	s.cluster.Store(cl)
+	return nil
+}
+
+// leaveCluster ends the membership at shutdown, after the actors stopped.
+func (s *System) leaveCluster() {
+	s.joinMu.Lock()
+	defer s.joinMu.Unlock()
+	if c := s.cluster.Load(); c != nil {
+		c.leave()
+	}
+}
+
+// hasNames reports whether any actor is registered under a name.
+func (s *System) hasNames() bool {
+	found := false
+	s.names.Range(func(any, any) bool { found = true; return false })
+	return found
+}
+
+// stopping reports whether Shutdown has begun.
+func (s *System) stopping() bool {
+	s.root.mu.Lock()
+	defer s.root.mu.Unlock()
+	return s.root.closed
 }
 
 // cluster is a System's membership of a cluster: its subscriptions, its

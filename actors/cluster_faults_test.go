@@ -62,7 +62,7 @@ func TestRemoteBadEnvelopes(t *testing.T) {
 		{"deadline passed on the wire", ReasonExpired, envelope(func(w *wireMsg) { w.deadline = time.Now().Add(-time.Second).UnixNano() })},
 		{"stopped actor", ReasonStopped, envelope(func(w *wireMsg) { w.to = wireAddr{node: "n2", id: 12345} })},
 	}
-	nc := n1.cluster.nc
+	nc := n1.cluster.Load().nc
 	for _, tc := range cases {
 		before := n2.Stats().DeadLetters[tc.reason]
 		if err := nc.Publish("troupe.svc.node.n2", tc.data); err != nil {
@@ -93,7 +93,7 @@ func TestRemoteBadEnvelopes(t *testing.T) {
 	// A sender refuses what the receiver would: too large for its peers.
 	big := ping{Text: strings.Repeat("x", 3000)}
 	ref := lookup(t, n1, "sink")
-	if err := n1.cluster.deliver(context.Background(), ref.ep.(*remoteRef), envelope2(big)); err != nil {
+	if err := n1.cluster.Load().deliver(context.Background(), ref.ep.(*remoteRef), envelope2(big)); err != nil {
 		t.Fatalf("n1's own max payload is the server's: %v", err)
 	}
 	before := n2.Stats().DeadLetters[ReasonOversized]
@@ -189,16 +189,16 @@ func testNATSRestart(t *testing.T, storage jetstream.StorageType) {
 	lookup(t, n2, "after-restart")
 	// The watches behind Lookup's mirror and membership resume too.
 	eventually(t, "the names mirror resuming", func() error {
-		if _, ok := n2.cluster.names.mirror.Load("after-restart"); !ok {
+		if _, ok := n2.cluster.Load().names.mirror.Load("after-restart"); !ok {
 			return errors.New("not mirrored")
 		}
 		return nil
 	})
 	renewed := time.Now()
 	eventually(t, "membership resuming", func() error {
-		n2.cluster.members.mu.Lock()
-		defer n2.cluster.members.mu.Unlock()
-		if !n2.cluster.members.seen["n1"].After(renewed) {
+		n2.cluster.Load().members.mu.Lock()
+		defer n2.cluster.Load().members.mu.Unlock()
+		if !n2.cluster.Load().members.seen["n1"].After(renewed) {
 			return errors.New("no renewal of n1 seen")
 		}
 		return nil

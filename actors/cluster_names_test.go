@@ -88,7 +88,7 @@ func TestRemoteNodeCrashAgesOut(t *testing.T) {
 	runtime.GC()
 	runtime.GC()
 	cut := time.Now()
-	crashed.cluster.nc.Close()
+	crashed.cluster.Load().nc.Close()
 	eventually(t, "the crashed node's name aging out", func() error {
 		runtime.GC()
 		_, err := survivor.Spawn("orphan", nodeEcho)

@@ -134,9 +134,9 @@ func TestRemotePubSubUnsubscribe(t *testing.T) {
 	})
 	_ = nodes[1].Stop(ref)
 	wait(t, nodes[1].Done(ref), "the listener's end")
-	nodes[1].cluster.topics.mu.Lock()
-	left := len(nodes[1].cluster.topics.m)
-	nodes[1].cluster.topics.mu.Unlock()
+	nodes[1].cluster.Load().topics.mu.Lock()
+	left := len(nodes[1].cluster.Load().topics.m)
+	nodes[1].cluster.Load().topics.mu.Unlock()
 	if left != 0 {
 		t.Fatalf("%d NATS topic subscriptions remain after the last subscriber stopped", left)
 	}

@@ -34,7 +34,7 @@ func TestRemoteRequestSendAndSender(t *testing.T) {
 	}
 	// Lookup answers from n1's mirror of the names bucket, kept by a watch.
 	eventually(t, "the name in n1's mirror", func() error {
-		if _, ok := n1.cluster.names.mirror.Load("echo"); !ok {
+		if _, ok := n1.cluster.Load().names.mirror.Load("echo"); !ok {
 			return errors.New("not mirrored")
 		}
 		return nil
@@ -113,7 +113,7 @@ func TestRemoteForward(t *testing.T) {
 	}
 }
 
-func nodeOf(s *System) string { return s.cluster.node }
+func nodeOf(s *System) string { return s.cluster.Load().node }
 
 func TestRemoteStopPoisonDone(t *testing.T) {
 	nodes := startCluster(t, 2, nil)
@@ -360,7 +360,7 @@ func TestRemoteTraceContext(t *testing.T) {
 func TestRemoteMetrics(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	nodes := startCluster(t, 2, nil)
-	n1 := startNode(t, testClusterConfig(nodes[0].cluster.nc, "metered"),
+	n1 := startNode(t, testClusterConfig(nodes[0].cluster.Load().nc, "metered"),
 		WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
 	if _, err := nodes[1].Spawn("echo", nodeEcho); err != nil {
 		t.Fatal(err)

@@ -100,7 +100,7 @@ func (p *process) terminate(reason error, drain bool) {
 func (p *process) unregister(reason error) {
 	if p.name != "" {
 		p.sys.deregister(p.name, p)
-	} else if c := p.sys.cluster; c != nil {
+	} else if c := p.sys.cluster.Load(); c != nil {
 		c.exports.Delete(p.id)
 	}
 	p.sup.parent.disown(p)

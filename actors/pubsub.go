@@ -27,7 +27,7 @@ func (s *System) Publish(subject string, msg any) (delivered int, err error) {
 	if err := topic.ValidateSubject(subject); err != nil {
 		return 0, err
 	}
-	c := s.cluster
+	c := s.cluster.Load()
 	var encoded *[]byte
 	if c != nil {
 		if encoded, err = c.encodePublication(subject, msg); err != nil {
@@ -70,6 +70,8 @@ func (s *System) Subscribe(ref Ref, pattern string) (cancel func(), err error) {
 	if !ok {
 		return nil, errNotLocal
 	}
+	s.joinMu.RLock()
+	defer s.joinMu.RUnlock()
 	if err := s.topics.Insert(pattern, ref); err != nil {
 		return nil, err
 	}
@@ -84,7 +86,7 @@ func (s *System) Subscribe(ref Ref, pattern string) (cancel func(), err error) {
 		p.subs = append(p.subs, pattern)
 	}
 	p.mu.Unlock()
-	if c := s.cluster; c != nil && added {
+	if c := s.cluster.Load(); c != nil && added {
 		if err := c.topics.add(pattern, ref); err != nil {
 			s.unsubscribe(p, pattern)
 			return nil, err
@@ -110,7 +112,7 @@ func (s *System) unsubscribe(p *process, pattern string) {
 // cluster.
 func (s *System) forget(pattern string, ref Ref) {
 	s.topics.Remove(pattern, ref)
-	if c := s.cluster; c != nil {
+	if c := s.cluster.Load(); c != nil {
 		c.topics.remove(pattern, ref)
 	}
 }

@@ -84,7 +84,7 @@ func (r Ref) Node() string {
 	case *remoteRef:
 		return ep.node
 	case *process:
-		if c := ep.sys.cluster; c != nil {
+		if c := ep.sys.cluster.Load(); c != nil {
 			return c.node
 		}
 	}

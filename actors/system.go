@@ -26,9 +26,16 @@ type Producer func() Actor
 // System runs actors: it spawns them, routes messages, supervises failures
 // and shuts them down in order. It is safe for concurrent use.
 type System struct {
-	cfg           Config
-	clusterCfg    *ClusterConfig // WithCluster's, joined by NewSystemContext
-	cluster       *cluster       // nil outside a cluster: nothing touches NATS
+	cfg        Config
+	clusterCfg *ClusterConfig // WithCluster's, joined by NewSystemContext
+	// cluster is nil outside a cluster: nothing touches NATS. JoinCluster
+	// sets it while the System runs, hence the atomic; a load is a plain
+	// read on amd64 and arm64, so local sends pay nothing for it.
+	cluster atomic.Pointer[cluster]
+	// joinMu orders JoinCluster against what the cluster must know of:
+	// named spawns and subscriptions hold it shared, JoinCluster and the
+	// cluster's leave at shutdown exclusively.
+	joinMu        sync.RWMutex
 	logger        *slog.Logger
 	meterProvider metric.MeterProvider
 	metrics       *instruments // nil without WithMeterProvider
@@ -170,10 +177,12 @@ func (s *System) newProcess(parent *process, name string, sc *spawnConfig) *proc
 // register takes name for p: in this System, then, in a cluster, across
 // the cluster (a lease; see cluster_names.go).
 func (s *System) register(name string, p *process, pool bool) error {
+	s.joinMu.RLock()
+	defer s.joinMu.RUnlock()
 	if _, taken := s.names.LoadOrStore(name, p); taken {
 		return &NameTakenError{Name: name}
 	}
-	if c := s.cluster; c != nil {
+	if c := s.cluster.Load(); c != nil {
 		if err := c.names.claim(name, p, pool); err != nil {
 			s.names.CompareAndDelete(name, p)
 			return err
@@ -185,7 +194,7 @@ func (s *System) register(name string, p *process, pool bool) error {
 // deregister frees p's name across the cluster, then here: a node that
 // learns of p's end (Done) finds the name free.
 func (s *System) deregister(name string, p *process) {
-	if c := s.cluster; c != nil {
+	if c := s.cluster.Load(); c != nil {
 		c.names.release(name, p)
 	}
 	s.names.CompareAndDelete(name, p)
@@ -248,7 +257,7 @@ func (s *System) Request(ctx context.Context, to Ref, msg any) (any, error) {
 // it returns an error matching ErrUnavailable when the cluster cannot be
 // asked.
 func (s *System) Lookup(name string) (Ref, error) {
-	c := s.cluster
+	c := s.cluster.Load()
 	if v, ok := s.names.Load(name); ok && (c == nil || !c.names.isPool(name)) {
 		return v.(*process).ref(), nil
 	}
@@ -367,9 +376,7 @@ func (s *System) shutdown(ctx context.Context) error {
 	if err != nil {
 		err = s.hardStop(kids, err)
 	}
-	if s.cluster != nil {
-		s.cluster.leave()
-	}
+	s.leaveCluster()
 	if s.unobserve != nil {
 		s.unobserve()
 	}

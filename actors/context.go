@@ -50,7 +50,11 @@ func (c *Context) Respond(reply any) {
 			return
 		}
 		c.replied = true
-		if !env.req.complete(reply, nil) {
+		delivered := env.req.complete(reply, nil)
+		if o := c.p.obs; o != nil {
+			o.replied(delivered)
+		}
+		if !delivered {
 			c.p.mb.sink.deadLetter(c.p.ref(), envelope{msg: reply, from: c.p}, ReasonLateReply)
 		}
 	case env.from != nil:
@@ -88,6 +92,9 @@ func (c *Context) Forward(to Ref) error {
 	}
 	if env.req != nil {
 		c.replied = true
+		if d := c.p.sys.cycles; d != nil {
+			d.forwarded(c.p.sys, env.req, to)
+		}
 	}
 	return nil
 }

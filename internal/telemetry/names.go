@@ -64,6 +64,18 @@ const (
 	MetricComponentInstanceFailures = "troupe.component.instance.failures"
 	// MetricComponentReloads counts hot reloads of a component's module.
 	MetricComponentReloads = "troupe.component.reloads"
+
+	// MetricInspectEvents counts the events the inspector recorded.
+	MetricInspectEvents = "troupe.inspect.events"
+	// MetricInspectDropped counts recorded events the inspector's full
+	// buffer replaced before their retention ended.
+	MetricInspectDropped = "troupe.inspect.events.dropped"
+	// MetricInspectSamplingRate is the share of messages the inspector traces.
+	MetricInspectSamplingRate = "troupe.inspect.sampling.rate"
+	// MetricInspectMemory is the memory the inspector's buffers hold.
+	MetricInspectMemory = "troupe.inspect.memory"
+	// MetricInspectCycles counts the request cycles the inspector detected.
+	MetricInspectCycles = "troupe.inspect.cycles"
 )
 
 // metricNames lists every constant above, for the documentation test.
@@ -77,4 +89,5 @@ var metricNames = []string{
 	MetricActorProcessingDuration, MetricActorRestarts, MetricActorDeadLetters,
 	MetricActorMailboxDropped, MetricActorMailboxDepth,
 	MetricComponentDenials, MetricComponentInstanceFailures, MetricComponentReloads,
+	MetricInspectEvents, MetricInspectDropped, MetricInspectSamplingRate, MetricInspectMemory, MetricInspectCycles,
 }

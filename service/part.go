@@ -27,6 +27,7 @@ type part interface {
 var parts = []part{
 	storesPart{},
 	telemetryPart{},
+	inspectPart{},
 	actorsPart{},
 	componentsPart{},
 	authPart{},

@@ -16,12 +16,8 @@ import (
 // on the admin listener (adminHandler).
 type inspectPart struct{}
 
-// inspectKeys maps the inspect.Config fields whose keys differ from their
-// names.
-var inspectKeys = map[string]string{"Adaptive.Enabled": "inspect.adaptive.enabled"}
-
 func (inspectPart) check(c *checker) {
-	c.fields("inspect", inspectConfig(c.cfg.Inspect).Validate(), inspectKeys)
+	c.fields("inspect", inspectConfig(c.cfg.Inspect).Validate(), nil)
 	c.fields("inspect.console", consoleConfig(c.cfg.Inspect.Console).Validate(), nil)
 }
 

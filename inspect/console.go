@@ -120,7 +120,10 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 	data.MetricsOn = on
 	if h.src.Versions != nil {
 		for _, v := range h.src.Versions() {
-			t := traffic[trimV(v.Label)]
+			t, ok := traffic[v.Label]
+			if !ok {
+				t = traffic[trimV(v.Label)]
+			}
 			row := versionRow{APIVersion: v, Requests: t.Requests, Deprecated: v.Status != "active"}
 			for route, n := range t.Routes {
 				row.Routes = append(row.Routes, routeCount{route, n})
@@ -132,7 +135,8 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, "overview", data)
 }
 
-// trimV turns a version label ("v2") into the metric label ("2").
+// trimV turns a version label ("v2") into its number ("2"), the other
+// form a version attribute may take.
 func trimV(label string) string {
 	if len(label) > 1 && label[0] == 'v' {
 		return label[1:]

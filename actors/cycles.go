@@ -110,7 +110,7 @@ type cycleState struct {
 // request is System.request for an actor's Request while cycles are
 // watched: from waits on to while await waits.
 func (d *cycleDetector) request(ctx context.Context, s *System, from *process, to Ref, msg any, r *request) (any, error) {
-	e := &waitEdge{from: from, msg: reflect.TypeOf(msg), since: time.Now()}
+	e := &waitEdge{from: from, msg: reflect.TypeOf(msg), since: now()}
 	e.to.Store(localProcess(to))
 	r.wait = e
 	// Store, then walk: of two requests closing a cycle at once, at least

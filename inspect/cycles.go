@@ -77,6 +77,7 @@ type Cycles struct {
 // Cycles returns the cycles waiting now, oldest first, and the latest
 // resolved ones, newest first.
 func (i *Inspector) Cycles() Cycles {
+	i.flush()
 	now := time.Now()
 	i.mu.Lock()
 	defer i.mu.Unlock()

@@ -3,7 +3,6 @@ package inspect
 import (
 	"context"
 	"log/slog"
-	"reflect"
 	"sync"
 	"time"
 
@@ -45,6 +44,7 @@ type Inspector struct {
 	overhead float64 // last measured by the adaptive sampler
 	sys      *actors.System
 	snap     snapshot
+	staging  *staging
 
 	stop    chan struct{}
 	done    chan struct{}
@@ -66,6 +66,7 @@ func New(cfg Config, opts Options) *Inspector {
 		cycles:  newCycleLog(),
 		started: time.Now(),
 		closing: make(chan struct{}),
+		staging: newStaging(stagingCap(cfg.MaxEvents)),
 	}
 	if cfg.Adaptive.Enabled && cfg.Mode != Off {
 		i.adaptive = &adaptive{cfg: cfg.Adaptive}
@@ -110,40 +111,72 @@ func (i *Inspector) Sample(ctx context.Context, _ actors.Ref, _ any) bool {
 	return i.sampler.sample(ctx)
 }
 
-// Observe implements actors.Observer: it records the event and updates
-// the actor's figures.
+// Observe implements actors.Observer: it stages the observation for the
+// recorder (staging.go), which runs off the actors' goroutines.
 func (i *Inspector) Observe(o *actors.Observation) {
+	if i.adaptive == nil {
+		i.staging.put(o)
+		return
+	}
+	begin := time.Now()
+	i.staging.put(o)
+	i.adaptive.account(time.Since(begin), 0)
+}
+
+// flush records what is staged. Reads call it first, so what they show is
+// current; the housekeeping calls it every flushInterval.
+func (i *Inspector) flush() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	batch := i.staging.take()
+	if batch == nil {
+		return
+	}
 	var begin time.Time
 	if i.adaptive != nil {
 		begin = time.Now()
 	}
-	e := i.event(o)
-	traced := !o.Enqueued.IsZero()
+	var work time.Duration
 	rate := i.sampler.rate()
-	i.mu.Lock()
-	st := i.actors.get(e.ActorID, e.Actor, o.Actor.Kind(), e.Time)
+	for k := range batch {
+		o := &batch[k]
+		i.record(o, rate)
+		if o.Kind == actors.ObservedMessage {
+			work += o.Ended.Sub(o.Started)
+		}
+	}
+	if i.adaptive != nil {
+		i.adaptive.account(time.Since(begin), work)
+	}
+	i.staging.giveBack(batch)
+}
+
+// record turns one staged observation into an event and the actor's
+// figures; i.mu is held.
+func (i *Inspector) record(o *staged, rate float64) {
+	f := factsOf(o)
+	name := label(o.Actor)
+	st := i.actors.get(o.Actor.ID(), name, o.Actor.Kind(), o.Ended)
 	keep := true
 	switch o.Kind {
 	case actors.ObservedMessage:
-		st.message(e.Time, e.Wait, e.Processing, weight(rate), o.Outcome == actors.OutcomeFailed)
+		st.message(o.Ended, o.Started.Sub(o.Enqueued), o.Ended.Sub(o.Started), weight(rate), o.Outcome == actors.OutcomeFailed)
 		if o.Err != nil {
-			st.LastError = e.Error
+			st.LastError = f.err
 		}
 	case actors.ObservedDeadLetter:
-		st.DeadLetters++
 		// Every dead letter is counted; untraced ones are kept at the
 		// sampling rate, so a storm cannot flush the buffer.
-		keep = traced || i.sampler.sample(o.Context)
+		st.DeadLetters++
+		keep = !o.Enqueued.IsZero() || i.sampler.sample(o.Context)
 	case actors.ObservedRestart:
 		st.Restarts++
-		st.LastError = e.Error
+		st.LastError = f.err
 	}
 	if keep {
-		i.add(e)
-	}
-	i.mu.Unlock()
-	if i.adaptive != nil && o.Kind == actors.ObservedMessage {
-		i.adaptive.account(time.Since(begin), e.Processing)
+		e := i.push(kindOf(o.Kind))
+		fill(e, &o.Observation, name, &f)
+		i.events.strings += e.ownBytes()
 	}
 }
 
@@ -155,47 +188,77 @@ func weight(rate float64) float64 {
 	return 1 / rate
 }
 
-// add keeps e, numbered; i.mu is held.
-func (i *Inspector) add(e Event) {
+// push returns a new event of kind, numbered, to fill in place; i.mu is
+// held. The caller adds its ownBytes to the ring's count.
+func (i *Inspector) push(kind string) *Event {
 	i.seq++
-	e.Seq = i.seq
 	before := i.events.dropped
-	i.events.add(e)
+	e := i.events.push()
+	e.Seq, e.Kind = i.seq, kind
 	if i.metrics != nil {
-		i.metrics.recorded(e.Kind, i.events.dropped-before)
+		i.metrics.recorded(kind, i.events.dropped-before)
 	}
+	return e
 }
 
-// event turns an observation into an event.
-func (i *Inspector) event(o *actors.Observation) Event {
-	e := Event{
-		Time: o.Ended, ActorID: o.Actor.ID(), Actor: label(o.Actor),
-		FromID: o.From.ID(), From: label(o.From), Request: o.Request,
-		Enqueued: o.Enqueued, Started: o.Started, Replied: o.Replied, Outcome: o.Outcome,
+// add keeps e, numbered; i.mu is held.
+func (i *Inspector) add(e Event) {
+	p := i.push(e.Kind)
+	e.Seq = p.Seq
+	*p = e
+	i.events.strings += p.ownBytes()
+}
+
+// facts are what an event needs from an observation that takes a lookup
+// or an allocation.
+type facts struct {
+	msgType   string
+	err       string
+	requestID string
+	traceID   TraceID
+}
+
+func factsOf(o *staged) facts {
+	var f facts
+	if o.typ != nil {
+		f.msgType = o.typ.String()
 	}
-	if o.Message != nil {
-		e.Message = reflect.TypeOf(o.Message).String()
+	if o.Err != nil {
+		f.err = o.Err.Error()
 	}
+	if ctx := o.Context; ctx != nil {
+		f.traceID = TraceID(trace.SpanContextFromContext(ctx).TraceID())
+		f.requestID = reqinfo.RequestID(ctx)
+	}
+	return f
+}
+
+func kindOf(k actors.ObservationKind) string {
+	switch k {
+	case actors.ObservedDeadLetter:
+		return KindDeadLetter
+	case actors.ObservedRestart:
+		return KindRestart
+	}
+	return KindMessage
+}
+
+// fill writes o into the event e.
+func fill(e *Event, o *actors.Observation, name string, f *facts) {
+	e.Time, e.ActorID, e.Actor = o.Ended, o.Actor.ID(), name
+	e.FromID, e.From, e.Request = o.From.ID(), label(o.From), o.Request
+	e.Enqueued, e.Started, e.Replied, e.Outcome = o.Enqueued, o.Started, o.Replied, o.Outcome
+	e.Message, e.Error, e.RequestID, e.TraceID = f.msgType, f.err, f.requestID, f.traceID
 	switch o.Kind {
 	case actors.ObservedMessage:
-		e.Kind = KindMessage
 		e.Wait, e.Processing = o.Started.Sub(o.Enqueued), o.Ended.Sub(o.Started)
 	case actors.ObservedDeadLetter:
-		e.Kind = KindDeadLetter
 		if !o.Enqueued.IsZero() {
 			e.Wait = o.Ended.Sub(o.Enqueued)
 		}
 	case actors.ObservedRestart:
-		e.Kind, e.Processing = KindRestart, o.Delay
+		e.Processing = o.Delay
 	}
-	if o.Err != nil {
-		e.Error = o.Err.Error()
-	}
-	if ctx := o.Context; ctx != nil {
-		e.TraceID = TraceID(trace.SpanContextFromContext(ctx).TraceID())
-		e.RequestID = reqinfo.RequestID(ctx)
-	}
-	return e
 }
 
 // label names an actor: its registered name, else its kind.

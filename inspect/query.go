@@ -35,6 +35,7 @@ func (f EventFilter) match(e *Event) bool {
 
 // Events returns the events f selects, oldest first.
 func (i *Inspector) Events(f EventFilter) []Event {
+	i.flush()
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.events.expire(time.Now().Add(-i.cfg.Retention))
@@ -183,6 +184,7 @@ func (i *Inspector) liveActors() ([]ActorRow, time.Time) {
 		return i.snap.rows, i.snap.at
 	}
 	sys := i.system()
+	i.flush()
 	rows := []ActorRow{}
 	if sys != nil {
 		for a := range sys.Actors() {
@@ -215,6 +217,7 @@ func refString(r actors.Ref) string {
 // Actor returns the figures of one actor, live or not, if the inspector
 // has seen it work.
 func (i *Inspector) Actor(id uint64) (ActorFigures, bool) {
+	i.flush()
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	st := i.actors.byID[id]

@@ -26,20 +26,31 @@ const eventSize = int(unsafe.Sizeof(Event{}))
 
 // add keeps e, replacing the oldest event when full.
 func (r *ring) add(e Event) {
+	*r.push() = e
 	r.strings += e.ownBytes()
+}
+
+// push returns the zeroed slot of a new event, the oldest one's when full,
+// for the caller to fill in place; the caller then adds the event's
+// ownBytes to strings. Filling in place keeps a 288-byte Event off the
+// recording goroutine's stack, which is a fresh drain goroutine's small
+// one: copies of it made the stack grow on every traced message.
+func (r *ring) push() *Event {
 	if r.n == len(r.buf) && len(r.buf) < r.max {
 		r.grow()
 	}
+	var e *Event
 	if r.n < len(r.buf) {
-		r.buf[(r.head+r.n)%len(r.buf)] = e
+		e = &r.buf[(r.head+r.n)%len(r.buf)]
 		r.n++
-		return
+	} else {
+		e = &r.buf[r.head]
+		r.strings -= e.ownBytes()
+		r.head = (r.head + 1) % len(r.buf)
+		r.dropped++
 	}
-	old := &r.buf[r.head]
-	r.strings -= old.ownBytes()
-	*old = e
-	r.head = (r.head + 1) % len(r.buf)
-	r.dropped++
+	*e = Event{}
+	return e
 }
 
 func (r *ring) grow() {

@@ -21,8 +21,9 @@ type Stats struct {
 	// Bytes is the memory the buffers hold.
 	Bytes int `json:"bytes"`
 	// Recorded counts the events recorded; Dropped those a full buffer
-	// replaced before their retention ended; Expired those retention
-	// removed; ActorsEvicted the actors dropped to make room.
+	// replaced before their retention ended, and those lost because the
+	// recorder was behind (its staging buffer full); Expired those
+	// retention removed; ActorsEvicted the actors dropped to make room.
 	Recorded      uint64        `json:"recorded"`
 	Dropped       uint64        `json:"dropped"`
 	Expired       uint64        `json:"expired"`
@@ -36,13 +37,17 @@ type Stats struct {
 
 // Stats returns the current figures.
 func (i *Inspector) Stats() Stats {
+	i.flush()
 	i.mu.Lock()
 	defer i.mu.Unlock()
+	i.staging.mu.Lock()
+	lost, staged := i.staging.dropped, i.staging.bytes()
+	i.staging.mu.Unlock()
 	return Stats{
 		Mode: i.cfg.Mode, SamplingRate: i.sampler.rate(), Adaptive: i.adaptive != nil, Overhead: i.overhead,
 		Events: i.events.n, MaxEvents: i.cfg.MaxEvents, Actors: len(i.actors.byID), MaxActors: i.cfg.MaxActors,
-		Bytes:    i.events.bytes() + len(i.actors.byID)*actorStatsSize,
-		Recorded: i.seq, Dropped: i.events.dropped, Expired: i.events.expired, ActorsEvicted: i.actors.evicted,
+		Bytes:    i.events.bytes() + len(i.actors.byID)*actorStatsSize + staged,
+		Recorded: i.seq, Dropped: i.events.dropped + lost, Expired: i.events.expired, ActorsEvicted: i.actors.evicted,
 		Retention: i.cfg.Retention, DetectCycles: i.cfg.DetectCycles && i.cfg.Mode != Off, FailCycles: i.cfg.FailCycles,
 		Cycles: len(i.cycles.current), CyclesTotal: i.cycles.detected,
 	}
@@ -83,11 +88,17 @@ func (i *Inspector) housekeep() {
 	defer close(i.done)
 	t := time.NewTicker(i.period())
 	defer t.Stop()
+	f := time.NewTicker(flushInterval)
+	defer f.Stop()
 	lastAdjust := time.Now()
 	for {
 		select {
 		case <-i.stop:
 			return
+		case <-f.C:
+			i.flush()
+		case <-i.staging.wake:
+			i.flush()
 		case now := <-t.C:
 			i.expire(now)
 			if i.adaptive != nil && now.Sub(lastAdjust) >= i.cfg.Adaptive.Interval {

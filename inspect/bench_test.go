@@ -1,0 +1,88 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+)
+
+// modes are the configurations the benchmarks compare: the inspector off
+// (no observer: the baseline) and each mode with its rate.
+var modes = []Mode{Off, Production, Analysis, Development}
+
+// BenchmarkRequestModes is an actor request/response from outside the
+// System under each mode: the path every traced message takes (wrap,
+// clock reads, one record).
+func BenchmarkRequestModes(b *testing.B) {
+	for _, m := range modes {
+		b.Run(string(m), func(b *testing.B) {
+			c := DefaultConfig()
+			c.Mode = m
+			_, s := testSystem(b, c, Options{})
+			ref, _ := s.SpawnActor("echo", echoActor{})
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Request(ctx, ref, "hi"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkNestedRequest is a request to an actor that requests another
+// before answering — the path the cycle detector watches — in production
+// mode with and without cycle detection, and with the inspector off.
+func BenchmarkNestedRequest(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		mode   Mode
+		cycles bool
+	}{{"off", Off, false}, {"production", Production, false}, {"production+cycles", Production, true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := DefaultConfig()
+			c.Mode, c.DetectCycles = bc.mode, bc.cycles
+			_, s := testSystem(b, c, Options{})
+			inner, _ := s.SpawnActor("inner", echoActor{})
+			outer, _ := s.Spawn("outer", echo)
+			ctx := context.Background()
+			route := relay{inner}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Request(ctx, outer, route); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMemoryAtMaxEvents fills the event buffer and reports what the
+// inspector says it holds (bytes) and what the heap grew by (heap-bytes).
+func BenchmarkMemoryAtMaxEvents(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for b.Loop() {
+				c := DefaultConfig()
+				c.Mode, c.MaxEvents = Development, n
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				i, s := testSystem(b, c, Options{})
+				ref, _ := s.SpawnActor("echo", echoActor{})
+				for range n + n/10 {
+					_, _ = s.Request(context.Background(), ref, "hi")
+				}
+				waitEvents(b, i, EventFilter{}, n)
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				st := i.Stats()
+				b.ReportMetric(float64(st.Bytes), "bytes")
+				b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)), "heap-bytes")
+				b.ReportMetric(float64(st.Events), "events")
+			}
+		})
+	}
+}

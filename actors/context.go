@@ -58,7 +58,7 @@ func (c *Context) Respond(reply any) {
 			c.p.mb.sink.deadLetter(c.p.ref(), envelope{msg: reply, from: c.p}, ReasonLateReply)
 		}
 	case env.from != nil:
-		_ = c.p.sys.send(bg, c.p, env.from.ref(), reply)
+		_ = c.p.sys.send(c.cause(), c.p, env.from.ref(), reply)
 	default:
 		c.p.mb.sink.deadLetter(c.p.ref(), envelope{msg: reply, from: c.p}, ReasonNoSender)
 	}
@@ -100,7 +100,7 @@ func (c *Context) Forward(to Ref) error {
 }
 
 // Send sends msg to to with this actor as the sender.
-func (c *Context) Send(to Ref, msg any) error { return c.p.sys.send(bg, c.p, to, msg) }
+func (c *Context) Send(to Ref, msg any) error { return c.p.sys.send(c.cause(), c.p, to, msg) }
 
 // Request sends msg to to and waits for the reply like System.Request; the
 // wait also ends (with ErrStopped) when this actor is stopped. Requesting

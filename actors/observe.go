@@ -17,9 +17,10 @@ import (
 // the System.
 type Observer interface {
 	// Sample reports whether to trace msg, about to be queued for to. ctx
-	// is what caused the message: the context of the Request the sending
-	// actor is handling, else the context it was sent with
-	// (context.Background() for a plain Send). It runs for every message.
+	// is what caused the message: the context it was sent with — for a
+	// Send or a Respond from inside Receive, the values of the request the
+	// actor handles; context.Background() when nothing. It runs for every
+	// message.
 	Sample(ctx context.Context, to Ref, msg any) bool
 	// Observe is told the end of each traced message, every dead letter
 	// and every restart. o is valid only during the call.
@@ -143,20 +144,14 @@ func (ob *observing) enqueue(ctx context.Context, to *process, env *envelope) {
 	if _, tick := env.msg.(*timerTick); tick {
 		return
 	}
-	cause := ctx
-	if f := env.from; f != nil && f.drain.cx.reqCtx != nil {
-		// The sender runs this, inside its Receive: what it handles caused
-		// this message.
-		cause = f.drain.cx.reqCtx
-	}
-	if !ob.o.Sample(cause, to.ref(), env.msg) {
+	if !ob.o.Sample(ctx, to.ref(), env.msg) {
 		return
 	}
 	t := tracedPool.Get().(*traced)
 	t.msg = env.msg
 	t.o = Observation{
 		Kind: ObservedMessage, Actor: to.ref(), From: env.from.ref(), Message: env.msg,
-		Context: cause, Request: env.req != nil, Enqueued: now(),
+		Context: ctx, Request: env.req != nil, Enqueued: now(),
 	}
 	env.msg = t
 }
@@ -224,6 +219,17 @@ func (ob *observing) deadLetter(to Ref, env *envelope, reason string) any {
 		Context: bg, Request: env.req != nil, Ended: at, Outcome: reason,
 	})
 	return env.msg
+}
+
+// cause is the context a message this actor sends carries for the
+// Observer: the values of the request it handles (trace, request ID),
+// without its deadline, so a Send's Block wait keeps its own bound. Without
+// an Observer, or outside a request, it is context.Background().
+func (c *Context) cause() context.Context {
+	if c.p.sys.observe == nil || c.reqCtx == nil {
+		return bg
+	}
+	return context.WithoutCancel(c.reqCtx)
 }
 
 // restarted reports that p was restarted after delay, because of reason.

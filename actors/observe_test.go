@@ -159,36 +159,50 @@ func TestObserverTracesFailuresDeadLettersAndRestarts(t *testing.T) {
 }
 
 // TestObserverSeesTheCause checks that Sample gets the context of the
-// request the sender handles, so what an actor sends carries its cause.
+// request the sender handles — passed on to a Request, or the values only
+// for a Send — so what an actor sends carries its cause.
 func TestObserverSeesTheCause(t *testing.T) {
 	type key struct{}
 	rec := newRecorder()
 	causes := make(chan any, 4)
 	rec.sample = func(ctx context.Context, msg any) bool {
-		if msg == "inner" {
+		if msg == "inner" || msg == "note" {
 			causes <- ctx.Value(key{})
+			if _, ok := ctx.Deadline(); ok && msg == "note" {
+				causes <- "a Send got the request's deadline"
+			}
 		}
 		return false
 	}
 	s := newTestSystem(t, WithObserver(rec))
 	inner, _ := s.Spawn("inner", echoer)
+	sink, _ := s.SpawnActor("sink", fn(func(*Context, any) {}))
 	outer, _ := s.Spawn("outer", func() Actor {
 		return fn(func(c *Context, msg any) {
 			if msg == "go" {
-				v, err := c.Request(context.Background(), inner, "inner")
+				v, err := c.Request(c.Context(), inner, "inner")
 				if err != nil {
 					panic(err)
 				}
+				_ = c.Send(sink, "note")
 				c.Respond(v)
 			}
 		})
 	})
-	ctx := context.WithValue(context.Background(), key{}, "cause")
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), key{}, "cause"), time.Minute)
+	defer cancel()
 	if _, err := s.Request(ctx, outer, "go"); err != nil {
 		t.Fatal(err)
 	}
-	if got := wait(t, causes, "a sample"); got != "cause" {
-		t.Errorf("Sample saw %v, want the outer request's context", got)
+	for _, what := range []string{"the Request", "the Send"} {
+		if got := wait(t, causes, "a sample"); got != "cause" {
+			t.Errorf("Sample of %s saw %v, want the outer request's context", what, got)
+		}
+	}
+	select {
+	case got := <-causes:
+		t.Error(got)
+	default:
 	}
 	if len(rec.obs) != 0 {
 		t.Errorf("untraced messages were observed: %+v", rec.obs)

@@ -57,6 +57,11 @@ var catalogue = []instrument{
 	{"troupe.component.denials", "counter", "{call}", []string{"troupe.component", "troupe.capability.kind"}},
 	{"troupe.component.instance.failures", "counter", "{instance}", []string{"troupe.component", "troupe.component.reason"}},
 	{"troupe.component.reloads", "counter", "{reload}", []string{"troupe.component", "troupe.component.result"}},
+	{"troupe.inspect.events", "counter", "{event}", []string{"troupe.inspect.kind"}},
+	{"troupe.inspect.events.dropped", "counter", "{event}", nil},
+	{"troupe.inspect.sampling.rate", "gauge", "{rate}", nil},
+	{"troupe.inspect.memory", "gauge", "By", nil},
+	{"troupe.inspect.cycles", "counter", "{cycle}", nil},
 }
 
 var httpLabels = []string{"http.request.method", "http.route", "http.response.status_class", "troupe.api.version"}

@@ -281,9 +281,21 @@ func TestInspectConsole(t *testing.T) {
 			}
 		}
 		r = startInspect(t, nil)
+		post(t, r, "/api/v1/echo/hi", 3)
 		resp, body := get(t, r.adminBase()+"/console")
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<title>Overview · test") {
-			t.Errorf("/console = %d", resp.StatusCode)
+		// The overview reads the request counts from the metrics.
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<title>Overview · test") ||
+			!strings.Contains(string(body), "<td>v1</td><td>active</td><td></td><td></td><td>3</td>") {
+			t.Errorf("/console = %d %s", resp.StatusCode, body)
+		}
+		for _, view := range []string{"/console/config", "/console/resilience", "/console/actors", "/console/components"} {
+			resp, body := get(t, r.adminBase()+view)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s = %d", view, resp.StatusCode)
+			}
+			if view == "/console/config" && !strings.Contains(string(body), "<code>inspect.mode</code></td><td><code>&#34;production&#34;</code></td><td>default</td>") {
+				t.Errorf("the config view lacks inspect.mode with its source:\n%s", body)
+			}
 		}
 	})
 	t.Run("auth", func(t *testing.T) {

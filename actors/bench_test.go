@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/troupehq/troupe/internal/cputime"
 )
 
 // counter counts messages and closes done at n.
@@ -212,11 +214,13 @@ func BenchmarkRequestNested(b *testing.B) {
 			}
 			ctx := context.Background()
 			b.ReportAllocs()
+			cpu := cputime.Used()
 			for i := 0; b.Loop(); i++ {
 				if _, err := s.Request(ctx, outer, i&0xff); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cputime.PerOp(b, cpu)
 		})
 	}
 }

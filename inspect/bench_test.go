@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+
+	"github.com/troupehq/troupe/internal/cputime"
 )
 
 // modes are the configurations the benchmarks compare: the inspector off
@@ -22,12 +24,15 @@ func BenchmarkRequestModes(b *testing.B) {
 			_, s := testSystem(b, c, Options{})
 			ref, _ := s.SpawnActor("echo", echoActor{})
 			ctx := context.Background()
+			warmUp(func() { _, _ = s.Request(ctx, ref, "hi") })
 			b.ReportAllocs()
+			cpu := cputime.Used()
 			for b.Loop() {
 				if _, err := s.Request(ctx, ref, "hi"); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cputime.PerOp(b, cpu)
 		})
 	}
 }
@@ -49,13 +54,25 @@ func BenchmarkNestedRequest(b *testing.B) {
 			outer, _ := s.Spawn("outer", echo)
 			ctx := context.Background()
 			route := relay{inner}
+			warmUp(func() { _, _ = s.Request(ctx, outer, route) })
 			b.ReportAllocs()
+			cpu := cputime.Used()
 			for b.Loop() {
 				if _, err := s.Request(ctx, outer, route); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cputime.PerOp(b, cpu)
 		})
+	}
+}
+
+// warmUp runs op until the inspector's buffers have reached their steady
+// size (the event ring full at 10,000 events in development mode, the
+// staging buffers made), so the timed loop measures the steady state.
+func warmUp(op func()) {
+	for range 30_000 {
+		op()
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/internal/cputime"
 	"github.com/troupehq/troupe/versioning"
 )
 
@@ -95,15 +96,24 @@ func BenchmarkInspectActorRoute(b *testing.B) {
 				b.Fatal(err)
 			}
 			h := svc.Handler()
-			b.ReportAllocs()
-			for b.Loop() {
+			serve := func() *httptest.ResponseRecorder {
 				req := httptest.NewRequest(http.MethodPost, "/api/v1/echo/hi", strings.NewReader("x"))
 				w := httptest.NewRecorder()
 				h.ServeHTTP(w, req)
-				if w.Code != http.StatusOK {
+				return w
+			}
+			// The steady state: the inspector's buffers at their size.
+			for range 20_000 {
+				serve()
+			}
+			b.ReportAllocs()
+			cpu := cputime.Used()
+			for b.Loop() {
+				if w := serve(); w.Code != http.StatusOK {
 					b.Fatalf("status %d: %s", w.Code, w.Body)
 				}
 			}
+			cputime.PerOp(b, cpu)
 		})
 	}
 }

@@ -62,6 +62,13 @@ var catalogue = []instrument{
 	{"troupe.inspect.sampling.rate", "gauge", "{rate}", nil},
 	{"troupe.inspect.memory", "gauge", "By", nil},
 	{"troupe.inspect.cycles", "counter", "{cycle}", nil},
+	{"troupe.nats.connection.state", "gauge", "{state}", nil},
+	{"troupe.nats.rtt", "gauge", "s", nil},
+	{"troupe.nats.reconnects", "counter", "{reconnect}", nil},
+	{"troupe.nats.messages", "counter", "{message}", []string{"troupe.nats.direction"}},
+	{"troupe.nats.traffic", "counter", "By", []string{"troupe.nats.direction"}},
+	{"troupe.nats.errors", "counter", "{error}", []string{"troupe.nats.error"}},
+	{"troupe.nats.server.routes", "gauge", "{server}", nil},
 }
 
 var httpLabels = []string{"http.request.method", "http.route", "http.response.status_class", "troupe.api.version"}

@@ -79,6 +79,7 @@ type builder struct {
 	redis      *redis.Client     // storesPart: nil without a store on Redis
 	redisGuard *redisguard.Guard // with redis
 	tel        *telemetry.Telemetry
+	nats       *natsRun // natsPart: nil when nothing uses NATS
 	actors     *actors.System
 	inspector  *inspect.Inspector // inspectPart, before the actor system it watches
 	components *wasm.Runtime      // nil without components

@@ -25,7 +25,8 @@ type options struct {
 	defaults   []func(*config.Config)
 	entities   authz.EntityProvider
 	setup      []func(*Service) error
-	app        any // the [app] section's struct, from WithAppConfig
+	app        any  // the [app] section's struct, from WithAppConfig
+	nats       bool // WithNATS
 }
 
 // WithSetup runs f at the end of New, once everything is built and before

@@ -27,6 +27,7 @@ type part interface {
 var parts = []part{
 	storesPart{},
 	telemetryPart{},
+	natsPart{},
 	inspectPart{},
 	actorsPart{},
 	componentsPart{},

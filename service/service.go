@@ -35,6 +35,7 @@ type Service struct {
 	health      *health
 	tlsConfig   *tls.Config
 	tel         *telemetry.Telemetry
+	nats        *natsRun
 	actorSystem *actors.System
 	inspector   *inspect.Inspector
 	components  *wasm.Runtime // nil without components
@@ -73,7 +74,7 @@ func New(name string, opts ...Option) (*Service, error) {
 	if err := b.buildParts(); err != nil {
 		return nil, fmt.Errorf("service %s: %w", name, err)
 	}
-	s.health, s.tel, s.actorSystem = b.health, b.tel, b.actors
+	s.health, s.tel, s.actorSystem, s.nats = b.health, b.tel, b.actors, b.nats
 	s.inspector, s.components = b.inspector, b.components
 	s.runs, s.releases = b.runs, b.releases
 	for _, f := range s.opts.setup {

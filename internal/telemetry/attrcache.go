@@ -36,6 +36,8 @@ const (
 	KeyKillReason     = attribute.Key("troupe.component.reason")
 	KeyReloadResult   = attribute.Key("troupe.component.result")
 	KeyInspectKind    = attribute.Key("troupe.inspect.kind")
+	KeyNATSDirection  = attribute.Key("troupe.nats.direction")
+	KeyNATSError      = attribute.Key("troupe.nats.error")
 )
 
 // maxCachedSets bounds each AttrCache. Labels are bounded by construction

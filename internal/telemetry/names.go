@@ -76,6 +76,23 @@ const (
 	MetricInspectMemory = "troupe.inspect.memory"
 	// MetricInspectCycles counts the request cycles the inspector detected.
 	MetricInspectCycles = "troupe.inspect.cycles"
+	// MetricNATSConnectionState is the NATS connection's state: 0 connected,
+	// 1 connecting or reconnecting, 2 closed.
+	MetricNATSConnectionState = "troupe.nats.connection.state"
+	// MetricNATSRTT is the round trip time to the NATS server.
+	MetricNATSRTT = "troupe.nats.rtt"
+	// MetricNATSReconnects counts reconnections after a lost connection.
+	MetricNATSReconnects = "troupe.nats.reconnects"
+	// MetricNATSMessages counts messages received from and sent to NATS.
+	MetricNATSMessages = "troupe.nats.messages"
+	// MetricNATSTraffic counts payload bytes received from and sent to NATS.
+	MetricNATSTraffic = "troupe.nats.traffic"
+	// MetricNATSErrors counts asynchronous NATS errors (slow consumers,
+	// permission violations).
+	MetricNATSErrors = "troupe.nats.errors"
+	// MetricNATSRoutes is the number of servers of the embedded NATS cluster
+	// this one has a route to.
+	MetricNATSRoutes = "troupe.nats.server.routes"
 )
 
 // metricNames lists every constant above, for the documentation test.
@@ -90,4 +107,6 @@ var metricNames = []string{
 	MetricActorMailboxDropped, MetricActorMailboxDepth,
 	MetricComponentDenials, MetricComponentInstanceFailures, MetricComponentReloads,
 	MetricInspectEvents, MetricInspectDropped, MetricInspectSamplingRate, MetricInspectMemory, MetricInspectCycles,
+	MetricNATSConnectionState, MetricNATSRTT, MetricNATSReconnects, MetricNATSMessages,
+	MetricNATSTraffic, MetricNATSErrors, MetricNATSRoutes,
 }

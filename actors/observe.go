@@ -105,8 +105,7 @@ func (r Ref) Kind() string { return r.kind() }
 
 // observing is a System's Observer and what it needs besides.
 type observing struct {
-	o      Observer
-	cycles *cycleDetector // nil without WithCycleDetection
+	o Observer
 }
 
 // observed is what observing keeps per actor, when the System has an

@@ -73,6 +73,9 @@ func (p *process) processBatch(batch []envelope) {
 		if env := &batch[next]; env.req != nil && !cx.replied {
 			env.req.complete(nil, f.err)
 		}
+		if p.obs != nil && p.obs.cur != nil {
+			p.end(cx, f.err)
+		}
 		if in, ok := cx.reqCtx.(*inbound); ok {
 			if !cx.replied {
 				in.fail(f.err)
@@ -124,6 +127,15 @@ func (p *process) receiveFrom(batch []envelope, i int) (next int, f *failure) {
 				return i + 1, nil
 			}
 			continue
+		case *traced:
+			if in, ok := m.msg.(*inbound); ok {
+				p.receiveInbound(env, in)
+				*env = envelope{}
+				if p.mb.interrupt.Load() {
+					return i + 1, nil
+				}
+				continue
+			}
 		}
 		p.invoke(env)
 		*env = envelope{}
@@ -140,6 +152,10 @@ func (p *process) receiveFrom(batch []envelope, i int) (next int, f *failure) {
 // invoke to receiveFrom, which settles the request instead.
 func (p *process) invoke(env *envelope) {
 	c := &p.drain.cx
+	t, traced := env.msg.(*traced)
+	if traced {
+		p.begin(env, t)
+	}
 	c.env, c.replied = env, false
 	if env.req != nil {
 		c.reqCtx = env.req.ctx
@@ -157,6 +173,9 @@ func (p *process) invoke(env *envelope) {
 			err = ErrStopped
 		}
 		env.req.complete(nil, err)
+	}
+	if traced {
+		p.end(c, nil)
 	}
 	c.env, c.reqCtx = nil, nil
 }

@@ -20,7 +20,13 @@ type envelope struct {
 func (e *envelope) fail(err error) {
 	if e.req != nil {
 		e.req.complete(nil, err)
-	} else if in, ok := e.msg.(*inbound); ok {
+		return
+	}
+	msg := e.msg
+	if t, ok := msg.(*traced); ok {
+		msg = t.msg
+	}
+	if in, ok := msg.(*inbound); ok {
 		in.fail(err)
 	}
 }
@@ -56,11 +62,12 @@ type mailbox struct {
 	// interrupt is set when a system message is queued, so the drain loop
 	// can notice between messages without taking the lock.
 	interrupt atomic.Bool
-	// Set at spawn, then only read.
+	// Set at spawn, then only read. policy sits in interrupt's padding, so
+	// the mailbox is 136 bytes and the process keeps to 448 (layout_test.go).
+	policy       OverflowPolicy
 	sink         sink
 	blockTimeout time.Duration // a Block wait without a deadline
 	capacity     int
-	policy       OverflowPolicy
 
 	mu       sync.Mutex
 	q        ring
@@ -80,6 +87,9 @@ type mailbox struct {
 // It is the mailbox's put, written as the endpoint method itself because a
 // wrapper around it cost Send 1→1 5% of its time.
 func (p *process) deliver(ctx context.Context, env envelope) error {
+	if ob := p.sys.observe; ob != nil {
+		ob.enqueue(ctx, p, &env)
+	}
 	m := &p.mb
 	m.mu.Lock()
 	var timer *time.Timer

@@ -156,13 +156,6 @@ func (r *registry) forName(name []byte) *codec {
 	return (*r.byName.Load())[string(name)]
 }
 
-func typeName(t reflect.Type) string {
-	if t == nil {
-		return "nil"
-	}
-	return t.String()
-}
-
 func jsonCodec[T any](name string) *codec {
 	return &codec{
 		name: name, typ: reflect.TypeFor[T](), content: contentJSON,

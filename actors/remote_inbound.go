@@ -127,15 +127,19 @@ func (in *inbound) fail(err error) {
 
 // receiveInbound hands a message from another node to Receive: it checks
 // the deadline (enforced here, on the receiving node, as well as on
-// receipt), puts the bare message in env and makes the inbound the
-// request context, then settles a request left unanswered, as invoke
-// does for a local one.
+// receipt), puts the bare message in env (inside its trace, when the
+// Observer traces it) and makes the inbound the request context, then
+// settles a request left unanswered, as invoke does for a local one.
 func (p *process) receiveInbound(env *envelope, in *inbound) {
 	if in.expired() {
 		p.mb.sink.deadLetter(p.ref(), *env, ReasonExpired)
 		return
 	}
-	env.msg = in.msg
+	if t, ok := env.msg.(*traced); ok {
+		t.msg = in.msg
+	} else {
+		env.msg = in.msg
+	}
 	cx := &p.drain.cx
 	cx.reqCtx = in
 	p.invoke(env)
@@ -178,12 +182,16 @@ func (c *Context) respondRemote(reply any) bool {
 			return true
 		}
 		c.replied = true
-		if !in.reply(reply, nil) {
+		delivered := in.reply(reply, nil)
+		if o := c.p.obs; o != nil {
+			o.replied(delivered)
+		}
+		if !delivered {
 			c.p.mb.sink.deadLetter(c.p.ref(), envelope{msg: reply, from: c.p}, ReasonLateReply)
 		}
 		return true
 	case !in.from.IsZero():
-		_ = c.p.sys.send(bg, c.p, in.from, reply)
+		_ = c.p.sys.send(c.cause(), c.p, in.from, reply)
 		return true
 	}
 	return false

@@ -77,7 +77,8 @@ func FromContext(ctx context.Context) *System {
 // problem+json (a *problem.Error, or an *echo.HTTPError, keeps its status
 // and detail, as it would from a handler; any other error is a 500 whose
 // cause is logged), nil as 204, anything else as 200 JSON. A full mailbox,
-// a stopped or unknown actor is 503 with Retry-After: 1; a timeout returns
+// a stopped or unknown actor, or one on a node NATS cannot reach now
+// (ErrUnavailable), is 503 with Retry-After: 1; a timeout returns
 // an error wrapping context.DeadlineExceeded for the timeout stage to map.
 // Problems are returned as *problem.Error for the service's error handler
 // to render.
@@ -148,7 +149,8 @@ func requestError(err error) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return err
-	case errors.Is(err, ErrMailboxFull), errors.Is(err, ErrStopped), errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrMailboxFull), errors.Is(err, ErrStopped), errors.Is(err, ErrNotFound),
+		errors.Is(err, ErrUnavailable):
 		return unavailable(err)
 	}
 	return failed(err)

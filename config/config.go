@@ -305,6 +305,33 @@ type Actors struct {
 	BackoffMax time.Duration `koanf:"backoff_max"`
 	// Components configures the WASM component runtime.
 	Components Components `koanf:"components"`
+	// Cluster joins the actor system to the service's other nodes over
+	// NATS.
+	Cluster ActorsCluster `koanf:"cluster"`
+	// Sharding configures the leases that give a name one owner in the
+	// cluster.
+	Sharding ActorsSharding `koanf:"sharding"`
+}
+
+// ActorsCluster is the [actors.cluster] section: actors across nodes
+// (docs/cluster.md).
+type ActorsCluster struct {
+	// Enabled joins the actor system to the cluster of this service's
+	// nodes over NATS (embedded unless nats.url is set): names are unique
+	// cluster-wide, Lookup and actor routes reach actors on every node,
+	// pub/sub crosses nodes.
+	Enabled bool `koanf:"enabled"`
+	// JoinTimeout bounds joining at start-up, which waits for JetStream
+	// to place the cluster's lease buckets (every replica's server up).
+	JoinTimeout time.Duration `koanf:"join_timeout"`
+}
+
+// ActorsSharding is the [actors.sharding] section.
+type ActorsSharding struct {
+	// LeaseTTL is how long a name, and a node's membership, outlive the
+	// last renewal (every LeaseTTL/3): how long a crashed node's names
+	// stay taken.
+	LeaseTTL time.Duration `koanf:"lease_ttl"`
 }
 
 // Components is the [actors.components] section: limits and behaviour for
@@ -765,6 +792,8 @@ func Default() Config {
 				KVStore:         "auto",
 				KVMaxKeys:       100_000,
 			},
+			Cluster:  ActorsCluster{JoinTimeout: 30 * time.Second},
+			Sharding: ActorsSharding{LeaseTTL: 10 * time.Second},
 		},
 		Auth: Auth{
 			PublicPaths: []string{},

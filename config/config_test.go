@@ -47,6 +47,7 @@ func TestConfigValidate(t *testing.T) {
 		{"log level", func(c *Config) { c.Log.Level = "trace" }, "log.level", `got "trace"`},
 		{"log format", func(c *Config) { c.Log.Format = "xml" }, "log.format", `got "xml"`},
 		{"zero health timeout", func(c *Config) { c.Health.Timeout = 0 }, "health.timeout", "must be greater than 0"},
+		{"zero join timeout", func(c *Config) { c.Actors.Cluster.JoinTimeout = 0 }, "actors.cluster.join_timeout", "must be greater than 0, got 0s"},
 		{"negative cache TTL", func(c *Config) { c.Health.CacheTTL = -1 }, "health.cache_ttl", "must not be negative"},
 		{"no algorithms", func(c *Config) { c.Compression.Algorithms = nil }, "compression.algorithms", "must list at least one"},
 		{"empty redact field", func(c *Config) { c.Log.RedactFields = []string{"email", " "} }, "log.redact_fields", "empty name"},

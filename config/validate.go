@@ -46,6 +46,7 @@ func (c *Config) Validate() error {
 	v.auth(c.Auth, c.Redis)
 	v.rateLimit(c.RateLimit, c.Redis)
 	v.components(c.Actors.Components, c.Redis)
+	v.positive("actors.cluster.join_timeout", c.Actors.Cluster.JoinTimeout)
 	if len(v.errs) == 0 {
 		return nil
 	}

@@ -50,6 +50,7 @@ func (actorsPart) check(c *checker) {
 		return
 	}
 	c.fields("actors", ac.Validate(), actorKeys)
+	checkCluster(c)
 }
 
 func (actorsPart) build(b *builder) {
@@ -62,7 +63,7 @@ func (actorsPart) build(b *builder) {
 	}
 	b.actors = actors.NewSystem(append(opts, b.inspector.ActorOptions()...)...)
 	b.inspector.Watch(b.actors)
-	b.run(&actorsRun{sys: b.actors, specs: b.s.opts.actors, timeout: b.cfg.Actors.ShutdownTimeout})
+	b.run(&actorsRun{sys: b.actors, specs: b.s.opts.actors, timeout: b.cfg.Actors.ShutdownTimeout, cluster: newClusterJoin(b)})
 }
 
 // actorsConfig is [actors] as the runtime takes it.
@@ -92,18 +93,27 @@ func checkActors(specs []actorSpec) error {
 	return errors.Join(errs...)
 }
 
-// actorsRun spawns the WithActor actors and shuts the system down.
+// actorsRun joins the cluster, spawns the WithActor actors and shuts the
+// system down.
 type actorsRun struct {
 	sys     *actors.System
 	specs   []actorSpec
 	timeout time.Duration
+	cluster *clusterJoin // nil unless actors.cluster.enabled
 }
 
 func (a *actorsRun) Name() string { return "actors" }
 
-// Start spawns the WithActor actors in order; components spawn next, in a
-// run of their own, and may message these from their init.
-func (a *actorsRun) Start(context.Context) error {
+// Start joins the cluster (with actors.cluster.enabled), then spawns the
+// WithActor actors in order, so their names are known cluster-wide;
+// components spawn next, in a run of their own, and may message these
+// from their init.
+func (a *actorsRun) Start(ctx context.Context) error {
+	if a.cluster != nil {
+		if err := a.cluster.join(ctx, a.sys); err != nil {
+			return err
+		}
+	}
 	for _, spec := range a.specs {
 		if _, err := a.sys.Spawn(spec.name, spec.producer, spec.opts...); err != nil {
 			return fmt.Errorf("spawning actor %q: %w", spec.name, err)

@@ -70,11 +70,12 @@ func (natsPart) build(b *builder) {
 }
 
 // usesNATS reports whether anything needs NATS: an external NATS is
-// configured, the embedded server is to form a cluster, or the application
-// asked (WithNATS). A feature that needs NATS adds its condition here, and
+// configured, the embedded server is to form a cluster, the actor system
+// joins a cluster (actors.cluster.enabled), or the application asked
+// (WithNATS). A feature that needs NATS adds its condition here, and
 // its part, built after natsPart, finds the run in builder.nats.
 func usesNATS(c *config.Config, o *options) bool {
-	return o.nats || c.NATS.URL != "" || c.NATS.Cluster.Listen != ""
+	return o.nats || c.NATS.URL != "" || c.NATS.Cluster.Listen != "" || c.Actors.Cluster.Enabled
 }
 
 // natsConfig is [nats] as natsnode takes it, with the service's defaults:
@@ -176,10 +177,15 @@ func (r *natsRun) check(ctx context.Context) error {
 
 // conn returns the open node's connection, or nil.
 func (r *natsRun) conn() *nats.Conn {
+	if node := r.natsNode(); node != nil {
+		return node.Conn()
+	}
+	return nil
+}
+
+// natsNode returns the open node, or nil.
+func (r *natsRun) natsNode() *natsnode.Node {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.node == nil {
-		return nil
-	}
-	return r.node.Conn()
+	return r.node
 }

@@ -1,0 +1,293 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/internal/natstest"
+	"github.com/troupehq/troupe/versioning"
+)
+
+// orderCreated is the cluster tests' publication.
+type orderCreated struct {
+	ID int `json:"id"`
+}
+
+func init() { actors.RegisterMessage[orderCreated]("service.test.order_created") }
+
+// nodeActor answers a routed request with the node it runs on.
+func nodeActor() actors.Actor {
+	return actorFunc(func(c *actors.Context, msg any) {
+		if _, ok := msg.(*actors.HTTPRequest); ok {
+			c.Respond(c.Self().Node())
+		}
+	})
+}
+
+// counter subscribes to orders.> when it starts and counts each order.
+type counter struct {
+	mu   sync.Mutex
+	seen map[int]int
+}
+
+func (k *counter) producer() actors.Actor {
+	return actorFunc(func(c *actors.Context, msg any) {
+		switch m := msg.(type) {
+		case actors.Started:
+			if _, err := c.System().Subscribe(c.Self(), "orders.>"); err != nil {
+				panic(err)
+			}
+		case orderCreated:
+			k.mu.Lock()
+			k.seen[m.ID]++
+			k.mu.Unlock()
+		}
+	})
+}
+
+func (k *counter) count(id int) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.seen[id]
+}
+
+// startAll runs services concurrently: clustered JetStream places the
+// lease buckets only once every replica's server is up, so each node's
+// start waits for the others.
+func startAll(t *testing.T, envs []map[string]string, opts [][]Option) []*running {
+	t.Helper()
+	nodes := make([]*running, len(envs))
+	var wg sync.WaitGroup
+	for i := range envs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nodes[i] = startAsync(t, envs[i], opts[i]...)
+		}()
+	}
+	wg.Wait()
+	for i, n := range nodes {
+		select {
+		case <-n.svc.Started():
+		case <-n.done:
+			t.Fatalf("node %d: Run: %v", i+1, n.err)
+		case <-time.After(natsWait):
+			t.Fatalf("node %d did not start", i+1)
+		}
+	}
+	return nodes
+}
+
+// startAsync is start without waiting for the service to be started.
+func startAsync(t *testing.T, env map[string]string, opts ...Option) *running {
+	logs := &syncBuffer{}
+	opts = append([]Option{WithConfigLoader(testLoader(t, env)), WithLogOutput(logs)}, opts...)
+	svc, err := New("test", opts...)
+	if err != nil {
+		t.Errorf("New: %v", err)
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{svc: svc, logs: logs, cancel: cancel, done: make(chan struct{})}
+	go func() { r.err = svc.Run(ctx); close(r.done) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(30 * time.Second):
+		}
+	})
+	return r
+}
+
+// clusterAPI routes /api/v1/where to the actor named "where", wherever
+// in the cluster it runs.
+func clusterAPI() *versioning.API {
+	return versioning.New("/api").Version(1, func(g *versioning.Group) {
+		g.GET("/where", actors.Route("where"))
+	})
+}
+
+// TestActorsCluster runs three services, each with an embedded NATS server
+// clustered with the others over routes on loopback: an actor route on
+// node 1 reaches the named actor spawned on node 2, and a publication on
+// node 1 reaches a subscriber on node 3, and one on node 1, once each.
+func TestActorsCluster(t *testing.T) {
+	withStateHome(t)
+	ports := natstest.FreePorts(t, 3)
+	routes := make([]string, len(ports))
+	for i, p := range ports {
+		routes[i] = "nats://127.0.0.1:" + strconv.Itoa(p)
+	}
+	envs := make([]map[string]string, 3)
+	for i, p := range ports {
+		envs[i] = map[string]string{
+			"ACTORS__CLUSTER__ENABLED":    "true",
+			"ACTORS__SHARDING__LEASE_TTL": "2s",
+			"NATS__SERVER_NAME":           "n" + strconv.Itoa(i+1),
+			"NATS__CLUSTER__LISTEN":       "127.0.0.1:" + strconv.Itoa(p),
+			"NATS__CLUSTER__ROUTES":       strings.Join(routes, ","),
+			"NATS__JETSTREAM__STORE":      "memory",
+			"NATS__JETSTREAM__DIR":        filepath.Join(t.TempDir(), strconv.Itoa(i)),
+		}
+	}
+	local, remote := &counter{seen: map[int]int{}}, &counter{seen: map[int]int{}}
+	nodes := startAll(t, envs, [][]Option{
+		{WithAPI(clusterAPI()), WithActor("orders-1", local.producer)},
+		{WithAPI(clusterAPI()), WithActor("where", nodeActor)},
+		{WithAPI(clusterAPI()), WithActor("orders-3", remote.producer)},
+	})
+
+	// actors.sharding.lease_ttl is the lease buckets' TTL.
+	js, err := jetstream.New(nodes[0].svc.NATS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(context.Background(), "troupe_test_names")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := kv.Status(context.Background()); err != nil || st.TTL() != 2*time.Second || st.(*jetstream.KeyValueBucketStatus).StreamInfo().Config.Replicas != 3 {
+		t.Errorf("the names bucket: %v, %v; want lease_ttl 2s, 3 replicas", st, err)
+	}
+
+	resp, body := get(t, nodes[0].base()+"/api/v1/where")
+	if resp.StatusCode != http.StatusOK || body == nil || string(body) != `"n2"`+"\n" && string(body) != `"n2"` {
+		t.Fatalf("GET /where on node 1 = %d %s, want the actor on n2", resp.StatusCode, body)
+	}
+
+	// Interest in orders.> reaches node 1 through NATS shortly after the
+	// subscriber started: warm up until node 3 has seen one.
+	pub := nodes[0].svc.Actors()
+	waitFor(t, func() bool {
+		if _, err := pub.Publish("orders.warmup", orderCreated{ID: -1}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		return remote.count(-1) > 0
+	})
+	if n, err := pub.Publish("orders.created", orderCreated{ID: 1}); err != nil || n != 1 {
+		t.Fatalf("Publish = %d, %v; want the one local subscriber", n, err)
+	}
+	if _, err := pub.Publish("orders.created", orderCreated{ID: 2}); err != nil {
+		t.Fatal(err)
+	}
+	// Order is kept per sender and receiver: once 2 arrived, 1 had.
+	waitFor(t, func() bool { return remote.count(2) == 1 && local.count(2) == 1 })
+	time.Sleep(200 * time.Millisecond) // room for a duplicate to show
+	if r, l := remote.count(1), local.count(1); r != 1 || l != 1 {
+		t.Errorf("order 1 reached node 3 %d times and node 1 %d times, want once each", r, l)
+	}
+}
+
+// TestActorsClusterNATSUnavailable: with the cluster's NATS gone, an actor
+// route to an actor on another node answers 503 problem+json at once,
+// with actors.ErrUnavailable as the logged cause, rather than hanging.
+func TestActorsClusterNATSUnavailable(t *testing.T) {
+	srv := natstest.Run(t)
+	env := map[string]string{
+		"ACTORS__CLUSTER__ENABLED":    "true",
+		"ACTORS__SHARDING__LEASE_TTL": "2s",
+		"NATS__URL":                   srv.ClientURL(),
+		"NATS__JETSTREAM__STORE":      "memory",
+	}
+	nodes := startAll(t, []map[string]string{env, env}, [][]Option{
+		{WithAPI(clusterAPI())},
+		{WithAPI(clusterAPI()), WithActor("where", nodeActor)},
+	})
+	waitFor(t, func() bool {
+		resp, _ := get(t, nodes[0].base()+"/api/v1/where")
+		return resp.StatusCode == http.StatusOK
+	})
+
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	waitReadiness(t, nodes[0], "nats", "fail")
+	client := &http.Client{Timeout: 10 * time.Second}
+	began := time.Now()
+	resp, err := client.Get(nodes[0].base() + "/api/v1/where")
+	if err != nil {
+		t.Fatalf("the route hung: %v", err)
+	}
+	body := readAll(t, resp)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/problem+json" ||
+		resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("with NATS down the route answered %d %v %s, want 503 problem+json with Retry-After", resp.StatusCode, resp.Header, body)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("the 503 took %s; sends to an unreachable node fail fast", took)
+	}
+	if logs := nodes[0].logs.String(); !strings.Contains(logs, actors.ErrUnavailable.Error()) {
+		t.Errorf("the logged cause is not actors.ErrUnavailable:\n%s", logs)
+	}
+}
+
+// TestActorsClusterNamesAreClusterWide: with actors.cluster.enabled a name
+// is taken in the whole cluster, so a second node spawning it fails to
+// start; without it two services on one NATS each have their own.
+func TestActorsClusterNamesAreClusterWide(t *testing.T) {
+	srv := natstest.Run(t)
+	env := map[string]string{"NATS__URL": srv.ClientURL(), "NATS__JETSTREAM__STORE": "memory"}
+	alone := []*running{
+		start(t, env, WithActor("where", nodeActor)),
+		start(t, env, WithActor("where", nodeActor)),
+	}
+	for i, r := range alone {
+		ref, err := r.svc.Actors().Lookup("where")
+		if err != nil || ref.Node() != "" {
+			t.Errorf("service %d without the cluster: Lookup = %v on %q, %v; want its own, local actor", i+1, ref, ref.Node(), err)
+		}
+	}
+
+	env["ACTORS__CLUSTER__ENABLED"] = "true"
+	first := start(t, env, WithActor("where", nodeActor))
+	ref, err := first.svc.Actors().Lookup("where")
+	if err != nil || ref.Node() == "" {
+		t.Fatalf("in the cluster: Lookup = %v on %q, %v; want an actor on a named node", ref, ref.Node(), err)
+	}
+	logs := &syncBuffer{}
+	second, err := New("test", WithConfigLoader(testLoader(t, env)), WithLogOutput(logs), WithActor("where", nodeActor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var taken *actors.NameTakenError
+	if err := runToFailure(t, second); !errors.As(err, &taken) {
+		t.Fatalf("a second node spawning a taken name: Run = %v, want *actors.NameTakenError", err)
+	}
+}
+
+// TestActorsClusterJoinTimeout: a node whose NATS cluster never forms
+// (its one route leads nowhere, so JetStream has no quorum) fails to
+// start after actors.cluster.join_timeout, naming the key.
+func TestActorsClusterJoinTimeout(t *testing.T) {
+	withStateHome(t)
+	ports := natstest.FreePorts(t, 2)
+	svc, err := New("test", WithConfigLoader(testLoader(t, map[string]string{
+		"ACTORS__CLUSTER__ENABLED":      "true",
+		"ACTORS__CLUSTER__JOIN_TIMEOUT": "1s",
+		"NATS__CLUSTER__LISTEN":         "127.0.0.1:" + strconv.Itoa(ports[0]),
+		"NATS__CLUSTER__ROUTES":         "nats://127.0.0.1:" + strconv.Itoa(ports[1]),
+		"NATS__JETSTREAM__STORE":        "memory",
+	})), WithLogOutput(&syncBuffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	err = runToFailure(t, svc)
+	if err == nil || !strings.Contains(err.Error(), "actors.cluster.join_timeout") || !strings.Contains(err.Error(), "within 1s") {
+		t.Fatalf("Run = %v, want a failure naming actors.cluster.join_timeout", err)
+	}
+	if took := time.Since(began); took > 15*time.Second {
+		t.Errorf("Run failed after %s; join_timeout is 1s", took)
+	}
+}

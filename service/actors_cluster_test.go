@@ -291,3 +291,29 @@ func TestActorsClusterJoinTimeout(t *testing.T) {
 		t.Errorf("Run failed after %s; join_timeout is 1s", took)
 	}
 }
+
+// TestActorsClusterComponentsArePools: two nodes loading a component of
+// one name both start, since in a cluster a component is a pool member,
+// and requests from one node are balanced across both.
+func TestActorsClusterComponentsArePools(t *testing.T) {
+	srv := natstest.Run(t)
+	envs := make([]map[string]string, 2)
+	for i := range envs {
+		dir := t.TempDir()
+		writeComponent(t, dir, "echo", "v"+strconv.Itoa(i+1), "")
+		envs[i] = componentEnv(dir, t.TempDir(), "ACTORS__CLUSTER__ENABLED", "true",
+			"NATS__URL", srv.ClientURL(), "NATS__JETSTREAM__STORE", "memory")
+	}
+	nodes := startAll(t, envs, [][]Option{nil, nil})
+	seen := map[string]int{}
+	for range 40 {
+		got, err := nodes[0].ask(t, "echo", "v")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[string(got.([]byte))]++
+	}
+	if seen["v1"] == 0 || seen["v2"] == 0 {
+		t.Errorf("replies by node's version: %v; want both nodes' components to answer", seen)
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/adrg/xdg"
 
+	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/actors/state"
 	"github.com/troupehq/troupe/actors/wasm"
 	"github.com/troupehq/troupe/config"
@@ -77,7 +78,14 @@ func (componentsPart) build(b *builder) {
 	// routes still serve: a warning, not unready.
 	b.ready("actors:components", rt.HealthCheck, true)
 	b.components = rt
-	b.run(&componentsRun{rt: rt, comps: comps})
+	run := &componentsRun{rt: rt, comps: comps}
+	if b.cfg.Actors.Cluster.Enabled {
+		// Every node loads the same components: in a cluster each is a
+		// pool member, so its name is shared and its messages are
+		// balanced across the nodes that load it.
+		run.opts = []actors.SpawnOption{actors.WithPool()}
+	}
+	b.run(run)
 }
 
 // componentOptions is [actors.components] as the runtime takes it; the
@@ -103,13 +111,14 @@ func componentStore(b *builder) state.Store {
 type componentsRun struct {
 	rt    *wasm.Runtime
 	comps []*wasm.Component
+	opts  []actors.SpawnOption // WithPool in a cluster
 }
 
 func (r *componentsRun) Name() string { return "components" }
 
 func (r *componentsRun) Start(ctx context.Context) error {
 	for _, c := range r.comps {
-		if _, err := r.rt.Spawn(ctx, c); err != nil {
+		if _, err := r.rt.Spawn(ctx, c, r.opts...); err != nil {
 			return fmt.Errorf("spawning component %q: %w", c.Name(), err)
 		}
 	}

@@ -24,6 +24,11 @@ type Publication struct {
 	Data    []byte
 }
 
+// A component's publication crosses the cluster like any message (see
+// actors.RegisterMessage), as "wasm.publication"; its Data travels as
+// base64 in JSON.
+func init() { actors.RegisterMessage[Publication]("wasm.publication") }
+
 // ErrTrap is wrapped by the failure of an instance that trapped
 // (unreachable, an out-of-bounds access, stack exhaustion, a failed memory
 // growth the guest turned into a trap).

@@ -71,8 +71,20 @@
 // actor that took the same name. A [Ref] is two words, one interface value:
 // the endpoint that accepts the actor's messages and control (deliver,
 // poison, stop, done, its address). A local actor's endpoint is its
-// process; a transport reaching other nodes would add a proxy endpoint,
-// and Send, Request, Stop and Done would work unchanged.
+// process; an actor on another node of a cluster (WithCluster,
+// System.JoinCluster) is a remoteRef, so Send, Request, Forward, Stop
+// and Done work unchanged, and a local send never touches NATS.
+//
+// Across nodes (docs/cluster.md): one NATS subscription per node, not per
+// actor, since the envelope names the target; a versioned binary envelope
+// in the message body, not NATS headers, which cost about 5x to parse
+// (BenchmarkEnvelopeDecode); an outbox per destination coalescing sends
+// into one publish, which keeps remote send throughput above raw nats.go
+// publishing; cluster-wide names as leases in a JetStream KV bucket whose
+// TTL ages out a crashed node's keys (nats.go sets per-key TTLs only on
+// create, so renewals are revision-checked updates that restart the
+// bucket's age), never gossip; at-most-once delivery, with the caller's
+// deadline enforced on the receiving node.
 //
 // The core is in named parts. A process (process.go) is an address, a
 // mailbox (mailbox.go: the two queues, the overflow policy, the running

@@ -70,11 +70,14 @@ func (natsPart) build(b *builder) {
 }
 
 // usesNATS reports whether anything needs NATS: an external NATS is
-// configured, the embedded server is to form a cluster, or the application
-// asked (WithNATS). A feature that needs NATS adds its condition here, and
-// its part, built after natsPart, finds the run in builder.nats.
+// configured, the embedded server is to form a cluster, the application
+// asked (WithNATS), or the components keep their state in JetStream
+// (actors.components.kv_store = "nats"). A feature that needs NATS adds
+// its condition here, and its part, built after natsPart, finds the run in
+// builder.nats.
 func usesNATS(c *config.Config, o *options) bool {
-	return o.nats || c.NATS.URL != "" || c.NATS.Cluster.Listen != ""
+	return o.nats || c.NATS.URL != "" || c.NATS.Cluster.Listen != "" ||
+		c.Actors.Components.Dir != "" && c.Actors.Components.KVStore == kvNATS
 }
 
 // natsConfig is [nats] as natsnode takes it, with the service's defaults:
@@ -165,9 +168,7 @@ func (r *natsRun) Stop(ctx context.Context) error {
 
 // check is the "nats" readiness check.
 func (r *natsRun) check(ctx context.Context) error {
-	r.mu.Lock()
-	node := r.node
-	r.mu.Unlock()
+	node := r.current()
 	if node == nil {
 		return natsnode.ErrUnavailable
 	}
@@ -176,10 +177,15 @@ func (r *natsRun) check(ctx context.Context) error {
 
 // conn returns the open node's connection, or nil.
 func (r *natsRun) conn() *nats.Conn {
+	if node := r.current(); node != nil {
+		return node.Conn()
+	}
+	return nil
+}
+
+// current returns the open node, or nil before Start and after Stop.
+func (r *natsRun) current() *natsnode.Node {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.node == nil {
-		return nil
-	}
-	return r.node.Conn()
+	return r.node
 }

@@ -11,7 +11,7 @@ var descriptions = map[string]string{
 	"actors.components.cache_dir":                  "Compiled-module cache and dev builds; `\"\"` is `$XDG_CACHE_HOME/<service>/components`.",
 	"actors.components.dir":                        "Directory with one subdirectory per WASM component (each a `Component.toml`); `\"\"` loads none. `service.WithComponents` sets the default.",
 	"actors.components.kv_max_keys":                "Most keys the memory KV store holds; a full store refuses writes.",
-	"actors.components.kv_store":                   "Component KV state: `auto` (Redis when `redis.url` is set), `memory` or `redis`.",
+	"actors.components.kv_store":                   "Component KV state: `memory`, `redis` (`redis.url`), `nats` (JetStream KV bucket `troupe_<service>_kv`; starts the embedded NATS unless `nats.url` is set) or `auto`: `nats` when NATS is on (`nats.url`, `nats.cluster.listen`), else `redis` when `redis.url` is set, else `memory`.",
 	"actors.components.max_components":             "Most components `dir` may hold; more is a start-up error.",
 	"actors.components.max_memory_mb":              "Cap on any component's `runtime.max_memory_mb` (1–4096); a manifest asking more fails at start-up.",
 	"actors.components.max_message_bytes":          "Largest message into a component, and payload it hands the host (send, publish, KV value).",

@@ -66,11 +66,13 @@ const DefaultOpenTimeout = 30 * time.Second
 // bucketName is nats.go's rule for a bucket name.
 var bucketName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
 
-// NewJetStream opens the store's bucket, creating it or updating it to
-// cfg (every node of a service opens it with the same settings). A
-// JetStream that is not ready yet — a cluster still electing its leader,
-// or with too few servers up to place the replicas ("no suitable peers",
-// "insufficient resources") — is retried with backoff until
+// NewJetStream opens the store's bucket, creating it with cfg when it
+// does not exist. An existing bucket is used as it is, so a bucket an
+// operator made (more replicas on an external cluster, limits) keeps its
+// settings, and nodes starting with different settings do not fight over
+// it. A JetStream that is not ready yet — a cluster still electing its
+// leader, or with too few servers up to place the replicas ("no suitable
+// peers", "insufficient resources") — is retried with backoff until
 // cfg.OpenTimeout or ctx ends; any other refusal is returned at once.
 func NewJetStream(ctx context.Context, js jetstream.JetStream, cfg JetStreamConfig) (*JetStream, error) {
 	if !bucketName.MatchString(cfg.Bucket) {
@@ -90,7 +92,7 @@ func NewJetStream(ctx context.Context, js jetstream.JetStream, cfg JetStreamConf
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-		kv, err := createBucket(ctx, js, kvc)
+		kv, err := openBucket(ctx, js, kvc)
 		if err == nil {
 			return &JetStream{kv: kv}, nil
 		}
@@ -105,14 +107,24 @@ func NewJetStream(ctx context.Context, js jetstream.JetStream, cfg JetStreamConf
 	}
 }
 
-// attemptTimeout bounds one attempt to create the bucket: a server without
-// a JetStream leader may leave the request unanswered.
+// attemptTimeout bounds one attempt to open the bucket: a server without
+// a JetStream leader may leave a request unanswered.
 const attemptTimeout = 5 * time.Second
 
-func createBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+// openBucket opens the bucket, or creates it when there is none. Of nodes
+// racing to create it, those that lose find it made.
+func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	ctx, cancel := context.WithTimeout(ctx, attemptTimeout)
 	defer cancel()
-	return js.CreateOrUpdateKeyValue(ctx, cfg)
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return kv, err
+	}
+	kv, err = js.CreateKeyValue(ctx, cfg)
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		return js.KeyValue(ctx, cfg.Bucket)
+	}
+	return kv, err
 }
 
 // notReady reports the errors of a JetStream still starting: no leader

@@ -57,6 +57,35 @@ func TestJetStreamStoreReplicated(t *testing.T) {
 	testStore(t, s)
 }
 
+// TestJetStreamOpensAnExistingBucketAsItIs: a bucket an operator made
+// keeps its settings; the store does not rewrite them.
+func TestJetStreamOpensAnExistingBucketAsItIs(t *testing.T) {
+	srv := natstest.Run(t)
+	js, err := jetstream.New(natstest.Connect(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "ops", History: 5, Description: "made by an operator"}); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := openJetStream(t, srv, JetStreamConfig{Bucket: "ops", Description: "made by the store"})
+	if err := s.Put(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.History() != 5 {
+		t.Fatalf("history = %d after the store opened the bucket, want the operator's 5", st.History())
+	}
+}
+
 // TestJetStreamKeys stores keys outside KV's charset through a real
 // server, and checks how they are spelled in the bucket.
 func TestJetStreamKeys(t *testing.T) {

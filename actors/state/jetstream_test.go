@@ -86,6 +86,34 @@ func TestJetStreamOpensAnExistingBucketAsItIs(t *testing.T) {
 	}
 }
 
+// TestJetStreamQuorumLost: with two of three servers gone no write can
+// commit; a write fails when its context ends and never reports success.
+// (A PutIf after a failed Put may see that Put still pending on the
+// leader and report ErrConflict: a failure all the same.)
+func TestJetStreamQuorumLost(t *testing.T) {
+	servers := natstest.Cluster(t, 3)
+	s, _ := openJetStream(t, servers[0], JetStreamConfig{Bucket: "quorum", Replicas: 3})
+	ctx := context.Background()
+	rev, err := s.PutIf(ctx, "k", []byte("v1"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers[1].Shutdown()
+	servers[2].Shutdown()
+	for name, write := range map[string]func(context.Context) error{
+		"PutIf": func(ctx context.Context) error { _, err := s.PutIf(ctx, "k", []byte("v2"), rev); return err },
+		"Put":   func(ctx context.Context) error { return s.Put(ctx, "k", []byte("v2")) },
+	} {
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := write(wctx)
+		cancel()
+		if err == nil {
+			t.Fatalf("%s without quorum succeeded", name)
+		}
+		t.Logf("%s without quorum: %v", name, err)
+	}
+}
+
 // TestJetStreamKeys stores keys outside KV's charset through a real
 // server, and checks how they are spelled in the bucket.
 func TestJetStreamKeys(t *testing.T) {

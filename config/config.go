@@ -462,8 +462,9 @@ type NATS struct {
 	// connection is down.
 	Optional bool `koanf:"optional"`
 	// ConnectTimeout is how long start-up waits for the first connection
-	// to an external NATS when Optional is false; past it the service does
-	// not start.
+	// to an external NATS, and for JetStream to hold the buckets the
+	// service opens, when Optional is false; past it the service does not
+	// start.
 	ConnectTimeout time.Duration `koanf:"connect_timeout"`
 	// Name is the connection's name in the server's monitoring; "" means
 	// the service's name.

@@ -22,7 +22,7 @@ const (
 )
 
 // componentsKV resolves actors.components.kv_store: "auto" is JetStream
-// KV when the service's NATS is on for another reason (usesNATS: an
+// KV when the service's NATS is on for its own sake (natsWanted: an
 // external NATS, an embedded cluster, WithNATS), else Redis when
 // redis.url is set, else memory. "" means components are off.
 func componentsKV(c *config.Config, o *options) string {
@@ -32,7 +32,7 @@ func componentsKV(c *config.Config, o *options) string {
 		return ""
 	case kv != "auto":
 		return kv
-	case o.nats || c.NATS.URL != "" || c.NATS.Cluster.Listen != "":
+	case natsWanted(c, o):
 		return kvNATS
 	case c.Redis.URL != "":
 		return kvRedis

@@ -69,15 +69,19 @@ func (natsPart) build(b *builder) {
 	b.run(r)
 }
 
-// usesNATS reports whether anything needs NATS: an external NATS is
-// configured, the embedded server is to form a cluster, the application
-// asked (WithNATS), or the components keep their state in JetStream
-// (actors.components.kv_store = "nats"). A feature that needs NATS adds
-// its condition here, and its part, built after natsPart, finds the run in
-// builder.nats.
+// usesNATS reports whether anything needs NATS: natsWanted, or the
+// components keep their state in JetStream (actors.components.kv_store).
+// A feature that needs NATS adds its condition here, and its part, built
+// after natsPart, finds the run in builder.nats.
 func usesNATS(c *config.Config, o *options) bool {
-	return o.nats || c.NATS.URL != "" || c.NATS.Cluster.Listen != "" ||
-		c.Actors.Components.Dir != "" && c.Actors.Components.KVStore == kvNATS
+	return natsWanted(c, o) || componentsKV(c, o) == kvNATS
+}
+
+// natsWanted reports whether NATS is on for its own sake: an external NATS
+// is configured, the embedded server is to form a cluster, or the
+// application asked (WithNATS). Stores set to "auto" follow it.
+func natsWanted(c *config.Config, o *options) bool {
+	return o.nats || c.NATS.URL != "" || c.NATS.Cluster.Listen != ""
 }
 
 // natsConfig is [nats] as natsnode takes it, with the service's defaults:

@@ -83,7 +83,7 @@ var descriptions = map[string]string{
 	"nats.cluster.password":                        "Route password; or `password_file`.",
 	"nats.cluster.routes":                          "Every node's route URL, `nats://host:port`; this node's own may be listed too, so every node can share one list.",
 	"nats.cluster.user":                            "With `password`: credentials every route must present, and this node sends on its own.",
-	"nats.connect_timeout":                         "Unless `optional`, how long start-up waits for the first connection to an external NATS; past it the service does not start, naming `nats.url` and the last error. `> 0`.",
+	"nats.connect_timeout":                         "Unless `optional`, how long start-up waits for the first connection to an external NATS, and for JetStream to hold the buckets the service opens (a cluster places replicas once a majority of its nodes run); past it the service does not start, naming `nats.url` (or the key of the bucket's feature) and the last error. `> 0`.",
 	"nats.creds":                                   "Contents of a `.creds` file (user JWT and seed) for a NATS in operator mode; usually `creds_file`.",
 	"nats.jetstream.dir":                           "Embedded server's data directory (JetStream files in `<dir>/jetstream`); `\"\"` means `$XDG_STATE_HOME/<service>/nats` for the `file` store.",
 	"nats.jetstream.store":                         "`file` or `memory`: where the buckets the service creates keep their data; with `memory` the embedded server writes no data to disk.",

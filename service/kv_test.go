@@ -18,14 +18,14 @@ import (
 )
 
 // bucketValue reads key from the service's component-state bucket through
-// the service's own NATS connection.
-func bucketValue(t *testing.T, r *running, key string) (string, error) {
+// the service's own NATS connection, waiting at most timeout.
+func bucketValue(t *testing.T, r *running, key string, timeout time.Duration) (string, error) {
 	t.Helper()
 	js, err := jetstream.New(r.svc.NATS())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), natsWait)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	kv, err := js.KeyValue(ctx, "troupe_test_kv")
 	if err != nil {
@@ -53,7 +53,7 @@ func TestComponentsKVOnNATS(t *testing.T) {
 		if got, err := r.ask(t, "kv", "kstate"); err != nil || got != nil {
 			t.Fatalf("put: %v, %v", got, err)
 		}
-		if v, err := bucketValue(t, r, "kv/n/state"); err != nil || v != "state" {
+		if v, err := bucketValue(t, r, "kv/n/state", natsWait); err != nil || v != "state" {
 			t.Fatalf("bucket troupe_test_kv holds %q, %v; want the component's value", v, err)
 		}
 	})
@@ -65,7 +65,7 @@ func TestComponentsKVOnNATS(t *testing.T) {
 		if got, err := r.ask(t, "kv", "kauto"); err != nil || got != nil {
 			t.Fatalf("put: %v, %v", got, err)
 		}
-		if v, err := bucketValue(t, r, "kv/n/auto"); err != nil || v != "auto" {
+		if v, err := bucketValue(t, r, "kv/n/auto", natsWait); err != nil || v != "auto" {
 			t.Fatalf("bucket holds %q, %v; want auto to pick JetStream", v, err)
 		}
 		if n, err := srv.Client(t).Exists(context.Background(), "troupe:test:kv:kv/n/auto").Result(); err != nil || n != 0 {
@@ -126,7 +126,7 @@ func TestComponentsKVOnNATSOptional(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if v, err := bucketValue(t, r, "kv/n/up"); err != nil || v != "up" {
+	if v, err := bucketValue(t, r, "kv/n/up", natsWait); err != nil || v != "up" {
 		t.Fatalf("bucket holds %q, %v", v, err)
 	}
 }
@@ -166,10 +166,14 @@ func TestComponentsKVOnNATSCluster(t *testing.T) {
 	if err := nodes[0].stop(t); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(natsWait)
+	// A request may go unanswered while the bucket elects a new leader
+	// (node 1 may have led it): each read waits 2s, the whole 30s.
+	stopped := time.Now()
+	deadline := stopped.Add(natsWait)
 	for {
-		v, err := bucketValue(t, nodes[2], "kv/n/moved")
+		v, err := bucketValue(t, nodes[2], "kv/n/moved", 2*time.Second)
 		if err == nil && v == "moved" {
+			t.Logf("node 3 read node 1's value %s after node 1 stopped", time.Since(stopped))
 			break
 		}
 		if time.Now().After(deadline) {

@@ -8,7 +8,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/actors/wasm"
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/inspect"
 	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/internal/redisguard"
 	"github.com/troupehq/troupe/internal/telemetry"
@@ -79,6 +81,8 @@ type builder struct {
 	tel        *telemetry.Telemetry
 	nats       *natsRun // natsPart: nil when nothing uses NATS
 	actors     *actors.System
+	inspector  *inspect.Inspector // inspectPart, before the actor system it watches
+	components *wasm.Runtime      // nil without components
 	routes     routeIndex
 }
 

@@ -29,6 +29,8 @@ func main() {
 // options is shared by main and the tests that start the example.
 func options() []service.Option {
 	notes := actors.Route("notes")
+	app := &settings{SeedNotes: 200}
+	demo := &demoActors{app: app}
 	api := versioning.New("/api").
 		Version(1, func(g *versioning.Group) {
 			g.GET("/notes", notes)
@@ -41,9 +43,10 @@ func options() []service.Option {
 			g.POST("/notes", notes)
 			g.DELETE("/notes/:id", notes).Resource("Note", "id")
 			g.GET("/stats", actors.Route("stats"))
+			// Only with app.demo_routes = true (demo.go).
+			g.GET("/demo/cycle", demoRoute(app))
 		}).
 		Deprecate(1, versioning.Sunset(sunsetV1), versioning.Successor(2))
-	app := &settings{SeedNotes: 200}
 	return []service.Option{
 		service.WithAPI(api),
 		// The showcase's own settings: [app] in its config, SHOWCASE_APP__*.
@@ -59,6 +62,9 @@ func options() []service.Option {
 			// 60/min per anonymous IP and 600/min per user (the defaults);
 			// shared through Redis when SHOWCASE_REDIS__URL is set.
 			c.RateLimit.Enabled = true
+			// The inspector traces one message in ten: the console at
+			// the admin listener's /console has figures to show.
+			c.Inspect.Mode = "analysis"
 		}),
 		// The summarizer component; built from its Go source on first start
 		// when its .wasm is missing (actors.components.build_missing).
@@ -68,6 +74,9 @@ func options() []service.Option {
 		service.WithActor("stats", func() actors.Actor { return &statsActor{} }),
 		// The producer runs at start, after New has loaded app.seed_notes.
 		service.WithActor("notes", func() actors.Actor { return &notesActor{store: newNoteStore(app.SeedNotes)} }),
+		// The demos' actors, spawned only with app.demo_routes.
+		service.WithSubsystem(demo),
+		service.WithSetup(func(s *service.Service) error { demo.svc = s; return nil }),
 	}
 }
 

@@ -35,6 +35,7 @@ const (
 	KeyCapability     = attribute.Key("troupe.capability.kind")
 	KeyKillReason     = attribute.Key("troupe.component.reason")
 	KeyReloadResult   = attribute.Key("troupe.component.result")
+	KeyInspectKind    = attribute.Key("troupe.inspect.kind")
 	KeyNATSDirection  = attribute.Key("troupe.nats.direction")
 	KeyNATSError      = attribute.Key("troupe.nats.error")
 )

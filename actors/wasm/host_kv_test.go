@@ -101,6 +101,7 @@ func TestHostKVStoreErrors(t *testing.T) {
 	}{
 		{errors.New("connection refused"), -abi.CodeUnavailable},
 		{context.DeadlineExceeded, -abi.CodeTimeout},
+		{state.ErrInvalidKey, -abi.CodeInvalid},
 	} {
 		f := hostNewEnv(t, hostFailingStore{tc.err}, "kv:read:notes", "kv:write:notes")
 		g := hostInstantiate(t, "host_calls.wat", f.env)

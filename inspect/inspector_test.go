@@ -118,7 +118,7 @@ func waitEvents(t testing.TB, i *Inspector, f EventFilter, n int) []Event {
 			return ev
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d events, want %d: %+v", len(ev), n, ev)
+			t.Fatalf("%d events, want %d; stats %+v", len(ev), n, i.Stats())
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -60,7 +60,7 @@ func newClusterJoin(b *builder) *clusterJoin {
 // (a cluster whose other servers are still starting), within
 // actors.cluster.join_timeout.
 func (j *clusterJoin) join(ctx context.Context, sys *actors.System) error {
-	node := j.nats.natsNode()
+	node := j.nats.current()
 	if node == nil {
 		return errors.New("joining the actor cluster: NATS is not running")
 	}

@@ -69,12 +69,19 @@ func (natsPart) build(b *builder) {
 	b.run(r)
 }
 
-// usesNATS reports whether anything needs NATS: an external NATS is
-// configured, the embedded server is to form a cluster, the actor system
-// joins a cluster (actors.cluster.enabled), or the application asked
-// (WithNATS). A feature that needs NATS adds its condition here, and
-// its part, built after natsPart, finds the run in builder.nats.
+// usesNATS reports whether anything needs NATS: natsWanted, or the
+// components keep their state in JetStream (actors.components.kv_store).
+// A feature that needs NATS adds its condition here, and its part, built
+// after natsPart, finds the run in builder.nats.
 func usesNATS(c *config.Config, o *options) bool {
+	return natsWanted(c, o) || componentsKV(c, o) == kvNATS
+}
+
+// natsWanted reports whether NATS is on for its own sake: an external NATS
+// is configured, the embedded server is to form a cluster, the actor
+// system joins a cluster (actors.cluster.enabled), or the application
+// asked (WithNATS). Stores set to "auto" follow it.
+func natsWanted(c *config.Config, o *options) bool {
 	return o.nats || c.NATS.URL != "" || c.NATS.Cluster.Listen != "" || c.Actors.Cluster.Enabled
 }
 
@@ -166,9 +173,7 @@ func (r *natsRun) Stop(ctx context.Context) error {
 
 // check is the "nats" readiness check.
 func (r *natsRun) check(ctx context.Context) error {
-	r.mu.Lock()
-	node := r.node
-	r.mu.Unlock()
+	node := r.current()
 	if node == nil {
 		return natsnode.ErrUnavailable
 	}
@@ -177,14 +182,14 @@ func (r *natsRun) check(ctx context.Context) error {
 
 // conn returns the open node's connection, or nil.
 func (r *natsRun) conn() *nats.Conn {
-	if node := r.natsNode(); node != nil {
+	if node := r.current(); node != nil {
 		return node.Conn()
 	}
 	return nil
 }
 
-// natsNode returns the open node, or nil.
-func (r *natsRun) natsNode() *natsnode.Node {
+// current returns the open node, or nil before Start and after Stop.
+func (r *natsRun) current() *natsnode.Node {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.node

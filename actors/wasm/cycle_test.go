@@ -25,16 +25,7 @@ func TestRequestCycleThroughAComponent(t *testing.T) {
 	obs := cycleObserver{cycles: make(chan actors.Cycle, 4)}
 	logger := slog.New(slog.DiscardHandler)
 	sys := actors.NewSystem(actors.WithLogger(logger), actors.WithObserver(obs), actors.WithCycleDetection(true))
-	rt, err := NewRuntime(context.Background(), RuntimeOptions{System: sys, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = sys.Shutdown(ctx)
-		_ = rt.Close(ctx)
-	})
+	rt := rtRuntime(t, RuntimeOptions{System: sys, Logger: logger})
 	m := rtComponent(t, t.TempDir(), "relay", rtCompileWAT(t, rtWAT(t, "relay")),
 		"message_timeout_ms = 5000\n\n[security]\ncapabilities = [\"actor:request:native\"]")
 	c, err := rt.Load(context.Background(), m)

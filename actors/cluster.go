@@ -171,13 +171,20 @@ func (s *System) JoinCluster(ctx context.Context, c ClusterConfig) error {
 		return err
 	}
 	s.cluster.Store(cl)
+	if s.stopping() {
+		// Shutdown began meanwhile and may have missed the cluster.
+		cl.leave()
+		return fmt.Errorf("actors: JoinCluster: %w", ErrStopped)
+	}
 	return nil
 }
 
 // leaveCluster ends the membership at shutdown, after the actors stopped.
+// It takes no lock: leave waits for background work (a singleton's
+// keeper) that may be spawning, which holds joinMu shared; a JoinCluster
+// that completes after this looked finds the System stopping and leaves
+// by itself.
 func (s *System) leaveCluster() {
-	s.joinMu.Lock()
-	defer s.joinMu.Unlock()
 	if c := s.cluster.Load(); c != nil {
 		c.leave()
 	}
@@ -224,11 +231,12 @@ type cluster struct {
 	// context or baggage, so a context without either is skipped cheaply.
 	defaultPropagator bool
 
-	ctx     context.Context // ends at leave: background work stops
-	cancel  context.CancelFunc
-	bgMu    sync.Mutex
-	leaving bool
-	wg      sync.WaitGroup
+	ctx       context.Context // ends at leave: background work stops
+	cancel    context.CancelFunc
+	bgMu      sync.Mutex
+	leaving   bool
+	leaveOnce sync.Once
+	wg        sync.WaitGroup
 }
 
 // joinCluster starts s's membership: lease buckets, this node's lease,
@@ -299,7 +307,16 @@ func (c *cluster) subscribe() error {
 // leave ends the membership after the actors stopped: it stops the
 // watchers and renewals, fails what still waits for a reply, releases the
 // node's lease so others see it leave at once, and unsubscribes.
-func (c *cluster) leave() {
+func (c *cluster) leave() { c.leaveOnce.Do(c.leaveNow) }
+
+func (c *cluster) leaveNow() {
+	// Background work stops first: a watch being restarted (a JetStream
+	// call that, without a quorum, waits nats.go's 5 s timeout) ends at
+	// once instead of holding up the stop.
+	c.bgMu.Lock()
+	c.leaving = true
+	c.bgMu.Unlock()
+	c.cancel()
 	if c.names != nil {
 		c.names.close()
 	}
@@ -311,10 +328,6 @@ func (c *cluster) leave() {
 		_ = c.nodeSub.Unsubscribe()
 	}
 	c.mux.close()
-	c.bgMu.Lock()
-	c.leaving = true
-	c.bgMu.Unlock()
-	c.cancel()
 	c.wg.Wait()
 	c.refs.closeAll()
 }
@@ -358,5 +371,20 @@ func publishError(err error) error {
 // opContext bounds one network call of the runtime (a lease, a lookup)
 // by RequestTimeout.
 func (c *cluster) opContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
+	// From the membership's context: leaving ends a call in flight (a
+	// singleton's keeper claiming a name while JetStream has no quorum)
+	// rather than waiting for it.
+	return context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
+}
+
+// releaseTimeout bounds giving a lease up. A release is one KV delete,
+// about a millisecond on a healthy cluster; one that cannot finish within
+// a second (JetStream without a quorum, as when a cluster stops node by
+// node) is left to age out within the lease TTL, rather than stalling
+// each actor's stop by nats.go's 5 s request timeout.
+const releaseTimeout = time.Second
+
+// releaseContext bounds one lease release by releaseTimeout.
+func (c *cluster) releaseContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), min(releaseTimeout, c.cfg.RequestTimeout))
 }

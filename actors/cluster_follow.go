@@ -80,12 +80,16 @@ func (f *follower) run(w jetstream.KeyWatcher, reconnects uint64) {
 }
 
 // stopWatch stops w and drains what it still delivers: its subscription's
-// callback blocks on a full channel, and would never see the stop.
+// callback blocks on a full channel, and would never see the stop. Stop
+// deletes the watch's consumer, a JetStream request that, without a
+// quorum (a cluster stopping node by node), waits nats.go's 5 s timeout:
+// it runs on its own goroutine, which outlives stopWatch by at most that,
+// so a node's stop is not held up by it.
 func stopWatch(w jetstream.KeyWatcher) {
 	if w == nil {
 		return
 	}
-	_ = w.Stop()
+	go func() { _ = w.Stop() }()
 	timeout := time.After(time.Second)
 	for {
 		select {

@@ -167,7 +167,7 @@ func (m *membership) releaseSelf() {
 	if !m.c.connected() {
 		return
 	}
-	ctx, cancel := m.c.opContext()
+	ctx, cancel := m.c.releaseContext()
 	defer cancel()
 	if err := m.self.Release(ctx); err != nil {
 		m.c.logger.Debug("membership lease not released; it ages out", "error", err)

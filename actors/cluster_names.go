@@ -151,7 +151,7 @@ func (n *nameRegistry) release(name string, p *process) {
 		_ = h.sub.Unsubscribe()
 	}
 	if n.c.connected() {
-		ctx, cancel := n.c.opContext()
+		ctx, cancel := n.c.releaseContext()
 		defer cancel()
 		if err := h.lease.Release(ctx); err != nil {
 			n.c.logger.Debug("name not released; it ages out", "name", name, "error", err)

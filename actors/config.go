@@ -209,6 +209,7 @@ type spawnConfig struct {
 	dedicated   bool
 	noTiming    bool
 	pool        bool
+	singleton   bool
 }
 
 // SpawnOption configures one actor at Spawn.
@@ -246,6 +247,18 @@ func WithDedicatedGoroutine() SpawnOption { return func(c *spawnConfig) { c.dedi
 // group, on whichever node. The Ref Spawn returns is the local member's
 // own. Outside a cluster it changes nothing.
 func WithPool() SpawnOption { return func(c *spawnConfig) { c.pool = true } }
+
+// WithSingleton makes a top-level named actor a cluster singleton: the
+// same name spawned WithSingleton on several nodes runs on exactly one of
+// them (the one holding the name's lease), and the others stand by,
+// trying to take it over every lease TTL/3. When its node stops, the
+// name is released and another node starts it within TTL/3; when its node
+// dies, within the TTL and TTL/3. Spawn returns the Ref of the instance
+// running then, here or on another node (the zero Ref when none is found
+// at that moment); it moves, so reach it by Lookup. An instance that
+// stops is started again by one of the nodes, its own included, until
+// the Systems shut down. Outside a cluster it changes nothing.
+func WithSingleton() SpawnOption { return func(c *spawnConfig) { c.singleton = true } }
 
 // WithoutProcessingMetrics leaves this actor out of the per-message
 // processing-time histogram (troupe.actor.processing.duration), which costs

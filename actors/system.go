@@ -115,13 +115,23 @@ func (s *System) spawn(parent *process, name string, prod Producer, a Actor, opt
 	for _, o := range opts {
 		o(&sc)
 	}
+	if sc.singleton {
+		if c := s.cluster.Load(); c != nil {
+			return c.spawnSingleton(parent, name, prod, a, opts)
+		}
+	}
+	return s.spawnWith(parent, name, prod, a, &sc)
+}
+
+// spawnWith starts an actor configured by sc.
+func (s *System) spawnWith(parent *process, name string, prod Producer, a Actor, sc *spawnConfig) (Ref, error) {
 	if prod != nil {
 		var err error
 		if a, err = produce(prod); err != nil {
 			return Ref{}, err
 		}
 	}
-	p := s.newProcess(parent, name, &sc)
+	p := s.newProcess(parent, name, sc)
 	p.drain.actor, p.drain.producer = a, prod
 	if p.kind == "" {
 		p.kind = reflect.TypeOf(a).String()

@@ -3,11 +3,12 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,6 +67,17 @@ func (k *counter) count(id int) int {
 // start waits for the others.
 func startAll(t *testing.T, envs []map[string]string, opts [][]Option) []*running {
 	t.Helper()
+	nodes, err := tryStartAll(t, envs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nodes
+}
+
+// tryStartAll is startAll reporting a node that did not start; the nodes
+// are stopped then.
+func tryStartAll(t *testing.T, envs []map[string]string, opts [][]Option) ([]*running, error) {
+	t.Helper()
 	nodes := make([]*running, len(envs))
 	var wg sync.WaitGroup
 	for i := range envs {
@@ -77,15 +89,57 @@ func startAll(t *testing.T, envs []map[string]string, opts [][]Option) []*runnin
 	}
 	wg.Wait()
 	for i, n := range nodes {
+		var err error
 		select {
 		case <-n.svc.Started():
+			continue
 		case <-n.done:
-			t.Fatalf("node %d: Run: %v", i+1, n.err)
+			err = fmt.Errorf("node %d: Run: %w", i+1, n.err)
 		case <-time.After(natsWait):
-			t.Fatalf("node %d did not start", i+1)
+			err = fmt.Errorf("node %d did not start", i+1)
 		}
+		for _, n := range nodes {
+			n.cancel()
+			<-n.done
+		}
+		return nil, err
 	}
-	return nodes
+	return nodes, nil
+}
+
+// startRouted runs one service per opts, each with an embedded NATS
+// server clustered with the others over routes on loopback and the actor
+// cluster on. The route ports are picked free a moment before the servers
+// bind them; another process can take one in between, so a start that
+// fails on a taken port is tried again on fresh ports.
+func startRouted(t *testing.T, opts [][]Option) []*running {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		ports := natstest.FreePorts(t, len(opts))
+		routes := make([]string, len(ports))
+		for i, p := range ports {
+			routes[i] = "nats://127.0.0.1:" + strconv.Itoa(p)
+		}
+		envs := make([]map[string]string, len(ports))
+		for i, p := range ports {
+			envs[i] = map[string]string{
+				"ACTORS__CLUSTER__ENABLED":    "true",
+				"ACTORS__SHARDING__LEASE_TTL": "2s",
+				"NATS__SERVER_NAME":           "n" + strconv.Itoa(i+1),
+				"NATS__CLUSTER__LISTEN":       "127.0.0.1:" + strconv.Itoa(p),
+				"NATS__CLUSTER__ROUTES":       strings.Join(routes, ","),
+				"NATS__JETSTREAM__STORE":      "memory",
+			}
+		}
+		nodes, err := tryStartAll(t, envs, opts)
+		if err == nil {
+			return nodes
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("attempt %d: %v; trying other ports", attempt, err)
+	}
 }
 
 // startAsync is start without waiting for the service to be started.
@@ -124,29 +178,25 @@ func clusterAPI() *versioning.API {
 // node 1 reaches a subscriber on node 3, and one on node 1, once each.
 func TestActorsCluster(t *testing.T) {
 	withStateHome(t)
-	ports := natstest.FreePorts(t, 3)
-	routes := make([]string, len(ports))
-	for i, p := range ports {
-		routes[i] = "nats://127.0.0.1:" + strconv.Itoa(p)
-	}
-	envs := make([]map[string]string, 3)
-	for i, p := range ports {
-		envs[i] = map[string]string{
-			"ACTORS__CLUSTER__ENABLED":    "true",
-			"ACTORS__SHARDING__LEASE_TTL": "2s",
-			"NATS__SERVER_NAME":           "n" + strconv.Itoa(i+1),
-			"NATS__CLUSTER__LISTEN":       "127.0.0.1:" + strconv.Itoa(p),
-			"NATS__CLUSTER__ROUTES":       strings.Join(routes, ","),
-			"NATS__JETSTREAM__STORE":      "memory",
-			"NATS__JETSTREAM__DIR":        filepath.Join(t.TempDir(), strconv.Itoa(i)),
-		}
-	}
 	local, remote := &counter{seen: map[int]int{}}, &counter{seen: map[int]int{}}
-	nodes := startAll(t, envs, [][]Option{
-		{WithAPI(clusterAPI()), WithActor("orders-1", local.producer)},
-		{WithAPI(clusterAPI()), WithActor("where", nodeActor)},
-		{WithAPI(clusterAPI()), WithActor("orders-3", remote.producer)},
+	// The same singleton on every node, as a service's code would have it.
+	var singletons atomic.Int64
+	singleton := WithActor("stats", func() actors.Actor {
+		return actorFunc(func(_ *actors.Context, msg any) {
+			switch msg.(type) {
+			case actors.Started:
+				singletons.Add(1)
+			case actors.Stopped:
+				singletons.Add(-1)
+			}
+		})
+	}, actors.WithSingleton())
+	nodes := startRouted(t, [][]Option{
+		{WithAPI(clusterAPI()), WithActor("orders-1", local.producer), singleton},
+		{WithAPI(clusterAPI()), WithActor("where", nodeActor), singleton},
+		{WithAPI(clusterAPI()), WithActor("orders-3", remote.producer), singleton},
 	})
+	waitFor(t, func() bool { return singletons.Load() == 1 })
 
 	// actors.sharding.lease_ttl is the lease buckets' TTL.
 	js, err := jetstream.New(nodes[0].svc.NATS())
@@ -187,6 +237,23 @@ func TestActorsCluster(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // room for a duplicate to show
 	if r, l := remote.count(1), local.count(1); r != 1 || l != 1 {
 		t.Errorf("order 1 reached node 3 %d times and node 1 %d times, want once each", r, l)
+	}
+	if n := singletons.Load(); n != 1 {
+		t.Errorf("the singleton runs %d times in the cluster, want once", n)
+	}
+
+	// The cluster stops node by node: the last node has no JetStream
+	// quorum left, and stops in about a second all the same (what it
+	// cannot release ages out) rather than waiting out nats.go's 5 s
+	// request timeout per watch and lease.
+	for i, n := range nodes {
+		began := time.Now()
+		if err := n.stop(t); err != nil {
+			t.Errorf("node %d: %v", i+1, err)
+		}
+		if took := time.Since(began); took > 4*time.Second {
+			t.Errorf("node %d took %s to stop", i+1, took)
+		}
 	}
 }
 

@@ -57,6 +57,14 @@ var catalogue = []instrument{
 	{"troupe.component.denials", "counter", "{call}", []string{"troupe.component", "troupe.capability.kind"}},
 	{"troupe.component.instance.failures", "counter", "{instance}", []string{"troupe.component", "troupe.component.reason"}},
 	{"troupe.component.reloads", "counter", "{reload}", []string{"troupe.component", "troupe.component.result"}},
+	{"troupe.realtime.connections", "updowncounter", "{connection}", []string{"troupe.realtime.transport"}},
+	{"troupe.realtime.connections.limit", "gauge", "{connection}", nil},
+	{"troupe.realtime.upgrades", "counter", "{upgrade}", []string{"troupe.realtime.transport", "troupe.realtime.outcome"}},
+	{"troupe.realtime.messages", "counter", "{message}", []string{"troupe.realtime.direction"}},
+	{"troupe.realtime.bytes", "counter", "By", []string{"troupe.realtime.direction"}},
+	{"troupe.realtime.slow_consumer.drops", "counter", "{message}", nil},
+	{"troupe.realtime.closes", "counter", "{connection}", []string{"troupe.realtime.transport", "troupe.realtime.close_reason"}},
+	{"troupe.realtime.delivery.duration", "histogram", "s", nil},
 }
 
 var httpLabels = []string{"http.request.method", "http.route", "http.response.status_class", "troupe.api.version"}

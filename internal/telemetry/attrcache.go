@@ -35,6 +35,11 @@ const (
 	KeyCapability     = attribute.Key("troupe.capability.kind")
 	KeyKillReason     = attribute.Key("troupe.component.reason")
 	KeyReloadResult   = attribute.Key("troupe.component.result")
+
+	KeyRealtimeTransport   = attribute.Key("troupe.realtime.transport")
+	KeyRealtimeOutcome     = attribute.Key("troupe.realtime.outcome")
+	KeyRealtimeDirection   = attribute.Key("troupe.realtime.direction")
+	KeyRealtimeCloseReason = attribute.Key("troupe.realtime.close_reason")
 )
 
 // maxCachedSets bounds each AttrCache. Labels are bounded by construction

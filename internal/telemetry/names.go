@@ -64,6 +64,25 @@ const (
 	MetricComponentInstanceFailures = "troupe.component.instance.failures"
 	// MetricComponentReloads counts hot reloads of a component's module.
 	MetricComponentReloads = "troupe.component.reloads"
+
+	// MetricRealtimeConnections is the number of open realtime connections.
+	MetricRealtimeConnections = "troupe.realtime.connections"
+	// MetricRealtimeConnectionsLimit is the process's connection limit.
+	MetricRealtimeConnectionsLimit = "troupe.realtime.connections.limit"
+	// MetricRealtimeUpgrades counts upgrade attempts by outcome.
+	MetricRealtimeUpgrades = "troupe.realtime.upgrades"
+	// MetricRealtimeMessages counts messages received from and written to clients.
+	MetricRealtimeMessages = "troupe.realtime.messages"
+	// MetricRealtimeBytes counts the bytes of those messages.
+	MetricRealtimeBytes = "troupe.realtime.bytes"
+	// MetricRealtimeSlowConsumerDrops counts messages dropped because a
+	// connection's outbound queue was full.
+	MetricRealtimeSlowConsumerDrops = "troupe.realtime.slow_consumer.drops"
+	// MetricRealtimeCloses counts closed connections by reason.
+	MetricRealtimeCloses = "troupe.realtime.closes"
+	// MetricRealtimeDeliveryDuration is the time from a message's
+	// publication to its write to a connection.
+	MetricRealtimeDeliveryDuration = "troupe.realtime.delivery.duration"
 )
 
 // metricNames lists every constant above, for the documentation test.
@@ -77,4 +96,7 @@ var metricNames = []string{
 	MetricActorProcessingDuration, MetricActorRestarts, MetricActorDeadLetters,
 	MetricActorMailboxDropped, MetricActorMailboxDepth,
 	MetricComponentDenials, MetricComponentInstanceFailures, MetricComponentReloads,
+	MetricRealtimeConnections, MetricRealtimeConnectionsLimit, MetricRealtimeUpgrades,
+	MetricRealtimeMessages, MetricRealtimeBytes, MetricRealtimeSlowConsumerDrops,
+	MetricRealtimeCloses, MetricRealtimeDeliveryDuration,
 }

@@ -8,7 +8,7 @@ package authz
 import (
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/reqinfo"
+	"github.com/troupehq/troupe/internal/chain"
 )
 
 // Authenticate returns the authentication stage of the request path. On a
@@ -29,7 +29,7 @@ func Authenticate(cfg AuthenticateConfig) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
-			out, err := a.authenticate(r, routeOf(c))
+			out, err := a.authenticate(r, chain.RuleRoute(c))
 			if err != nil {
 				return err
 			}
@@ -72,38 +72,10 @@ func Authorize(cfg AuthorizeConfig) echo.MiddlewareFunc {
 	z := newAuthorizeStage(cfg)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if err := z.authorize(c.Request(), routeOf(c), clientIPOf(c), c); err != nil {
+			if err := z.authorize(c.Request(), chain.RuleRoute(c), chain.ClientIP(c), c); err != nil {
 				return err
 			}
 			return next(c)
 		}
 	}
-}
-
-// routeOf returns the route template of c's request: the one the chain
-// recorded in its reqinfo.Info, else Echo's, which it then records there
-// for the stages after.
-func routeOf(c echo.Context) string {
-	info := reqinfo.FromContext(c.Request().Context())
-	if info == nil {
-		return c.Path()
-	}
-	if info.Route == "" {
-		info.Route = c.Path()
-	}
-	return info.Route
-}
-
-// clientIPOf returns the client IP of c's request as routeOf returns its
-// route: recorded by the chain, else Echo's RealIP (trusted-proxy aware as
-// the service configures it), recorded for the stages after.
-func clientIPOf(c echo.Context) string {
-	info := reqinfo.FromContext(c.Request().Context())
-	if info == nil {
-		return c.RealIP()
-	}
-	if info.ClientIP == "" {
-		info.ClientIP = c.RealIP()
-	}
-	return info.ClientIP
 }

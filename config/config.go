@@ -456,9 +456,9 @@ type RateLimit struct {
 	// PerClientRPM limits each authenticated client or service; 0 = none.
 	PerClientRPM int `koanf:"per_client_rpm"`
 	// Routes override the per-caller limit of a route: "POST /api/v2/notes=10".
-	Routes []string `koanf:"routes"`
+	Routes []RouteLimit `koanf:"routes"`
 	// Global limits a route for all callers together: "GET /api/v2/search=1000".
-	Global []string `koanf:"global"`
+	Global []RouteLimit `koanf:"global"`
 	// RedisFailure is what happens while Redis cannot answer: "fallback"
 	// (a local limit of the limit / ExpectedInstances), "allow" or "deny".
 	RedisFailure string `koanf:"redis_failure"`
@@ -512,7 +512,7 @@ type Bulkhead struct {
 	// MaxWait is how long a request may queue for a slot before a 503.
 	MaxWait time.Duration `koanf:"max_wait"`
 	// Groups override MaxConcurrent for a group: "payments=10".
-	Groups []string `koanf:"groups"`
+	Groups []GroupLimit `koanf:"groups"`
 }
 
 // Shedding is the [resilience.shedding] section.
@@ -544,9 +544,6 @@ type Client struct {
 	// Breaker is the per-host circuit breaker.
 	Breaker Breaker `koanf:"breaker"`
 }
-
-// JWTAlgorithms are the signature algorithms auth.jwt.algorithms may list.
-var JWTAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA", "HS256", "HS384", "HS512"}
 
 // Default returns the configuration used when no source sets a key. Every
 // call returns fresh slices, so callers may modify the result.
@@ -644,12 +641,12 @@ func Default() Config {
 		Redis: Redis{Timeout: 50 * time.Millisecond, ProbeInterval: time.Second},
 		RateLimit: RateLimit{
 			Store: "auto", PerIPRPM: 60, PerUserRPM: 600, PerClientRPM: 1200,
-			Routes: []string{}, Global: []string{},
+			Routes: []RouteLimit{}, Global: []RouteLimit{},
 			RedisFailure: "fallback", ExpectedInstances: 1, MaxKeys: 100000,
 		},
 		Resilience: Resilience{
 			Breaker:  defaultBreaker(false),
-			Bulkhead: Bulkhead{MaxWait: 100 * time.Millisecond, Groups: []string{}},
+			Bulkhead: Bulkhead{MaxWait: 100 * time.Millisecond, Groups: []GroupLimit{}},
 			Shedding: Shedding{InitialLimit: 100, MinLimit: 10, MaxLimit: 1000},
 			Client: Client{
 				Timeout: 10 * time.Second, MaxRetries: 2, BackoffBase: 100 * time.Millisecond, BackoffMax: 2 * time.Second,

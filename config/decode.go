@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"math"
@@ -102,6 +103,17 @@ func strictHook(from, to reflect.Type, data any) (any, error) {
 			return Size(v.Uint()), nil
 		}
 		return fail("sizes must be strings such as \"10MiB\" or non-negative integers of bytes, got %s", describe(from))
+	}
+	if isText(to) {
+		s, ok := data.(string)
+		if !ok {
+			return fail("expected a string, got %s", describe(from))
+		}
+		v := reflect.New(to)
+		if err := v.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
+			return fail("%v", err)
+		}
+		return v.Elem().Interface(), nil
 	}
 	switch {
 	case to.Kind() == reflect.Bool && from.Kind() != reflect.Bool:

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding"
 	"fmt"
 	"io"
 	"math"
@@ -91,6 +92,10 @@ func (e *Effective) WriteTo(w io.Writer) (int64, error) {
 // renderValue formats v as a TOML value in the units an operator writes:
 // durations and sizes as their strings.
 func renderValue(v reflect.Value, secret bool) string {
+	if isText(v.Type()) {
+		text, _ := v.Interface().(encoding.TextMarshaler).MarshalText()
+		return quote(string(text))
+	}
 	switch {
 	case secret && v.String() == "":
 		return `"(unset)"`

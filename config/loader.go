@@ -36,6 +36,13 @@ type Loader struct {
 	// its own (the service's own settings); their keys are checked, dumped
 	// and validated like dst's.
 	Sections []Section
+	// Check, when set, runs after dst's Validate method, on the decoded
+	// values, and its problems are treated the same way: each *Error whose
+	// Key names a key gets that key's source, and problems about keys that
+	// already failed to decode are dropped. The service checks its
+	// subsystems' semantic rules here, which live in the packages that
+	// implement them, so that one load reports every problem.
+	Check func() error
 }
 
 // Load fills dst, a pointer to a struct already holding the defaults, from
@@ -96,6 +103,9 @@ func (l Loader) Load(dst any) (*Effective, error) {
 	}
 	for _, s := range l.Sections {
 		r.addValidation(validateSection(s), eff)
+	}
+	if l.Check != nil {
+		r.addValidation(l.Check(), eff)
 	}
 	if len(r.errs) > 0 {
 		r.errs.sort()

@@ -70,7 +70,7 @@ func (s *schema) walk(t reflect.Type, prefix string, index []int) error {
 		}
 		key := prefix + name
 		idx := append(slices.Clip(index), i)
-		if f.Type.Kind() == reflect.Struct {
+		if f.Type.Kind() == reflect.Struct && !isText(f.Type) {
 			if err := s.add(key, nil); err != nil {
 				return err
 			}
@@ -119,10 +119,14 @@ func (s *schema) add(key string, l *leaf) error {
 }
 
 // supportedLeaf reports whether values of t can be written in TOML and in
-// an environment variable: scalars, durations, sizes and lists of those.
+// an environment variable: scalars, durations, sizes, values parsed from
+// text (RouteLimit) and lists of those.
 func supportedLeaf(t reflect.Type) bool {
 	if t.Kind() == reflect.Slice {
 		t = t.Elem()
+	}
+	if isText(t) {
+		return true
 	}
 	switch t.Kind() {
 	case reflect.Bool, reflect.String,

@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/troupehq/troupe/internal/reqinfo"
+	"github.com/troupehq/troupe/internal/chain"
 	"github.com/troupehq/troupe/problem"
 )
 
@@ -19,29 +19,6 @@ import (
 // (see core.go) in net/http terms and does the Echo plumbing around it:
 // swapping the request and the response writer, reading what Echo's
 // response has recorded, rendering an error early through c.Error.
-
-// route returns the template of the route Echo matched for c, or "" when
-// none matched. Echo routes a request before its global middleware runs, so
-// c.Path() is the template here already. A 404 leaves it empty; a 405, and
-// the OPTIONS answer Echo makes up for a path with routes for other
-// methods, leave the template of the path but mark the context with the
-// Allow list: no route for this method matched.
-func route(c echo.Context) string {
-	if c.Get(echo.ContextKeyHeaderAllow) != nil {
-		return ""
-	}
-	return c.Path()
-}
-
-// factsOf returns the route and client IP of c's request: those the
-// request-ID stage recorded in its Info, or Echo's own answer for a request
-// that did not pass through it (a stage used on its own).
-func factsOf(c echo.Context) requestFacts {
-	if info := reqinfo.FromContext(c.Request().Context()); info != nil {
-		return requestFacts{route: info.Route, clientIP: info.ClientIP}
-	}
-	return requestFacts{route: route(c), clientIP: c.RealIP()}
-}
 
 // stateOf returns what Echo's response has recorded.
 func stateOf(c echo.Context) responseState {
@@ -109,7 +86,7 @@ func RequestIDWithConfig(cfg RequestIDConfig) echo.MiddlewareFunc {
 			if s.skip(r) {
 				return next(c)
 			}
-			f := requestFacts{route: route(c), clientIP: c.RealIP()}
+			f := requestFacts{route: chain.MatchedRoute(c), clientIP: c.RealIP()}
 			c.SetRequest(s.assign(r, c.Response().Header(), f))
 			return next(c)
 		}
@@ -148,7 +125,9 @@ func AccessLogWithConfig(cfg AccessLogConfig) echo.MiddlewareFunc {
 			start := time.Now()
 			in := countBody(c.Request())
 			completed := false
-			defer func() { l.log(c.Request(), factsOf(c), stateOf(c), start, in, completed) }()
+			defer func() {
+				l.log(c.Request(), requestFacts{route: chain.Route(c), clientIP: chain.ClientIP(c)}, stateOf(c), start, in, completed)
+			}()
 			if err := next(c); err != nil {
 				c.Error(err)
 			}
@@ -416,7 +395,7 @@ func TelemetryWithConfig(cfg TelemetryConfig) echo.MiddlewareFunc {
 			if t.skip(r) {
 				return next(c)
 			}
-			o, inner := t.begin(r, factsOf(c).route)
+			o, inner := t.begin(r, chain.Route(c))
 			if inner != r {
 				c.SetRequest(inner)
 			}
@@ -425,7 +404,7 @@ func TelemetryWithConfig(cfg TelemetryConfig) echo.MiddlewareFunc {
 			defer func() {
 				var detail spanDetail
 				if o.recording() {
-					detail = spanDetail{scheme: c.Scheme(), clientIP: factsOf(c).clientIP}
+					detail = spanDetail{scheme: c.Scheme(), clientIP: chain.ClientIP(c)}
 				}
 				t.end(&o, c.Request(), stateOf(c), detail, err, completed)
 			}()

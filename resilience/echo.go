@@ -10,7 +10,7 @@ package resilience
 import (
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/internal/reqinfo"
+	"github.com/troupehq/troupe/internal/chain"
 )
 
 // RateLimit returns the two rate-limit stages with DefaultRateLimitConfig's
@@ -53,7 +53,7 @@ func RateLimitWithConfig(cfg RateLimitConfig) (anonymous, principal echo.Middlew
 	lim := newLimiter(cfg)
 	anonymous = func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if err := lim.anonymous(c.Request(), c.Response().Header(), routeOf(c), func() string { return clientIPOf(c) }); err != nil {
+			if err := lim.anonymous(c.Request(), c.Response().Header(), chain.RuleRoute(c), func() string { return chain.ClientIP(c) }); err != nil {
 				return err
 			}
 			return next(c)
@@ -61,7 +61,7 @@ func RateLimitWithConfig(cfg RateLimitConfig) (anonymous, principal echo.Middlew
 	}
 	principal = func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if err := lim.principal(c.Request(), c.Response().Header(), routeOf(c), func() string { return clientIPOf(c) }); err != nil {
+			if err := lim.principal(c.Request(), c.Response().Header(), chain.RuleRoute(c), func() string { return chain.ClientIP(c) }); err != nil {
 				return err
 			}
 			return next(c)
@@ -101,7 +101,7 @@ func CircuitBreakerWithConfig(cfg BreakerConfig) echo.MiddlewareFunc {
 	ib := newInboundBreakers(cfg)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			done, err := ib.enter(c.Request(), routeOf(c))
+			done, err := ib.enter(c.Request(), chain.RuleRoute(c))
 			if err != nil {
 				return err
 			}
@@ -198,7 +198,7 @@ func bulkheadStage(b *bulkheads) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			ctx := r.Context()
-			s, err := b.enter(ctx, r.Method, routeOf(c))
+			s, err := b.enter(ctx, r.Method, chain.RuleRoute(c))
 			if err != nil {
 				return err
 			}
@@ -214,7 +214,7 @@ func sheddingStage(s *shedder) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
 			defer s.leave()
-			a, err := s.enter(ctx, routeOf(c))
+			a, err := s.enter(ctx, chain.RuleRoute(c))
 			if err != nil {
 				return err
 			}
@@ -223,35 +223,4 @@ func sheddingStage(s *shedder) echo.MiddlewareFunc {
 			return err
 		}
 	}
-}
-
-// routeOf returns the request's route template: reqinfo.Info.Route, which
-// the outermost stage sets once per request. Until every chain sets it, it
-// falls back to Echo's c.Path() and records that in the Info, so the stages
-// further in read it from there.
-func routeOf(c echo.Context) string {
-	info := reqinfo.FromContext(c.Request().Context())
-	if info != nil && info.Route != "" {
-		return info.Route
-	}
-	route := c.Path()
-	if info != nil {
-		info.Route = route
-	}
-	return route
-}
-
-// clientIPOf returns the client's IP like routeOf the route: from
-// reqinfo.Info.ClientIP, else from Echo's c.RealIP() (trusted-proxy aware
-// through the service's IPExtractor), recorded in the Info.
-func clientIPOf(c echo.Context) string {
-	info := reqinfo.FromContext(c.Request().Context())
-	if info != nil && info.ClientIP != "" {
-		return info.ClientIP
-	}
-	ip := c.RealIP()
-	if info != nil {
-		info.ClientIP = ip
-	}
-	return ip
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/config"
 )
 
 // actorSpec is an actor WithActor asked the service to spawn at start.
@@ -29,29 +31,46 @@ func WithActor(name string, p actors.Producer, opts ...actors.SpawnOption) Optio
 // section. Actors spawned on it after start are stopped at shutdown too.
 func (s *Service) Actors() *actors.System { return s.actorSystem }
 
-// buildActors makes the actor system from a valid config.
-func (s *Service) buildActors() {
-	a := s.cfg.Actors
-	policy, _ := actors.ParseOverflowPolicy(a.OverflowPolicy) // valid: config.Validate checked it
-	opts := []actors.Option{
-		actors.WithDefaults(actors.Config{
-			MailboxSize:     a.MessageQueueSize,
-			Overflow:        policy,
-			BlockTimeout:    a.BlockTimeout,
-			ShutdownTimeout: a.ShutdownTimeout,
-			MaxRestarts:     a.MaxRestarts,
-			RestartWindow:   a.RestartWindow,
-			BackoffMin:      a.BackoffMin,
-			BackoffMax:      a.BackoffMax,
-		}),
-		actors.WithLogger(s.logger),
+// actorsPart makes the actor system from [actors] and runs it: the
+// WithActor actors spawn at start, after the application's subsystems, and
+// the system shuts down after the HTTP drain — actors in reverse spawn
+// order, each draining its mailbox, within actors.shutdown_timeout.
+type actorsPart struct{}
+
+// actorKeys maps the actors.Config fields whose names are not their keys.
+var actorKeys = map[string]string{
+	"MailboxSize": "actors.message_queue_size",
+	"Overflow":    "actors.overflow_policy",
+}
+
+func (actorsPart) check(c *checker) {
+	ac, err := actorsConfig(c.cfg.Actors)
+	if err != nil {
+		c.fail("actors.overflow_policy", err)
+		return
 	}
+	c.fields("actors", ac.Validate(), actorKeys)
+}
+
+func (actorsPart) build(b *builder) {
+	ac, _ := actorsConfig(b.cfg.Actors) // checked
+	opts := []actors.Option{actors.WithDefaults(ac), actors.WithLogger(b.logger)}
 	// Per-message metrics cost a clock read and a histogram update; pay
 	// them only when someone can see the result.
-	if s.tel.MetricsEnabled() {
-		opts = append(opts, actors.WithMeterProvider(s.tel.MeterProvider()))
+	if b.tel.MetricsEnabled() {
+		opts = append(opts, actors.WithMeterProvider(b.tel.MeterProvider()))
 	}
-	s.actorSystem = actors.NewSystem(opts...)
+	b.actors = actors.NewSystem(opts...)
+	b.run(&actorsRun{sys: b.actors, specs: b.s.opts.actors, timeout: b.cfg.Actors.ShutdownTimeout})
+}
+
+// actorsConfig is [actors] as the runtime takes it.
+func actorsConfig(a config.Actors) (actors.Config, error) {
+	policy, err := actors.ParseOverflowPolicy(a.OverflowPolicy)
+	c := actors.DefaultConfig()
+	c.MailboxSize, c.Overflow, c.BlockTimeout, c.ShutdownTimeout = a.MessageQueueSize, policy, a.BlockTimeout, a.ShutdownTimeout
+	c.MaxRestarts, c.RestartWindow, c.BackoffMin, c.BackoffMax = a.MaxRestarts, a.RestartWindow, a.BackoffMin, a.BackoffMax
+	return c, err
 }
 
 // checkActors rejects WithActor registrations that cannot work.
@@ -72,33 +91,34 @@ func checkActors(specs []actorSpec) error {
 	return errors.Join(errs...)
 }
 
-// actorSubsystem runs the actor system inside the service's lifecycle. It is
-// the last subsystem, so actors start after the stores they may use and stop
-// before them.
-type actorSubsystem struct{ s *Service }
+// actorsRun spawns the WithActor actors and shuts the system down.
+type actorsRun struct {
+	sys     *actors.System
+	specs   []actorSpec
+	timeout time.Duration
+}
 
-func (a actorSubsystem) Name() string { return "actors" }
+func (a *actorsRun) Name() string { return "actors" }
 
-// Start spawns the WithActor actors in order, then the components, which
-// may message them from their init.
-func (a actorSubsystem) Start(ctx context.Context) error {
-	for _, spec := range a.s.opts.actors {
-		if _, err := a.s.actorSystem.Spawn(spec.name, spec.producer, spec.opts...); err != nil {
+// Start spawns the WithActor actors in order; components spawn next, in a
+// run of their own, and may message these from their init.
+func (a *actorsRun) Start(context.Context) error {
+	for _, spec := range a.specs {
+		if _, err := a.sys.Spawn(spec.name, spec.producer, spec.opts...); err != nil {
 			return fmt.Errorf("spawning actor %q: %w", spec.name, err)
 		}
 	}
-	return a.s.spawnComponents(ctx)
+	return nil
 }
 
-// Stop shuts the system down: actors stop in reverse spawn order, draining
-// their mailboxes, within actors.shutdown_timeout; what is left becomes dead
-// letters.
-func (a actorSubsystem) Stop(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, a.s.cfg.Actors.ShutdownTimeout)
+// Stop shuts the system down: actors, components included, stop in
+// reverse spawn order, draining their mailboxes, within
+// actors.shutdown_timeout; what is left becomes dead letters.
+func (a *actorsRun) Stop(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
-	defer a.s.closeComponents(ctx)
-	if err := a.s.actorSystem.Shutdown(ctx); err != nil {
-		return fmt.Errorf("within actors.shutdown_timeout (%s): %w", a.s.cfg.Actors.ShutdownTimeout, err)
+	if err := a.sys.Shutdown(ctx); err != nil {
+		return fmt.Errorf("within actors.shutdown_timeout (%s): %w", a.timeout, err)
 	}
 	return nil
 }

@@ -84,9 +84,14 @@ func TestWithActorServesRoutes(t *testing.T) {
 	}
 
 	// The request metrics and the actor metrics share the /metrics page.
-	families := scrape(t, r.adminBase()+"/metrics")
-	if families["troupe_actor_processing_duration_seconds"] == nil {
-		t.Error("no troupe_actor_processing_duration_seconds on /metrics")
+	// The actor records its processing time just after its reply has left,
+	// so the page may need a moment to show it.
+	deadline := time.Now().Add(5 * time.Second)
+	for scrape(t, r.adminBase()+"/metrics")["troupe_actor_processing_duration_seconds"] == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no troupe_actor_processing_duration_seconds on /metrics")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

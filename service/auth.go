@@ -3,14 +3,12 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/troupehq/troupe/authz"
+	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/internal/fielderr"
 )
 
@@ -21,125 +19,128 @@ func WithEntityProvider(p authz.EntityProvider) Option {
 	return func(o *options) { o.entities = p }
 }
 
-// authState is what the auth keys built: nil parts are off.
-type authState struct {
-	verifier     *authz.Verifier
-	revocation   authz.RevocationStore
-	policies     *authz.PolicyStore
-	authenticate echo.MiddlewareFunc
-	authorize    echo.MiddlewareFunc
+// authPart builds token verification and authorization from [auth]: the
+// two stages of the request path, the policy watcher and their health
+// checks. It fails closed: a key that cannot be loaded, a JWKS that cannot
+// be fetched, a policy path that cannot be read or a policy that does not
+// parse stops start-up with an error naming the key.
+type authPart struct{}
+
+// jwtKeys maps the VerifierConfig fields whose keys fielderr.Key cannot
+// spell, and skips those the service fills itself ("-").
+var jwtKeys = map[string]string{
+	"JWKSURLs":   "auth.jwt.jwks_urls",
+	"MissingJTI": "auth.revocation.missing_jti",
+	"Revocation": "-",
 }
 
-// buildAuth builds token verification and authorization from [auth]: the
-// two stages of the request path, the policy watcher and their health
-// checks. It fails closed: a key that cannot be loaded, a JWKS
-// that cannot be fetched, a policy path that cannot be read or a policy that
-// does not parse stops start-up with an error naming the key.
-func (s *Service) buildAuth() error {
-	a := s.cfg.Auth
+func (authPart) check(c *checker) {
+	a := c.cfg.Auth
+	c.fields("auth.revocation", authz.MemoryRevocationConfig{MaxEntries: a.Revocation.MaxEntries}.Validate(), nil)
+	c.fields("auth.cedar", authz.AuthorizerConfig{CacheSize: a.Cedar.CacheSize}.Validate(), map[string]string{"Policies": "-"})
+	c.fields("auth.jwt", authz.AuthenticateConfig{Cookie: a.JWT.Cookie}.Validate(), map[string]string{"Verifier": "-"})
+	err := verifierConfig(a).Validate()
+	if !a.Enabled() {
+		// Without a key source authentication is off, and what it requires
+		// of one (a key, an issuer, an audience) does not apply; the other
+		// settings are still checked, so a mistake shows before it bites.
+		err = settingsOnly(err)
+	}
+	c.fields("auth.jwt", err, jwtKeys)
+}
+
+// settingsOnly keeps the problems of a VerifierConfig that do not depend on
+// authentication being on.
+func settingsOnly(err error) error {
+	var kept []error
+	for _, e := range fielderr.All(err) {
+		var fe *fielderr.Error
+		if errors.As(e, &fe) && fe.Field != "Issuer" && fe.Field != "Audience" && fe.Field != "HMACSecret" {
+			kept = append(kept, e)
+		}
+	}
+	return errors.Join(kept...)
+}
+
+func (authPart) build(b *builder) {
+	a := b.cfg.Auth
 	if !a.Enabled() {
 		if a.Cedar.Policies != "" || a.Revocation.Enabled {
-			s.logger.Warn("authentication is off (no auth.jwt key source), so every route is public: auth.cedar.policies and auth.revocation are not enforced")
+			b.logger.Warn("authentication is off (no auth.jwt key source), so every route is public: auth.cedar.policies and auth.revocation are not enforced")
 		}
-		return nil
+		return
 	}
-	var errs []error
-	keyErr := func(key string, err error) {
-		errs = append(errs, fmt.Errorf("%s (from %s): %w", key, s.effective.Source(key), err))
-	}
-	rules := s.routeRules()
-	mp := s.tel.MeterProvider()
-
-	var revocation authz.RevocationStore
-	if r := a.Revocation; r.Enabled {
-		switch r.Store {
-		case "redis":
-			client, err := s.redisClient()
-			if err != nil {
-				keyErr("redis.url", err)
-			} else {
-				revocation = authz.NewRedisRevocationStore(client, "troupe:"+s.name+":revoked:")
-			}
-		default:
-			revocation = authz.NewMemoryRevocationStore(authz.MemoryRevocationConfig{MaxEntries: r.MaxEntries})
-		}
-	}
-	j := a.JWT
-	v, err := authz.NewVerifier(context.Background(), authz.VerifierConfig{
-		Algorithms:     j.Algorithms,
-		HMACSecret:     []byte(j.HMACSecret),
-		PublicKeyFiles: j.PublicKeyFiles,
-		JWKSURLs:       j.JWKSURLs,
-		JWKSRefresh:    j.JWKSRefresh,
-		JWKSMinRefetch: j.JWKSMinRefetch,
-		Issuer:         j.Issuer,
-		Audience:       j.Audience,
-		Leeway:         j.Leeway,
-		RequiredClaims: j.RequiredClaims,
-		MaxTokenSize:   int(j.MaxTokenSize.Int64()),
-		RolesClaim:     j.RolesClaim,
-		Revocation:     revocation,
-		MissingJTI:     authz.MissingJTIPolicy(a.Revocation.MissingJTI),
-		CacheSize:      j.CacheSize,
-		MeterProvider:  mp,
-		Logger:         s.logger,
-	})
+	rules := routeRules(b.routes, a.PublicPaths)
+	vc := verifierConfig(a)
+	vc.Revocation, vc.MeterProvider, vc.Logger = revocationStore(b), b.tel.MeterProvider(), b.logger
+	v, err := authz.NewVerifier(context.Background(), vc)
 	if err != nil {
-		for _, e := range fielderr.All(err) {
-			var fe *fielderr.Error
-			if errors.As(e, &fe) {
-				keyErr(jwtKey(fe.Field), fe.Err)
-			} else {
-				errs = append(errs, e)
-			}
-		}
-	} else {
-		s.auth.verifier, s.auth.revocation = v, revocation
-		if len(j.JWKSURLs) > 0 {
-			s.opts.readiness = append(s.opts.readiness, &check{name: "authz:jwks", fn: v.HealthCheck, optional: true})
-		}
-		s.auth.authenticate = authz.Authenticate(authz.AuthenticateConfig{
-			Verifier: v, Rule: rules, Cookie: j.Cookie, Logger: s.logger, MeterProvider: mp,
-		})
+		b.fields("auth.jwt", err, jwtKeys) // a key that cannot be loaded or fetched
+		return
 	}
-
-	if path := a.Cedar.Policies; path != "" {
-		store, err := authz.LoadPolicies(path)
-		if err != nil {
-			keyErr("auth.cedar.policies", err)
-		} else {
-			s.auth.policies = store
-			authorizer := authz.NewAuthorizer(authz.AuthorizerConfig{
-				Policies: store, Entities: s.opts.entities, CacheSize: a.Cedar.CacheSize, Logger: s.logger, MeterProvider: mp,
-			})
-			s.auth.authorize = authz.Authorize(authz.AuthorizeConfig{Authorizer: authorizer, Rule: rules, Logger: s.logger})
-			s.opts.readiness = append(s.opts.readiness, &check{name: "authz:policies", fn: func(context.Context) error { return store.LastError() }, optional: true})
-			if a.Cedar.ReloadInterval > 0 {
-				s.opts.subsystems = append(s.opts.subsystems, &policyWatcher{store: store, interval: a.Cedar.ReloadInterval, logger: s.logger})
-			}
-		}
+	b.s.revocation = vc.Revocation
+	b.release("auth", v.Close)
+	if len(a.JWT.JWKSURLs) > 0 {
+		b.ready("authz:jwks", v.HealthCheck, true)
 	}
-	return errors.Join(errs...)
+	b.stages.Authenticate = authz.Authenticate(authz.AuthenticateConfig{
+		Verifier: v, Rule: rules, Cookie: a.JWT.Cookie, Logger: b.logger, MeterProvider: b.tel.MeterProvider(),
+	})
+	if a.Cedar.Policies != "" {
+		buildAuthorizer(b, rules)
+	}
 }
 
-// jwtKey is the key of a VerifierConfig field: its snake_case under
-// auth.jwt, but for the two fielderr.Key cannot spell.
-func jwtKey(field string) string {
-	switch field {
-	case "JWKSURLs":
-		return "auth.jwt.jwks_urls"
-	case "MissingJTI":
-		return "auth.revocation.missing_jti"
+// buildAuthorizer loads the Cedar policies, fills the authorization stage
+// and, with auth.cedar.reload_interval, watches the files.
+func buildAuthorizer(b *builder, rules func(method, route string) authz.RouteRule) {
+	c := b.cfg.Auth.Cedar
+	store, err := authz.LoadPolicies(c.Policies)
+	if err != nil {
+		b.fail("auth.cedar.policies", err)
+		return
 	}
-	return fielderr.Key("auth.jwt", field)
+	authorizer := authz.NewAuthorizer(authz.AuthorizerConfig{
+		Policies: store, Entities: b.s.opts.entities, CacheSize: c.CacheSize, Logger: b.logger, MeterProvider: b.tel.MeterProvider(),
+	})
+	b.stages.Authorize = authz.Authorize(authz.AuthorizeConfig{Authorizer: authorizer, Rule: rules, Logger: b.logger})
+	b.ready("authz:policies", func(context.Context) error { return store.LastError() }, true)
+	if c.ReloadInterval > 0 {
+		b.run(&policyWatcher{store: store, interval: c.ReloadInterval, logger: b.logger})
+	}
+}
+
+// verifierConfig is [auth.jwt] (and the revocation policy) as the verifier
+// takes it; the service adds the store, the meter provider and the logger.
+func verifierConfig(a config.Auth) authz.VerifierConfig {
+	j := a.JWT
+	v := authz.DefaultVerifierConfig
+	v.Algorithms, v.HMACSecret, v.PublicKeyFiles, v.JWKSURLs = j.Algorithms, []byte(j.HMACSecret), j.PublicKeyFiles, j.JWKSURLs
+	v.JWKSRefresh, v.JWKSMinRefetch, v.Issuer, v.Audience = j.JWKSRefresh, j.JWKSMinRefetch, j.Issuer, j.Audience
+	v.Leeway, v.RequiredClaims, v.MaxTokenSize, v.RolesClaim = j.Leeway, j.RequiredClaims, int(j.MaxTokenSize.Int64()), j.RolesClaim
+	v.MissingJTI, v.CacheSize = authz.MissingJTIPolicy(a.Revocation.MissingJTI), j.CacheSize
+	return v
+}
+
+// revocationStore is the store auth.revocation names, or nil when it is
+// off: Redis (the shared client) or this process's memory.
+func revocationStore(b *builder) authz.RevocationStore {
+	r := b.cfg.Auth.Revocation
+	switch {
+	case !r.Enabled:
+		return nil
+	case r.Store == "redis" && b.redis != nil:
+		return authz.NewRedisRevocationStore(b.redis, "troupe:"+b.s.name+":revoked:")
+	}
+	return authz.NewMemoryRevocationStore(authz.MemoryRevocationConfig{MaxEntries: r.MaxEntries})
 }
 
 // routeRules returns how each route is protected: the API's per-route
 // settings, with auth.public_paths on top. A route the API does not know
 // (a 404 or 405) is protected, so probing for routes needs a token too.
-func (s *Service) routeRules() func(method, route string) authz.RouteRule {
+func routeRules(routes routeIndex, publicPaths []string) func(method, route string) authz.RouteRule {
 	rules := map[routeKey]authz.RouteRule{}
-	for key, r := range s.apiRoutes() {
+	for key, r := range routes {
 		rules[key] = authz.RouteRule{
 			Public:        r.IsPublic(),
 			Action:        r.ActionName(),
@@ -148,7 +149,7 @@ func (s *Service) routeRules() func(method, route string) authz.RouteRule {
 		}
 	}
 	publicAll := map[string]bool{}
-	for _, p := range s.cfg.Auth.PublicPaths {
+	for _, p := range publicPaths {
 		if method, path, ok := strings.Cut(p, " "); ok {
 			rule := rules[routeKey{method, path}]
 			rule.Public = true
@@ -164,22 +165,6 @@ func (s *Service) routeRules() func(method, route string) authz.RouteRule {
 		}
 		return rule
 	}
-}
-
-// release frees what New set up — the component runtime, providers, JWKS
-// refresh, the Redis client — when the service will not run or has stopped.
-func (s *Service) release() {
-	s.closeComponents(context.Background())
-	s.flushTelemetry()
-	s.closeStores()
-}
-
-// closeStores stops the JWKS refresh and the Redis client.
-func (s *Service) closeStores() {
-	if s.auth.verifier != nil {
-		s.auth.verifier.Close()
-	}
-	s.closeRedis()
 }
 
 // policyWatcher reloads the policy files while the service runs; a reload
@@ -219,8 +204,8 @@ func (w *policyWatcher) Stop(ctx context.Context) error {
 // 401, on every instance sharing the revocation store. It fails when
 // auth.revocation is off.
 func (s *Service) RevokeToken(ctx context.Context, id string, until time.Time) error {
-	if s.auth.revocation == nil {
+	if s.revocation == nil {
 		return errors.New("service: token revocation is off (auth.revocation.enabled)")
 	}
-	return s.auth.revocation.Revoke(ctx, id, until)
+	return s.revocation.Revoke(ctx, id, until)
 }

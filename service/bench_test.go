@@ -58,7 +58,10 @@ func BenchmarkProtectedChain(b *testing.B) {
 	}
 }
 
-// benchService builds the test service with env and returns its handler.
+// benchService builds the test service with env and returns its handler as
+// Run's server serves it: Handler() adds the actor system to a request's
+// context when it lacks it, which Run's server does once, for every request,
+// through its base context.
 func benchService(b *testing.B, env map[string]string, api *versioning.API) http.Handler {
 	b.Helper()
 	svc, err := New("test", WithConfigLoader(testLoader(b, env)), WithLogOutput(io.Discard), WithAPI(api))
@@ -66,5 +69,5 @@ func benchService(b *testing.B, env map[string]string, api *versioning.API) http
 		b.Fatal(err)
 	}
 	b.Cleanup(svc.release)
-	return svc.Handler()
+	return svc.handler
 }

@@ -23,86 +23,98 @@ func WithComponents(dir string) Option {
 	return WithConfigDefaults(func(c *config.Config) { c.Actors.Components.Dir = dir })
 }
 
-// buildComponents creates the component runtime and loads every component
-// of actors.components.dir; it does nothing when the key is empty.
-func (s *Service) buildComponents() error {
-	c := s.cfg.Actors.Components
-	if c.Dir == "" {
-		return nil
+// componentsPart loads every WASM component of actors.components.dir into a
+// runtime of its own — verified and compiled in New, so a bad component
+// fails start-up naming the key — and spawns each as an actor at start,
+// after the WithActor actors. The actor system's stop stops them with every
+// other actor; the runtime and its compiled modules are released after.
+type componentsPart struct{}
+
+// componentKeys maps the RuntimeOptions fields whose names are not their
+// keys, and skips those the service fills itself ("-").
+var componentKeys = map[string]string{
+	"Limits.MaxMessageBytes": "actors.components.max_message_bytes",
+	"Limits.MaxReplyBytes":   "actors.components.max_reply_bytes",
+	"System":                 "-",
+}
+
+func (componentsPart) check(c *checker) {
+	c.fields("actors.components", componentOptions(c.cfg.Actors.Components).Validate(), componentKeys)
+}
+
+func (componentsPart) build(b *builder) {
+	c := b.cfg.Actors.Components
+	if c.Dir == "" || b.actors == nil {
+		return
 	}
-	keyErr := func(key string, err error) error {
-		return &config.Error{Key: key, Source: s.effective.Source(key), Err: err}
-	}
-	store, err := s.componentStore()
-	if err != nil {
-		return err
-	}
-	cacheDir := c.CacheDir
-	if cacheDir == "" {
-		cacheDir = filepath.Join(xdg.CacheHome, s.name, "components")
+	opts := componentOptions(c)
+	opts.System, opts.Logger, opts.Store = b.actors, b.logger, componentStore(b)
+	opts.MeterProvider, opts.TracerProvider = b.tel.MeterProvider(), b.tel.TracerProvider()
+	if opts.CacheDir == "" {
+		opts.CacheDir = filepath.Join(xdg.CacheHome, b.s.name, "components")
 	}
 	ctx := context.Background()
-	rt, err := wasm.NewRuntime(ctx, wasm.RuntimeOptions{
-		System:         s.actorSystem,
-		CacheDir:       cacheDir,
-		Logger:         s.logger,
-		MeterProvider:  s.tel.MeterProvider(),
-		TracerProvider: s.tel.TracerProvider(),
-		Store:          store,
-		Limits:         wasm.Limits{MaxMessageBytes: c.MaxMessageBytes, MaxReplyBytes: c.MaxReplyBytes},
-		MaxMemoryMB:    c.MaxMemoryMB,
-		WarmInstances:  c.WarmInstances,
-		BuildMissing:   c.BuildMissing,
-		ReloadInterval: c.ReloadInterval,
-	})
+	rt, err := wasm.NewRuntime(ctx, opts)
 	if err != nil {
-		return keyErr("actors.components.cache_dir", err)
+		b.fail("actors.components.cache_dir", err)
+		return
 	}
-	s.componentRuntime = rt
+	b.release("components", func() { _ = rt.Close(context.Background()) })
 	comps, err := rt.LoadDir(ctx, c.Dir)
 	switch {
 	case errors.Is(err, wasm.ErrMemoryCap):
-		return keyErr("actors.components.max_memory_mb", err)
+		b.fail("actors.components.max_memory_mb", err)
+		return
 	case err != nil:
-		return keyErr("actors.components.dir", err)
-	}
-	if len(comps) > c.MaxComponents {
-		return keyErr("actors.components.max_components",
+		b.fail("actors.components.dir", err)
+		return
+	case len(comps) > c.MaxComponents:
+		b.fail("actors.components.max_components",
 			fmt.Errorf("%s holds %d components, more than the limit of %d", c.Dir, len(comps), c.MaxComponents))
+		return
 	}
-	s.components = comps
 	// A dead component or a failed reload degrades the service, whose other
 	// routes still serve: a warning, not unready.
-	s.opts.readiness = append(s.opts.readiness, &check{name: "actors:components", fn: rt.HealthCheck, optional: true})
-	return nil
+	b.ready("actors:components", rt.HealthCheck, true)
+	b.run(&componentsRun{rt: rt, comps: comps})
 }
 
-// componentStore picks the KV backend of actors.components.kv_store.
-func (s *Service) componentStore() (state.Store, error) {
-	c := s.cfg.Actors.Components
-	if c.KVStore == "memory" || c.KVStore == "auto" && s.cfg.Redis.URL == "" {
-		return state.NewMemory(c.KVMaxKeys), nil
-	}
-	client, err := s.redisClient()
-	if err != nil {
-		return nil, &config.Error{Key: "redis.url", Source: s.effective.Source("redis.url"), Err: err}
-	}
-	return state.NewRedis(client, "troupe:"+s.name+":kv:"), nil
+// componentOptions is [actors.components] as the runtime takes it; the
+// service adds the system, the store and the providers.
+func componentOptions(c config.Components) wasm.RuntimeOptions {
+	o := wasm.DefaultRuntimeOptions()
+	o.CacheDir, o.Limits = c.CacheDir, wasm.Limits{MaxMessageBytes: c.MaxMessageBytes, MaxReplyBytes: c.MaxReplyBytes}
+	o.MaxMemoryMB, o.WarmInstances, o.BuildMissing, o.ReloadInterval = c.MaxMemoryMB, c.WarmInstances, c.BuildMissing, c.ReloadInterval
+	return o
 }
 
-// spawnComponents spawns one actor per loaded component.
-func (s *Service) spawnComponents(ctx context.Context) error {
-	for _, c := range s.components {
-		if _, err := s.componentRuntime.Spawn(ctx, c); err != nil {
+// componentStore is the KV backend of actors.components.kv_store: Redis
+// when it names Redis (or "auto" with redis.url set), else memory.
+func componentStore(b *builder) state.Store {
+	c := b.cfg.Actors.Components
+	if c.KVStore == "memory" || b.redis == nil {
+		return state.NewMemory(c.KVMaxKeys)
+	}
+	return state.NewRedis(b.redis, "troupe:"+b.s.name+":kv:")
+}
+
+// componentsRun spawns one actor per loaded component.
+type componentsRun struct {
+	rt    *wasm.Runtime
+	comps []*wasm.Component
+}
+
+func (r *componentsRun) Name() string { return "components" }
+
+func (r *componentsRun) Start(ctx context.Context) error {
+	for _, c := range r.comps {
+		if _, err := r.rt.Spawn(ctx, c); err != nil {
 			return fmt.Errorf("spawning component %q: %w", c.Name(), err)
 		}
 	}
 	return nil
 }
 
-// closeComponents releases the compiled modules once the actors are gone.
-func (s *Service) closeComponents(ctx context.Context) {
-	if s.componentRuntime != nil {
-		_ = s.componentRuntime.Close(ctx)
-	}
-}
+// Stop does nothing: the actors run, stopped next, stops the components
+// with every other actor, in reverse spawn order.
+func (r *componentsRun) Stop(context.Context) error { return nil }

@@ -3,42 +3,50 @@ package service
 import (
 	"errors"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/internal/redisguard"
 )
 
-// redisClient returns the service's Redis client, made on first use from
-// [redis] and shared by every store that uses Redis: each command gets at
-// most redis.timeout, is never retried, and fails at once while Redis is
-// not answering, until a PING every redis.probe_interval is answered
-// (internal/redisguard). That state shows on readiness as the optional
-// check "redis". The client is closed at the end of the shutdown sequence.
-func (s *Service) redisClient() (*redis.Client, error) {
-	if s.redis != nil {
-		return s.redis, nil
-	}
-	r := s.cfg.Redis
-	if r.URL == "" {
-		return nil, errors.New("not set")
+// storesPart makes the service's one Redis client when a store uses Redis
+// (rate limits, token revocation, component state), from [redis]: each
+// command gets at most redis.timeout, is never retried, and fails at once
+// while Redis is not answering, until a PING every redis.probe_interval is
+// answered (internal/redisguard). That state shows on readiness as the
+// optional check "redis". The client is the first thing built and the last
+// released.
+type storesPart struct{}
+
+func (storesPart) check(*checker) {}
+
+func (storesPart) build(b *builder) {
+	r := b.cfg.Redis
+	if !usesRedis(b.cfg) {
+		return
 	}
 	client, guard, err := redisguard.NewClient(r.URL, redisguard.Config{
-		Timeout: r.Timeout, ProbeInterval: r.ProbeInterval, Logger: s.logger,
+		Timeout: r.Timeout, ProbeInterval: r.ProbeInterval, Logger: b.logger,
 	})
 	if err != nil {
 		// go-redis errors may quote the URL, password included.
-		return nil, errors.New("not a valid Redis URL")
-	}
-	s.redis, s.redisGuard = client, guard
-	s.opts.readiness = append(s.opts.readiness, &check{name: "redis", fn: guard.HealthCheck, optional: true})
-	return client, nil
-}
-
-// closeRedis stops the guard's probe, then closes the client.
-func (s *Service) closeRedis() {
-	if s.redis == nil {
+		b.fail("redis.url", errors.New("not a valid Redis URL"))
 		return
 	}
-	s.redisGuard.Close()
-	_ = s.redis.Close()
+	b.redis, b.redisGuard = client, guard
+	b.ready("redis", guard.HealthCheck, true)
+	b.release("redis", func() {
+		guard.Close()
+		_ = client.Close()
+	})
+}
+
+// usesRedis reports whether a store the config turns on lives in Redis.
+// config.Validate has checked that each store naming "redis" has a URL.
+func usesRedis(c *config.Config) bool {
+	if c.Redis.URL == "" {
+		return false
+	}
+	onRedis := func(store string) bool { return store == "redis" || store == "auto" }
+	return c.RateLimit.Enabled && onRedis(c.RateLimit.Store) ||
+		c.Auth.Enabled() && c.Auth.Revocation.Enabled && c.Auth.Revocation.Store == "redis" ||
+		c.Actors.Components.Dir != "" && onRedis(c.Actors.Components.KVStore)
 }

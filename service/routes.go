@@ -7,12 +7,15 @@ import "github.com/troupehq/troupe/versioning"
 // cost the stages that look routes up.
 type routeKey struct{ method, path string }
 
-// apiRoutes indexes the API's routes, for the stages that need a route's
-// settings (authentication, authorization, resilience groups).
-func (s *Service) apiRoutes() map[routeKey]*versioning.Route {
-	routes := map[routeKey]*versioning.Route{}
-	if s.opts.api != nil {
-		for _, r := range s.opts.api.Routes() {
+// routeIndex is the API's routes by method and template, for the parts that
+// need a route's settings (authentication, authorization, resilience
+// groups).
+type routeIndex map[routeKey]*versioning.Route
+
+func newRouteIndex(api *versioning.API) routeIndex {
+	routes := routeIndex{}
+	if api != nil {
+		for _, r := range api.Routes() {
 			routes[routeKey{r.Method(), r.Path()}] = r
 		}
 	}

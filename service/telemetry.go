@@ -15,21 +15,50 @@ import (
 	"github.com/troupehq/troupe/internal/telemetry"
 )
 
-// setupTelemetry builds the tracer and meter providers from the [telemetry]
-// section. With the defaults — no OTLP exporter, Prometheus on — spans are
-// not recorded at all and metrics feed only the /metrics endpoint.
-func (s *Service) setupTelemetry() error {
-	t := s.cfg.Telemetry
-	// Both lists passed Validate, so they parse.
+// telemetryPart builds the tracer and meter providers from [telemetry]. With
+// the defaults — no OTLP exporter, Prometheus on — spans are not recorded at
+// all and metrics feed only the /metrics endpoint. Its release flushes and
+// closes the providers, bounded by telemetry.shutdown_timeout; it is
+// released after every part that records through it has stopped, so the
+// spans of requests in flight at SIGTERM are exported too.
+type telemetryPart struct{}
+
+func (telemetryPart) check(c *checker) {
+	c.fields("telemetry", telemetryConfig(c.cfg, "", "").Validate(), nil)
+}
+
+func (telemetryPart) build(b *builder) {
+	tc := telemetryConfig(b.cfg, b.s.name, b.s.opts.version)
+	tc.Logger = b.logger
+	tel, err := telemetry.Setup(context.Background(), tc)
+	if err != nil {
+		b.errs = append(b.errs, fmt.Errorf("telemetry: %w", err))
+		return
+	}
+	b.tel = tel
+	b.release("telemetry", func() {
+		timeout := b.cfg.Telemetry.ShutdownTimeout
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := tel.Shutdown(ctx); err != nil {
+			b.logger.Warn("telemetry not flushed completely", "error", err, "timeout", timeout)
+		}
+	})
+}
+
+// telemetryConfig is [telemetry] as the telemetry package takes it. Both
+// pair lists passed config's own checks, so they parse.
+func telemetryConfig(cfg *config.Config, service, version string) telemetry.Config {
+	t := cfg.Telemetry
 	attrs, _ := config.ParsePairs(strings.Join(t.ResourceAttributes, ","))
 	headers, _ := config.ParsePairs(t.OTLP.Headers)
 	name := t.ServiceName
 	if name == "" {
-		name = s.name
+		name = service
 	}
-	tel, err := telemetry.Setup(context.Background(), telemetry.Config{
+	return telemetry.Config{
 		ServiceName:        name,
-		ServiceVersion:     s.opts.version,
+		ServiceVersion:     version,
 		InstanceID:         newInstanceID(),
 		ResourceAttributes: attrs,
 		Traces: telemetry.TracesConfig{
@@ -47,14 +76,8 @@ func (s *Service) setupTelemetry() error {
 			Compression: telemetry.CompressionGzip,
 		},
 		// Metrics nobody can scrape would be recorded for nothing.
-		Prometheus: t.Prometheus.Enabled && (s.cfg.Admin.Address != "" || t.Prometheus.Address != ""),
-		Logger:     s.logger,
-	})
-	if err != nil {
-		return fmt.Errorf("telemetry: %w", err)
+		Prometheus: t.Prometheus.Enabled && (cfg.Admin.Address != "" || t.Prometheus.Address != ""),
 	}
-	s.tel = tel
-	return nil
 }
 
 // newInstanceID returns a random UUID (version 4) for the
@@ -66,17 +89,6 @@ func newInstanceID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// flushTelemetry flushes and closes the providers, bounded by
-// telemetry.shutdown_timeout. It runs after the last request finished, so
-// the spans of requests that were in flight at SIGTERM are exported too.
-func (s *Service) flushTelemetry() {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Telemetry.ShutdownTimeout)
-	defer cancel()
-	if err := s.tel.Shutdown(ctx); err != nil {
-		s.logger.Warn("telemetry not flushed completely", "error", err, "timeout", s.cfg.Telemetry.ShutdownTimeout)
-	}
 }
 
 // metricsHandler serves /metrics alone, for telemetry.prometheus.address.

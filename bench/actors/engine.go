@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Engine is one actor runtime under test, reduced to the operations the
@@ -11,8 +12,8 @@ import (
 // every workload run and shut down after it, so no run inherits another's
 // actors.
 type Engine interface {
-	// SpawnCounter spawns an actor that counts ping messages and closes done
-	// when it has seen want of them.
+	// SpawnCounter spawns an actor that counts ping and value messages and
+	// closes done when it has seen want of them.
 	SpawnCounter(want int, done chan<- struct{}) (Actor, error)
 	// SpawnEcho spawns an actor that answers every request with the message
 	// it received.
@@ -31,10 +32,16 @@ type Engine interface {
 
 // Actor is a handle on a spawned actor.
 type Actor interface {
-	// Send delivers one ping without waiting for it to be processed.
-	Send() error
-	// Request makes one round trip with probe and returns the reply.
+	// Send delivers msg without waiting for it to be processed.
+	Send(msg any) error
+	// Request makes one round trip with probe under ctx and returns the
+	// reply. The engines whose request API takes a timeout instead use
+	// requestTimeout.
 	Request(ctx context.Context, probe *probe) (any, error)
+	// RequestWithin makes one round trip with probe bounded by timeout, the
+	// way the engine's API expresses a per-call deadline: a fresh
+	// context.WithTimeout for Troupe, the timeout argument for the others.
+	RequestWithin(timeout time.Duration, probe *probe) (any, error)
 	// Stop stops the actor and waits until it has stopped.
 	Stop() error
 	// Seen is the number of pings a counter processed (0 for other actors).
@@ -43,9 +50,30 @@ type Actor interface {
 	Seen() int
 }
 
-// ping is the throughput message: zero-sized, so boxing it in an interface
-// allocates nothing and the benchmark measures the runtime, not the message.
+// ping is the zero-size throughput message: boxing it in an interface
+// allocates nothing, so the workload measures the runtime alone.
 type ping struct{}
+
+// value is the small-value throughput message: 16 bytes that vary per
+// message, so boxing one in an interface costs every engine the same one
+// allocation, as a real message does.
+type value struct {
+	seq uint64
+	tag uint32
+}
+
+// Message makers for the throughput workloads: message i of a sender.
+func makePing(int) any    { return ping{} }
+func makeValue(i int) any { return value{seq: uint64(i), tag: 1} }
+
+// isCounted reports whether a counter counts msg.
+func isCounted(msg any) bool {
+	switch msg.(type) {
+	case ping, value:
+		return true
+	}
+	return false
+}
 
 // probe is the request message; the echo returns the same pointer, which
 // lets the harness check every reply cheaply.

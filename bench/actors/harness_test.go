@@ -34,7 +34,7 @@ func TestSmoke(t *testing.T) {
 	}
 	var out bytes.Buffer
 	report(&out, cfg, res)
-	for _, want := range []string{"## send throughput 1→1", "## idle memory", "| troupe | hollywood | protoactor |", "× vs ", "GOMAXPROCS="} {
+	for _, want := range []string{"## send throughput 1→1, 16-byte value", "## request/response, fresh context.WithTimeout per call", "## idle memory", "| troupe | hollywood | protoactor |", "× vs ", "GOMAXPROCS="} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -58,8 +58,8 @@ func TestLostMessagesInvalidateTheRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var err error
-			for _, w := range []func(Engine, sizes) ([]metric, error){sendOneToOne, sendNToN, requestResponse} {
-				if _, err = w(tt.e, quickSizes); err != nil {
+			for _, w := range workloads[:6] { // the throughput and request workloads
+				if _, err = w.run(tt.e, quickSizes); err != nil {
 					break
 				}
 			}
@@ -68,8 +68,10 @@ func TestLostMessagesInvalidateTheRun(t *testing.T) {
 			}
 		})
 	}
-	if _, err := sendOneToOne(&fakeEngine{}, quickSizes); err != nil {
-		t.Errorf("an exact engine is invalid: %v", err)
+	for _, w := range workloads {
+		if _, err := w.run(&fakeEngine{}, quickSizes); err != nil {
+			t.Errorf("%s: an exact engine is invalid: %v", w.name, err)
+		}
 	}
 }
 
@@ -138,15 +140,19 @@ type fakeActor struct {
 	t    tally
 }
 
-func (a *fakeActor) Send() error {
+func (a *fakeActor) Send(msg any) error {
 	a.sent++
-	if a.f.dropEvery == 0 || a.sent%a.f.dropEvery != 0 {
+	if isCounted(msg) && (a.f.dropEvery == 0 || a.sent%a.f.dropEvery != 0) {
 		a.t.add()
 	}
 	return nil
 }
 
 func (a *fakeActor) Request(_ context.Context, p *probe) (any, error) {
+	return a.RequestWithin(0, p)
+}
+
+func (a *fakeActor) RequestWithin(_ time.Duration, p *probe) (any, error) {
 	if a.f.badReply {
 		return &probe{}, nil
 	}
@@ -166,4 +172,26 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestMessageAllocations pins the condition the two throughput variants are
+// quoted under: making a zero-size message allocates nothing, making a
+// small value allocates exactly once, whichever engine it is sent to.
+func TestMessageAllocations(t *testing.T) {
+	var sink any
+	i := 0
+	for _, tt := range []struct {
+		name string
+		make func(int) any
+		want float64
+	}{{"zero-size", makePing, 0}, {"16-byte value", makeValue, 1}} {
+		got := testing.AllocsPerRun(1000, func() {
+			i++
+			sink = tt.make(i)
+		})
+		if got != tt.want {
+			t.Errorf("%s message: %v allocations, want %v", tt.name, got, tt.want)
+		}
+	}
+	_ = sink
 }

@@ -31,7 +31,7 @@ func newHollywood() (Engine, error) {
 type hwCounter struct{ tally }
 
 func (c *hwCounter) Receive(ctx *actor.Context) {
-	if _, ok := ctx.Message().(ping); ok {
+	if isCounted(ctx.Message()) {
 		c.add()
 	}
 }
@@ -96,13 +96,17 @@ type hwActor struct {
 	counter *hwCounter
 }
 
-func (a *hwActor) Send() error {
-	a.h.e.Send(a.pid, ping{})
+func (a *hwActor) Send(msg any) error {
+	a.h.e.Send(a.pid, msg)
 	return nil
 }
 
 func (a *hwActor) Request(_ context.Context, p *probe) (any, error) {
-	return a.h.e.Request(a.pid, p, requestTimeout).Result()
+	return a.RequestWithin(requestTimeout, p)
+}
+
+func (a *hwActor) RequestWithin(timeout time.Duration, p *probe) (any, error) {
+	return a.h.e.Request(a.pid, p, timeout).Result()
 }
 
 func (a *hwActor) Stop() error {

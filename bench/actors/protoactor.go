@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -26,7 +27,7 @@ func newProtoactor() (Engine, error) {
 type paCounter struct{ tally }
 
 func (c *paCounter) Receive(ctx actor.Context) {
-	if _, ok := ctx.Message().(ping); ok {
+	if isCounted(ctx.Message()) {
 		c.add()
 	}
 }
@@ -95,13 +96,17 @@ type paActor struct {
 	counter *paCounter
 }
 
-func (a *paActor) Send() error {
-	a.p.root.Send(a.pid, ping{})
+func (a *paActor) Send(msg any) error {
+	a.p.root.Send(a.pid, msg)
 	return nil
 }
 
 func (a *paActor) Request(_ context.Context, pr *probe) (any, error) {
-	return a.p.root.RequestFuture(a.pid, pr, requestTimeout).Result()
+	return a.RequestWithin(requestTimeout, pr)
+}
+
+func (a *paActor) RequestWithin(timeout time.Duration, pr *probe) (any, error) {
+	return a.p.root.RequestFuture(a.pid, pr, timeout).Result()
 }
 
 func (a *paActor) Stop() error {

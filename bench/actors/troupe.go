@@ -27,7 +27,7 @@ var troupeBlock = actors.WithOverflow(actors.Block)
 type tCounter struct{ tally }
 
 func (c *tCounter) Receive(_ *actors.Context, msg any) {
-	if _, ok := msg.(ping); ok {
+	if isCounted(msg) {
 		c.add()
 	}
 }
@@ -105,9 +105,17 @@ type tActor struct {
 	counter *tCounter
 }
 
-func (a *tActor) Send() error { return a.t.sys.Send(a.ref, ping{}) }
+func (a *tActor) Send(msg any) error { return a.t.sys.Send(a.ref, msg) }
 
 func (a *tActor) Request(ctx context.Context, p *probe) (any, error) {
+	return a.t.sys.Request(ctx, a.ref, p)
+}
+
+// RequestWithin gives the call a context of its own, as a caller inside an
+// HTTP route has (its request context carries the route's deadline).
+func (a *tActor) RequestWithin(timeout time.Duration, p *probe) (any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
 	return a.t.sys.Request(ctx, a.ref, p)
 }
 

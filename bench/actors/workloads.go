@@ -47,11 +47,20 @@ type workload struct {
 	run  func(e Engine, s sizes) ([]metric, error)
 }
 
-// workloads are the benchmarks in the order they run within a round.
+// workloads are the benchmarks in the order they run within a round. The
+// throughput workloads run twice, with a zero-size message (which no engine
+// allocates for) and with a small value (which costs every engine one
+// allocation, as most real messages do); request/response runs with one
+// context shared by every call and with a fresh deadline per call (what a
+// caller inside an HTTP route has), so each ratio can be quoted with its
+// conditions.
 var workloads = []workload{
-	{"send throughput 1→1", sendOneToOne},
-	{"send throughput N→N", sendNToN},
-	{"request/response", requestResponse},
+	{"send throughput 1→1, zero-size message", sendOneToOne(makePing)},
+	{"send throughput 1→1, 16-byte value", sendOneToOne(makeValue)},
+	{"send throughput N→N, zero-size message", sendNToN(makePing)},
+	{"send throughput N→N, 16-byte value", sendNToN(makeValue)},
+	{"request/response, one shared context", requestResponse(false)},
+	{"request/response, fresh context.WithTimeout per call", requestResponse(true)},
 	{"spawn+stop", spawnStop},
 	{"idle memory", idleMemory},
 }
@@ -60,31 +69,36 @@ var workloads = []workload{
 // processor, so the engines' schedulers, not the core count, are the limit.
 func pairs() int { return runtime.GOMAXPROCS(0) * 4 }
 
-// sendOneToOne measures how fast one sender can push messages through one
-// actor: the clock stops when the actor has processed the last one.
-func sendOneToOne(e Engine, s sizes) ([]metric, error) {
-	elapsed, err := pumpPairs(e, 1, s.OneToOne)
-	if err != nil {
-		return nil, err
+// sendOneToOne measures how fast one sender can push messages made by msg
+// through one actor: the clock stops when the actor has processed the last
+// one.
+func sendOneToOne(msg func(int) any) func(Engine, sizes) ([]metric, error) {
+	return func(e Engine, s sizes) ([]metric, error) {
+		elapsed, err := pumpPairs(e, 1, s.OneToOne, msg)
+		if err != nil {
+			return nil, err
+		}
+		return []metric{{"msgs/s", float64(s.OneToOne) / elapsed.Seconds(), true}}, nil
 	}
-	return []metric{{"msgs/s", float64(s.OneToOne) / elapsed.Seconds(), true}}, nil
 }
 
 // sendNToN measures aggregate throughput of many independent pairs at once.
-func sendNToN(e Engine, s sizes) ([]metric, error) {
-	n := pairs()
-	per := max(s.NToN/n, 1)
-	elapsed, err := pumpPairs(e, n, per)
-	if err != nil {
-		return nil, err
+func sendNToN(msg func(int) any) func(Engine, sizes) ([]metric, error) {
+	return func(e Engine, s sizes) ([]metric, error) {
+		n := pairs()
+		per := max(s.NToN/n, 1)
+		elapsed, err := pumpPairs(e, n, per, msg)
+		if err != nil {
+			return nil, err
+		}
+		return []metric{{"msgs/s (aggregate)", float64(n*per) / elapsed.Seconds(), true}}, nil
 	}
-	return []metric{{"msgs/s (aggregate)", float64(n*per) / elapsed.Seconds(), true}}, nil
 }
 
 // pumpPairs spawns n counters, has one goroutine per counter send it per
-// pings, and returns the time from the first send until every counter has
-// seen all of its messages. It fails unless every count is exact.
-func pumpPairs(e Engine, n, per int) (time.Duration, error) {
+// messages made by msg, and returns the time from the first send until every
+// counter has seen all of its messages. It fails unless every count is exact.
+func pumpPairs(e Engine, n, per int, msg func(int) any) (time.Duration, error) {
 	counters := make([]Actor, n)
 	dones := make([]chan struct{}, n)
 	for i := range counters {
@@ -101,8 +115,8 @@ func pumpPairs(e Engine, n, per int) (time.Duration, error) {
 	for _, a := range counters {
 		wg.Go(func() {
 			<-start
-			for range per {
-				if err := a.Send(); err != nil {
+			for i := range per {
+				if err := a.Send(msg(i)); err != nil {
 					sendErrs <- fmt.Errorf("send: %w", err)
 					return
 				}
@@ -136,46 +150,57 @@ func pumpPairs(e Engine, n, per int) (time.Duration, error) {
 }
 
 // requestResponse measures sequential round-trip latency from one caller to
-// one actor. A short warm-up is not recorded, so lazily built state (pools,
-// registries) is not charged to the first requests.
-func requestResponse(e Engine, s sizes) ([]metric, error) {
-	echo, err := e.SpawnEcho()
-	if err != nil {
-		return nil, fmt.Errorf("spawn echo: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	p := &probe{}
-	roundTrip := func() error {
-		reply, err := echo.Request(ctx, p)
+// one actor: every call under one shared context, or, with perCall, each
+// with a deadline of its own made the engine's way (see
+// Actor.RequestWithin), its making timed as part of the call. A short
+// warm-up is not recorded, so lazily built state (pools, registries) is not
+// charged to the first requests.
+func requestResponse(perCall bool) func(Engine, sizes) ([]metric, error) {
+	return func(e Engine, s sizes) ([]metric, error) {
+		echo, err := e.SpawnEcho()
 		if err != nil {
-			return fmt.Errorf("request: %w", err)
+			return nil, fmt.Errorf("spawn echo: %w", err)
 		}
-		return checkReply(reply, p)
-	}
-	for range min(s.Requests/10, 1000) {
-		if err := roundTrip(); err != nil {
-			return nil, err
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		p := &probe{}
+		roundTrip := func() error {
+			var reply any
+			var err error
+			if perCall {
+				reply, err = echo.RequestWithin(requestTimeout, p)
+			} else {
+				reply, err = echo.Request(ctx, p)
+			}
+			if err != nil {
+				return fmt.Errorf("request: %w", err)
+			}
+			return checkReply(reply, p)
 		}
-	}
-	h := histogram.New()
-	began := time.Now()
-	for range s.Requests {
-		t := time.Now()
-		if err := roundTrip(); err != nil {
-			return nil, err
+		for range min(s.Requests/10, 1000) {
+			if err := roundTrip(); err != nil {
+				return nil, err
+			}
 		}
-		h.Record(time.Since(t))
+		h := histogram.New()
+		began := time.Now()
+		for range s.Requests {
+			t := time.Now()
+			if err := roundTrip(); err != nil {
+				return nil, err
+			}
+			h.Record(time.Since(t))
+		}
+		elapsed := time.Since(began)
+		if err := echo.Stop(); err != nil {
+			return nil, fmt.Errorf("stop echo: %w", err)
+		}
+		return []metric{
+			{"p50 µs", micros(h.Quantile(0.50)), false},
+			{"p99 µs", micros(h.Quantile(0.99)), false},
+			{"round trips/s", float64(s.Requests) / elapsed.Seconds(), true},
+		}, nil
 	}
-	elapsed := time.Since(began)
-	if err := echo.Stop(); err != nil {
-		return nil, fmt.Errorf("stop echo: %w", err)
-	}
-	return []metric{
-		{"p50 µs", micros(h.Quantile(0.50)), false},
-		{"p99 µs", micros(h.Quantile(0.99)), false},
-		{"round trips/s", float64(s.Requests) / elapsed.Seconds(), true},
-	}, nil
 }
 
 // spawnStop measures the full lifecycle of a short-lived actor: spawn, stop,

@@ -1,17 +1,33 @@
-// Command load measures the whole service: requests per second and latency
-// percentiles of the quickstart (Troupe's full default request path) against
-// a bare Echo serving the same handler, in one process and one run, so the
-// figure that matters — their ratio — is free of machine-to-machine noise.
+// Command load measures the whole service from outside: requests per
+// second, latency percentiles and — in the pinned mode — the server's CPU
+// time per request and memory, of Troupe against a bare Echo serving the same
+// handler, in one run, so the figure that matters — their ratio — is free of
+// machine-to-machine noise.
 //
 //	go run ./bench/load [-duration 5s] [-rounds 3] [-concurrency 32] [-warmup 1s]
+//	go run ./bench/load -pinned [-server-cpu 1] [-client-cpu 0] [flags above]
 //
 // Each target gets a warm-up round, then the targets take turns, one round
-// each, so drift (thermal, noisy neighbours, GC) falls on both alike. The
+// each, so drift (thermal, noisy neighbours, GC) falls on all alike. The
 // load is a closed loop: -concurrency workers on keep-alive connections, each
-// sending its next GET as soon as the previous body is read. The load
-// generator shares the CPUs with both servers; compare the ratios, not the
-// absolute numbers. The output ends with a Markdown table for
-// docs/benchmarks.md. The exit status is non-zero when any request failed.
+// sending its next GET as soon as the previous body is read.
+//
+// By default (the in-process mode) bare Echo and the quickstart service run
+// in this process beside a net/http load generator, all sharing the CPUs:
+// compare the ratios, not the absolute numbers, and know that the
+// generator's share of the CPU hides part of the server's cost.
+//
+// With -pinned, each server — bare Echo, Troupe defaults and Troupe full
+// (JWT, Cedar, rate limits, breaker, bulkhead) — runs alone in a process of
+// its own binary (./cmd/bare-echo, ./cmd/troupe, built with the go command
+// at the start of the run) confined to -server-cpu with GOMAXPROCS=1, and
+// this process, the load generator (raw HTTP/1.1, like wrk), is confined to
+// -client-cpu. The report then adds each server's CPU time per request
+// (utime+stime from /proc/<pid>/stat over the requests it answered) and its
+// resident memory after start and after load. Linux only.
+//
+// The output ends with a Markdown table for docs/benchmarks.md. The exit
+// status is non-zero when any request failed.
 package main
 
 import (
@@ -37,6 +53,9 @@ type settings struct {
 	Rounds      int           // measured rounds per target
 	Concurrency int           // closed-loop workers, one connection each
 	Warmup      time.Duration // of the unmeasured first round, per target
+	Pinned      bool          // servers in their own processes, pinned
+	ServerCPU   int           // the pinned servers' CPU
+	ClientCPU   int           // the pinned generator's CPU
 }
 
 // validate rejects settings that would measure nothing.
@@ -54,13 +73,20 @@ func (s settings) validate() error {
 	if s.Warmup < 0 {
 		errs = append(errs, fmt.Errorf("-warmup must not be negative, got %s", s.Warmup))
 	}
+	if s.Pinned && (s.ServerCPU < 0 || s.ClientCPU < 0) {
+		errs = append(errs, fmt.Errorf("-server-cpu and -client-cpu must not be negative, got %d and %d", s.ServerCPU, s.ClientCPU))
+	}
 	return errors.Join(errs...)
 }
 
 // command returns the command line that reproduces these settings.
 func (s settings) command() string {
-	return fmt.Sprintf("go run ./bench/load -duration %s -rounds %d -concurrency %d -warmup %s",
-		s.Duration, s.Rounds, s.Concurrency, s.Warmup)
+	pinned := ""
+	if s.Pinned {
+		pinned = fmt.Sprintf(" -pinned -server-cpu %d -client-cpu %d", s.ServerCPU, s.ClientCPU)
+	}
+	return fmt.Sprintf("go run ./bench/load%s -duration %s -rounds %d -concurrency %d -warmup %s",
+		pinned, s.Duration, s.Rounds, s.Concurrency, s.Warmup)
 }
 
 // cli parses args, runs the measurement until done or interrupted, and
@@ -74,6 +100,9 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&s.Rounds, "rounds", 3, "measured rounds per target; the targets take turns")
 	fs.IntVar(&s.Concurrency, "concurrency", 32, "closed-loop workers, each on its own keep-alive connection")
 	fs.DurationVar(&s.Warmup, "warmup", time.Second, "length of the unmeasured warm-up round, per target")
+	fs.BoolVar(&s.Pinned, "pinned", false, "run each server in its own process pinned to -server-cpu, the generator pinned to -client-cpu, and report server CPU per request and RSS")
+	fs.IntVar(&s.ServerCPU, "server-cpu", 1, "with -pinned: the CPU every server process is confined to")
+	fs.IntVar(&s.ClientCPU, "client-cpu", 0, "with -pinned: the CPU the load generator is confined to")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -88,7 +117,13 @@ func cli(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := run(ctx, s, stdout)
+	var rep interface{ errors() uint64 }
+	var err error
+	if s.Pinned {
+		rep, err = runPinned(ctx, s, stdout)
+	} else {
+		rep, err = run(ctx, s, stdout)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "load: %v\n", err)
 		return 1

@@ -36,13 +36,17 @@ func (t *targetReport) addWarmup(r *roundResult) {
 	t.total.merge(&roundResult{errors: r.errors, samples: r.samples, hist: histogram.New()})
 }
 
-// medianRPS is the median of the rounds' requests/s: one disturbed round
-// moves it less than it would move a mean.
-func (t *targetReport) medianRPS() float64 {
-	if len(t.rps) == 0 {
+// medianRPS is the median of the rounds' requests/s.
+func (t *targetReport) medianRPS() float64 { return median(t.rps) }
+
+// median returns the middle of vs (the mean of the two middle values for an
+// even count), or 0 for none: one disturbed round moves it less than it
+// would move a mean.
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
 		return 0
 	}
-	s := slices.Sorted(slices.Values(t.rps))
+	s := slices.Sorted(slices.Values(vs))
 	n := len(s)
 	if n%2 == 1 {
 		return s[n/2]
@@ -78,7 +82,7 @@ func (r *report) write(w io.Writer) error {
 		"          %d×%s rounds per target taking turns after a %s warm-up; client and servers share the process\n",
 		s.Concurrency, helloPath, len(wantBody)+1, s.Rounds, s.Duration, s.Warmup)
 	for _, t := range r.targets {
-		fmt.Fprintf(&b, "req/s per round, %s: %s\n", t.name, joinRates(t.rps))
+		fmt.Fprintf(&b, "req/s per round, %s: %s\n", t.name, joinFloats(t.rps, "%.0f"))
 	}
 
 	fmt.Fprintf(&b, "\n| target | requests | req/s (median of %d) | p50 | p99 | p99.9 | errors |\n", s.Rounds)
@@ -120,14 +124,6 @@ func ratio(a, b float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.2f×", a/b)
-}
-
-func joinRates(rps []float64) string {
-	parts := make([]string, len(rps))
-	for i, v := range rps {
-		parts[i] = fmt.Sprintf("%.0f", v)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // environment describes the machine a run measured, for the reader of the

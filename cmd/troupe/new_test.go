@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/troupehq/troupe/internal/scaffold"
 	"github.com/troupehq/troupe/actors/wasm/wasmtest"
+	"github.com/troupehq/troupe/internal/scaffold"
 )
 
 func TestNewRefusesBadInput(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -120,6 +121,9 @@ func typeSchema(t reflect.Type) object {
 			object{"type": "string", "pattern": sizePattern},
 			object{"type": "integer", "minimum": 0},
 		}}
+	}
+	if t.Implements(reflect.TypeFor[encoding.TextMarshaler]()) {
+		return object{"type": "string"} // parsed by its UnmarshalText (config.RouteLimit)
 	}
 	switch t.Kind() {
 	case reflect.Bool:

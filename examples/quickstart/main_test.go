@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/troupehq/troupe/internal/servicetest"
+	"github.com/troupehq/troupe/service/servicetest"
 )
 
 func TestQuickstartServesHello(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/troupehq/troupe/internal/servicetest"
+	"github.com/troupehq/troupe/service/servicetest"
 )
 
 // secret turns authentication on, as SHOWCASE_AUTH__JWT__HMAC_SECRET would.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/troupehq/troupe/actors/wasm/wasmtest"
 	"github.com/troupehq/troupe/config"
-	"github.com/troupehq/troupe/internal/servicetest"
 	"github.com/troupehq/troupe/service"
+	"github.com/troupehq/troupe/service/servicetest"
 )
 
 // componentCache is where the tests' summarizer is built and compiled,

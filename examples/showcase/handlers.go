@@ -236,26 +236,28 @@ func (a *statsActor) Receive(c *actors.Context, msg any) {
 }
 
 // noteEntities is the authorizer's EntityProvider: it asks the notes actor
-// for Note entities, so policies can read a note's owner.
-func noteEntities(system func() *actors.System) authz.EntityProvider {
-	return authz.EntityProviderFunc(func(ctx context.Context, uid cedar.EntityUID) (cedar.Entity, bool, error) {
-		id, err := strconv.Atoi(string(uid.ID))
-		if uid.Type != "Note" || err != nil {
-			return cedar.Entity{}, false, nil
-		}
-		sys := system()
-		ref, err := sys.Lookup("notes")
-		if err != nil {
-			return cedar.Entity{}, false, err
-		}
-		reply, err := sys.Request(ctx, ref, noteEntity{id: id})
-		if err != nil {
-			return cedar.Entity{}, false, err
-		}
-		e, _ := reply.(*cedar.Entity)
-		if e == nil {
-			return cedar.Entity{}, false, nil
-		}
-		return *e, true, nil
-	})
-}
+// for Note entities, so policies can read a note's owner. It is called with
+// the request's context, which carries the service's actor system.
+var noteEntities = authz.EntityProviderFunc(func(ctx context.Context, uid cedar.EntityUID) (cedar.Entity, bool, error) {
+	id, err := strconv.Atoi(string(uid.ID))
+	if uid.Type != "Note" || err != nil {
+		return cedar.Entity{}, false, nil
+	}
+	sys := actors.FromContext(ctx)
+	if sys == nil { // not served by the service: deny, and say why in the log
+		return cedar.Entity{}, false, errors.New("no actor system in the request context")
+	}
+	ref, err := sys.Lookup("notes")
+	if err != nil {
+		return cedar.Entity{}, false, err
+	}
+	reply, err := sys.Request(ctx, ref, noteEntity{id: id})
+	if err != nil {
+		return cedar.Entity{}, false, err
+	}
+	e, _ := reply.(*cedar.Entity)
+	if e == nil {
+		return cedar.Entity{}, false, nil
+	}
+	return *e, true, nil
+})

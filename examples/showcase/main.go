@@ -11,7 +11,6 @@ package main
 
 import (
 	"os"
-	"sync/atomic"
 	"time"
 
 	"github.com/troupehq/troupe/actors"
@@ -44,7 +43,6 @@ func options() []service.Option {
 			g.GET("/stats", actors.Route("stats"))
 		}).
 		Deprecate(1, versioning.Sunset(sunsetV1), versioning.Successor(2))
-	var system atomic.Pointer[actors.System] // the service's, once New has built it
 	app := &settings{SeedNotes: 200}
 	return []service.Option{
 		service.WithAPI(api),
@@ -65,8 +63,7 @@ func options() []service.Option {
 		// The summarizer component; built from its Go source on first start
 		// when its .wasm is missing (actors.components.build_missing).
 		service.WithComponents(showcaseDir("components")),
-		service.WithEntityProvider(noteEntities(system.Load)),
-		service.WithSetup(func(s *service.Service) error { system.Store(s.Actors()); return nil }),
+		service.WithEntityProvider(noteEntities),
 		// stats first: it must be subscribed before notes publishes.
 		service.WithActor("stats", func() actors.Actor { return &statsActor{} }),
 		// The producer runs at start, after New has loaded app.seed_notes.

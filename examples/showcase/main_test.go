@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/troupehq/troupe/config"
-	"github.com/troupehq/troupe/internal/servicetest"
 	"github.com/troupehq/troupe/service"
+	"github.com/troupehq/troupe/service/servicetest"
 )
 
 func TestShowcaseNotesV2(t *testing.T) {

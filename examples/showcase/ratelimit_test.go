@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/troupehq/troupe/internal/redistest"
-	"github.com/troupehq/troupe/internal/servicetest"
+	"github.com/troupehq/troupe/service/servicetest"
 )
 
 // TestShowcaseRateLimits checks the showcase's default limit (60/min per

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/troupehq/troupe/internal/otlptest"
-	"github.com/troupehq/troupe/internal/servicetest"
+	"github.com/troupehq/troupe/service/servicetest"
 )
 
 // TestShowcaseTelemetry turns tracing on the way an operator would, with

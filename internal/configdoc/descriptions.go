@@ -49,7 +49,7 @@ var descriptions = map[string]string{
 	"auth.revocation.store":                        "`memory` or `redis` (needs `redis.url`).",
 	"compression.algorithms":                       "Encodings offered, most preferred first: a non-empty subset of `zstd`, `br`, `gzip`, `deflate`, without repeats.",
 	"compression.enabled":                          "Compress responses for clients that accept it.",
-	"compression.min_size":                         "Smallest response compressed.",
+	"compression.min_size":                         "Smallest response compressed; 0 compresses every non-empty body.",
 	"cors.allow_credentials":                       "Let cross-origin requests carry cookies and credentials.",
 	"cors.allow_headers":                           "Request headers a preflight may approve.",
 	"cors.allow_methods":                           "Methods a preflight may approve.",

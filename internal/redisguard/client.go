@@ -26,6 +26,7 @@ func NewClient(url string, cfg Config) (*redis.Client, *Guard, error) {
 	if g.logger == nil {
 		g.logger = slog.Default()
 	}
+	routeGoRedisLog(g.logger)
 	g.client = redis.NewClient(opts)
 	g.client.AddHook(g)
 	return g.client, g, nil

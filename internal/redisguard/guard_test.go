@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -226,5 +227,28 @@ func TestCloseStopsTheProbe(t *testing.T) {
 	time.Sleep(2 * interval)
 	if g.Available() || bytes.Contains(logs.Bytes(), []byte("answering again")) {
 		t.Fatal("a probe ran after Close")
+	}
+}
+
+// TestGoRedisNoticesGoToTheServiceLog checks that go-redis's own notices
+// (here a failed dial) reach the guard's logger at DEBUG rather than
+// standard error.
+func TestGoRedisNoticesGoToTheServiceLog(t *testing.T) {
+	var logs syncbuf.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: every dial fails
+	client, guard, err := NewClient("redis://"+addr, Config{Timeout: 50 * time.Millisecond, ProbeInterval: time.Second, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { guard.Close(); _ = client.Close() }()
+	_ = client.Ping(context.Background()).Err()
+	if !strings.Contains(logs.String(), `"msg":"redis client notice"`) || !strings.Contains(logs.String(), `"level":"DEBUG"`) {
+		t.Errorf("go-redis's notice did not reach the service log:\n%s", logs.String())
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/troupehq/troupe/internal/fielderr"
 )
 
 // Exporter names for TracesConfig.Exporter and MetricsConfig.Exporter.
@@ -128,41 +130,42 @@ type OTLPConfig struct {
 	Compression string
 }
 
-// Validate reports every invalid field in one error. Each message names the
-// field by its config key, e.g.
-//
-//	telemetry.traces.sampler: unknown sampler "foo" (want one of always_on, ...)
+// Validate reports every invalid field, each a *fielderr.Error naming the
+// Go field ("Traces.Sampler"), which the service turns into the key
+// ("telemetry.traces.sampler"). Samplers, exporters, protocols and
+// compressions are this package's vocabulary: config does not repeat it.
 func (c Config) Validate() error {
 	var errs []error
-	oneOf := func(key, what, v string, allowed []string) {
+	oneOf := func(field, what, v string, allowed []string) {
 		if v != "" && !slices.Contains(allowed, v) {
-			errs = append(errs, fmt.Errorf("%s: unknown %s %q (want one of %s)", key, what, v, strings.Join(allowed, ", ")))
+			errs = append(errs, fielderr.New(field, "unknown %s %q (want one of %s)", what, v, strings.Join(allowed, ", ")))
 		}
 	}
-	oneOf("telemetry.traces.exporter", "exporter", c.Traces.Exporter, exporters)
-	oneOf("telemetry.traces.sampler", "sampler", c.Traces.Sampler, samplers)
-	oneOf("telemetry.metrics.exporter", "exporter", c.Metrics.Exporter, exporters)
-	oneOf("telemetry.otlp.protocol", "protocol", c.OTLP.Protocol, protocols)
-	oneOf("telemetry.otlp.compression", "compression", c.OTLP.Compression, compressions)
+	oneOf("Traces.Exporter", "exporter", c.Traces.Exporter, exporters)
+	oneOf("Traces.Sampler", "sampler", c.Traces.Sampler, samplers)
+	oneOf("Metrics.Exporter", "exporter", c.Metrics.Exporter, exporters)
+	oneOf("OTLP.Protocol", "protocol", c.OTLP.Protocol, protocols)
+	oneOf("OTLP.Compression", "compression", c.OTLP.Compression, compressions)
 
 	// NaN fails both comparisons, so test for the valid range instead.
 	if !(c.Traces.SamplerArg >= 0 && c.Traces.SamplerArg <= 1) {
-		errs = append(errs, fmt.Errorf("telemetry.traces.sampler_arg: %v is outside [0, 1]", c.Traces.SamplerArg))
+		errs = append(errs, fielderr.New("Traces.SamplerArg", "must be between 0 and 1, got %v", c.Traces.SamplerArg))
 	}
 	if c.Metrics.Interval < 0 {
-		errs = append(errs, fmt.Errorf("telemetry.metrics.interval: %v is negative", c.Metrics.Interval))
+		errs = append(errs, fielderr.New("Metrics.Interval", "must not be negative, got %v", c.Metrics.Interval))
 	}
 	if c.OTLP.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("telemetry.otlp.timeout: %v is negative", c.OTLP.Timeout))
+		errs = append(errs, fielderr.New("OTLP.Timeout", "must not be negative, got %v", c.OTLP.Timeout))
 	}
 	if c.OTLP.Endpoint != "" {
 		if err := validateEndpoint(c.OTLP.protocol(), c.OTLP.Endpoint); err != nil {
-			errs = append(errs, fmt.Errorf("telemetry.otlp.endpoint: %w", err))
+			errs = append(errs, &fielderr.Error{Field: "OTLP.Endpoint", Err: err})
 		}
 	}
 	for k := range c.OTLP.Headers {
 		if k == "" {
-			errs = append(errs, errors.New("telemetry.otlp.headers: empty header name"))
+			// The values are secrets: say what is wrong, never what they are.
+			errs = append(errs, fielderr.New("OTLP.Headers", "empty header name"))
 			break
 		}
 	}

@@ -69,7 +69,7 @@ func TestNilTelemetryIsOff(t *testing.T) {
 
 func TestSetupRejectsInvalidConfig(t *testing.T) {
 	_, err := Setup(context.Background(), Config{Traces: TracesConfig{Sampler: "sometimes"}})
-	if err == nil || !strings.Contains(err.Error(), "telemetry.traces.sampler") {
+	if err == nil || !strings.Contains(err.Error(), "Traces.Sampler") {
 		t.Fatalf("Setup = %v, want the sampler error", err)
 	}
 }

@@ -17,9 +17,9 @@ import (
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/authz"
-	"github.com/troupehq/troupe/internal/servicetest"
 	"github.com/troupehq/troupe/realtime"
 	"github.com/troupehq/troupe/service"
+	"github.com/troupehq/troupe/service/servicetest"
 	"github.com/troupehq/troupe/versioning"
 )
 

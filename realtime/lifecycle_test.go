@@ -10,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/internal/metrictest"
 )
 
@@ -210,5 +211,24 @@ func TestMatchRoom(t *testing.T) {
 		if got := matchRoom(c.pattern, c.name); got != c.want {
 			t.Errorf("matchRoom(%q, %q) = %v", c.pattern, c.name, got)
 		}
+	}
+}
+
+// TestDefaultConfigMatchesServiceDefaults keeps the Go defaults and a
+// service's [realtime] defaults one table.
+func TestDefaultConfigMatchesServiceDefaults(t *testing.T) {
+	r := config.Default().Realtime
+	var policy SlowConsumerPolicy
+	if err := policy.UnmarshalText([]byte(r.SlowConsumer)); err != nil {
+		t.Fatal(err)
+	}
+	fromFile := Config{
+		MaxConnections: r.MaxConnections, MaxConnectionsPerPrincipal: r.MaxConnectionsPerPrincipal,
+		MaxMessageSize: r.MaxMessageSize.Int64(), InboundRate: r.InboundRate, OutboundQueue: r.OutboundQueue,
+		SlowConsumer: policy, PingInterval: r.PingInterval, IdleTimeout: r.IdleTimeout,
+		ShutdownTimeout: r.ShutdownTimeout, Compression: r.Compression,
+	}
+	if d := DefaultConfig(); d != fromFile {
+		t.Errorf("DefaultConfig() = %+v\nconfig.Default().Realtime gives %+v", d, fromFile)
 	}
 }

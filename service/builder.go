@@ -8,11 +8,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/internal/redisguard"
 	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/middleware"
+	"github.com/troupehq/troupe/realtime"
 )
 
 // checker collects what the parts' check methods find wrong, by key. The
@@ -78,6 +80,8 @@ type builder struct {
 	redisGuard *redisguard.Guard // with redis
 	tel        *telemetry.Telemetry
 	actors     *actors.System
+	authorizer *authz.Authorizer // authPart: nil without Cedar policies
+	hub        *realtime.Hub     // realtimePart: nil without realtime routes
 	routes     routeIndex
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/realtime"
 	"github.com/troupehq/troupe/versioning"
 )
 
@@ -26,6 +27,9 @@ type options struct {
 	entities   authz.EntityProvider
 	setup      []func(*Service) error
 	app        any // the [app] section's struct, from WithAppConfig
+	realtime   []realtime.Option
+	realtimeOn bool // WithRealtime was given
+	assets     []assetMount
 }
 
 // WithSetup runs f at the end of New, once everything is built and before

@@ -31,5 +31,6 @@ var parts = []part{
 	componentsPart{},
 	authPart{},
 	resiliencePart{},
+	realtimePart{},
 	httpPart{},
 }

@@ -35,6 +35,8 @@ type Config struct {
 	Auth Auth `koanf:"auth"`
 	// Redis is the Redis server shared by the stores that can use one.
 	Redis Redis `koanf:"redis"`
+	// NATS is the service's NATS: embedded, clustered or external.
+	NATS NATS `koanf:"nats"`
 	// RateLimit configures request rate limits.
 	RateLimit RateLimit `koanf:"rate_limit"`
 	// Resilience configures circuit breakers, bulkheads, load shedding and
@@ -443,6 +445,95 @@ type Redis struct {
 	ProbeInterval time.Duration `koanf:"probe_interval"`
 }
 
+// NATS is the [nats] section. NATS starts only when something uses it:
+// URL is set, the embedded cluster is configured (Cluster.Listen), a
+// feature that needs it is on, or the application asked (WithNATS). With
+// URL empty the service runs an embedded nats-server in-process; the
+// credentials and TLS keys apply to an external one, the server and
+// cluster keys to the embedded one, and a key of the other kind is an
+// error.
+type NATS struct {
+	// URL lists the external NATS servers, comma-separated; "" means the
+	// embedded server. A secret, as it may carry credentials.
+	URL string `koanf:"url" secret:"true"`
+	// Optional makes NATS a soft dependency: start-up does not wait for an
+	// external NATS, and readiness warns rather than fails while the
+	// connection is down.
+	Optional bool `koanf:"optional"`
+	// ConnectTimeout is how long start-up waits for the first connection
+	// to an external NATS when Optional is false; past it the service does
+	// not start.
+	ConnectTimeout time.Duration `koanf:"connect_timeout"`
+	// Name is the connection's name in the server's monitoring; "" means
+	// the service's name.
+	Name string `koanf:"name"`
+	// Token authenticates to an external NATS by token.
+	Token string `koanf:"token" secret:"true"`
+	// User and Password authenticate by user name and password.
+	User     string `koanf:"user"`
+	Password string `koanf:"password" secret:"true"`
+	// NkeySeed is a user NKey seed ("SU..."); typically from nkey_seed_file.
+	NkeySeed string `koanf:"nkey_seed" secret:"true"`
+	// Creds is the contents of a .creds file (user JWT and seed); typically
+	// from creds_file.
+	Creds string `koanf:"creds" secret:"true"`
+	// TLS configures TLS to an external NATS.
+	TLS NATSTLS `koanf:"tls"`
+	// MaxPayload is the largest message; the embedded server enforces it,
+	// an external server's own limit applies too.
+	MaxPayload Size `koanf:"max_payload"`
+	// Listen opens a loopback client port on the embedded server for tools
+	// (the nats CLI); "" opens none.
+	Listen string `koanf:"listen"`
+	// ServerName names the embedded server; unique and stable in a cluster.
+	// "" means host name and route port in a cluster, a random ID alone.
+	ServerName string `koanf:"server_name"`
+	// JetStream configures JetStream storage.
+	JetStream NATSJetStream `koanf:"jetstream"`
+	// Cluster joins embedded servers over routes.
+	Cluster NATSCluster `koanf:"cluster"`
+}
+
+// NATSTLS is the [nats.tls] section. Setting a file, or a tls:// URL,
+// requires TLS.
+type NATSTLS struct {
+	// CAFile is the PEM bundle that signs the server's certificate; ""
+	// trusts the system's roots.
+	CAFile string `koanf:"ca_file"`
+	// CertFile and KeyFile are the client certificate and key; both or
+	// neither.
+	CertFile string `koanf:"cert_file"`
+	KeyFile  string `koanf:"key_file"`
+	// MinVersion is the oldest TLS version accepted: "1.2" or "1.3".
+	MinVersion string `koanf:"min_version"`
+}
+
+// NATSJetStream is the [nats.jetstream] section.
+type NATSJetStream struct {
+	// Store is "file" or "memory": where buckets the service creates keep
+	// their data, and whether the embedded server writes to Dir.
+	Store string `koanf:"store"`
+	// Dir is the embedded server's data directory; "" means
+	// $XDG_STATE_HOME/<service>/nats.
+	Dir string `koanf:"dir"`
+}
+
+// NATSCluster is the [nats.cluster] section: embedded servers of several
+// processes forming one NATS cluster.
+type NATSCluster struct {
+	// Listen is the host:port routes are accepted on; "" means no cluster.
+	Listen string `koanf:"listen"`
+	// Routes are every node's route URL, this one's included
+	// ("nats://10.0.0.1:6222").
+	Routes []string `koanf:"routes"`
+	// Name is the cluster's name, the same on every node; "" means the
+	// service's name.
+	Name string `koanf:"name"`
+	// User and Password, when set, are required of every route.
+	User     string `koanf:"user"`
+	Password string `koanf:"password" secret:"true"`
+}
+
 // RateLimit is the [rate_limit] section. Limits are requests per minute
 // with a burst of a whole minute's quota (GCRA).
 type RateLimit struct {
@@ -671,6 +762,13 @@ func Default() Config {
 			Cedar:      Cedar{ReloadInterval: 5 * time.Second, CacheSize: 10000},
 		},
 		Redis: Redis{Timeout: 50 * time.Millisecond, ProbeInterval: time.Second},
+		NATS: NATS{
+			ConnectTimeout: 10 * time.Second,
+			MaxPayload:     MiB,
+			TLS:            NATSTLS{MinVersion: "1.2"},
+			JetStream:      NATSJetStream{Store: "file"},
+			Cluster:        NATSCluster{Routes: []string{}},
+		},
 		RateLimit: RateLimit{
 			Store: "auto", PerIPRPM: 60, PerUserRPM: 600, PerClientRPM: 1200,
 			Routes: []RouteLimit{}, Global: []RouteLimit{},

@@ -42,6 +42,7 @@ func (c *Config) Validate() error {
 	}
 	v.telemetry(c.Telemetry)
 	v.redis(c.Redis)
+	v.nats(c.NATS)
 	v.auth(c.Auth, c.Redis)
 	v.rateLimit(c.RateLimit, c.Redis)
 	v.components(c.Actors.Components, c.Redis)
@@ -87,6 +88,18 @@ func (v *validator) components(c Components, r Redis) {
 	}
 	if c.KVMaxKeys < 1 {
 		v.fail("actors.components.kv_max_keys", "must be at least 1, got %d", c.KVMaxKeys)
+	}
+}
+
+// nats checks [nats]: the shapes of its addresses and the one key the
+// service itself reads. natsnode checks the rest (DESIGN §2).
+func (v *validator) nats(n NATS) {
+	v.positive("nats.connect_timeout", n.ConnectTimeout)
+	if n.Listen != "" {
+		v.check("nats.listen", hostPort(n.Listen))
+	}
+	if n.Cluster.Listen != "" {
+		v.check("nats.cluster.listen", hostPort(n.Cluster.Listen))
 	}
 }
 

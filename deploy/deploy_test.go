@@ -65,6 +65,13 @@ var catalogue = []instrument{
 	{"troupe.realtime.slow_consumer.drops", "counter", "{message}", nil},
 	{"troupe.realtime.closes", "counter", "{connection}", []string{"troupe.realtime.transport", "troupe.realtime.close_reason"}},
 	{"troupe.realtime.delivery.duration", "histogram", "s", nil},
+	{"troupe.nats.connection.state", "gauge", "{state}", nil},
+	{"troupe.nats.rtt", "gauge", "s", nil},
+	{"troupe.nats.reconnects", "counter", "{reconnect}", nil},
+	{"troupe.nats.messages", "counter", "{message}", []string{"troupe.nats.direction"}},
+	{"troupe.nats.traffic", "counter", "By", []string{"troupe.nats.direction"}},
+	{"troupe.nats.errors", "counter", "{error}", []string{"troupe.nats.error"}},
+	{"troupe.nats.server.routes", "gauge", "{server}", nil},
 }
 
 var httpLabels = []string{"http.request.method", "http.route", "http.response.status_class", "troupe.api.version"}

@@ -79,6 +79,7 @@ type builder struct {
 	redis      *redis.Client     // storesPart: nil without a store on Redis
 	redisGuard *redisguard.Guard // with redis
 	tel        *telemetry.Telemetry
+	nats       *natsRun // natsPart: nil when nothing uses NATS
 	actors     *actors.System
 	authorizer *authz.Authorizer // authPart: nil without Cedar policies
 	hub        *realtime.Hub     // realtimePart: nil without realtime routes

@@ -26,10 +26,11 @@ type options struct {
 	defaults   []func(*config.Config)
 	entities   authz.EntityProvider
 	setup      []func(*Service) error
-	app        any // the [app] section's struct, from WithAppConfig
 	realtime   []realtime.Option
 	realtimeOn bool // WithRealtime was given
 	assets     []assetMount
+	app        any  // the [app] section's struct, from WithAppConfig
+	nats       bool // WithNATS
 }
 
 // WithSetup runs f at the end of New, once everything is built and before

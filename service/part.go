@@ -27,6 +27,7 @@ type part interface {
 var parts = []part{
 	storesPart{},
 	telemetryPart{},
+	natsPart{},
 	actorsPart{},
 	componentsPart{},
 	authPart{},

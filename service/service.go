@@ -34,6 +34,7 @@ type Service struct {
 	health      *health
 	tlsConfig   *tls.Config
 	tel         *telemetry.Telemetry
+	nats        *natsRun
 	actorSystem *actors.System
 	client      *http.Client
 	revocation  authz.RevocationStore
@@ -70,7 +71,7 @@ func New(name string, opts ...Option) (*Service, error) {
 	if err := b.buildParts(); err != nil {
 		return nil, fmt.Errorf("service %s: %w", name, err)
 	}
-	s.health, s.tel, s.actorSystem, s.hub = b.health, b.tel, b.actors, b.hub
+	s.health, s.tel, s.actorSystem, s.hub, s.nats = b.health, b.tel, b.actors, b.hub, b.nats
 	s.runs, s.releases = b.runs, b.releases
 	for _, f := range s.opts.setup {
 		if err := f(s); err != nil {

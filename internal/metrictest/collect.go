@@ -20,7 +20,7 @@ type Point struct {
 }
 
 // Collect collects reader and returns the points of every int64 sum, int64
-// gauge and float64 histogram by metric name.
+// or float64 gauge and float64 histogram by metric name.
 func Collect(t testing.TB, reader *sdkmetric.ManualReader) map[string][]Point {
 	t.Helper()
 	var rm metricdata.ResourceMetrics
@@ -38,6 +38,10 @@ func Collect(t testing.TB, reader *sdkmetric.ManualReader) map[string][]Point {
 			case metricdata.Gauge[int64]:
 				for _, p := range d.DataPoints {
 					out[m.Name] = append(out[m.Name], Point{attrString(p.Attributes), float64(p.Value)})
+				}
+			case metricdata.Gauge[float64]:
+				for _, p := range d.DataPoints {
+					out[m.Name] = append(out[m.Name], Point{attrString(p.Attributes), p.Value})
 				}
 			case metricdata.Histogram[float64]:
 				for _, p := range d.DataPoints {

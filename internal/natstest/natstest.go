@@ -72,7 +72,7 @@ func RunWith(t testing.TB, opts *server.Options) *server.Server {
 func Cluster(t testing.TB, n int) []*server.Server {
 	t.Helper()
 	dir := t.TempDir()
-	ports := freePorts(t, n)
+	ports := FreePorts(t, n)
 	routes := make([]*url.URL, n)
 	for i, p := range ports {
 		routes[i] = &url.URL{Scheme: "nats", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p))}
@@ -89,10 +89,11 @@ func Cluster(t testing.TB, n int) []*server.Server {
 	return servers
 }
 
-// freePorts returns n distinct loopback ports that were free a moment ago:
+// FreePorts returns n distinct loopback ports that were free a moment ago:
 // each is bound to port 0 and released. Another process could take one in
-// between; on a test machine that is rare enough to accept.
-func freePorts(t testing.TB, n int) []int {
+// between; on a test machine that is rare enough to accept. Clustered
+// servers need them: each must know every route's port before it starts.
+func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
 	listeners := make([]net.Listener, n)
 	ports := make([]int, n)
@@ -109,26 +110,28 @@ func freePorts(t testing.TB, n int) []int {
 	return ports
 }
 
-// WaitForCluster waits until every server routes to every other and one of
-// them is JetStream's meta leader.
+// WaitForCluster waits until every server routes to every other, one of
+// them is JetStream's meta leader, and the leader sees every server as an
+// online JetStream peer. Before the last, creating a replicated stream
+// fails with "no suitable peers for placement".
 func WaitForCluster(t testing.TB, servers []*server.Server) {
 	t.Helper()
 	deadline := time.Now().Add(readyTimeout)
 	for {
-		routed, leader := true, false
+		routed, leader, peers := true, false, 0
 		for _, s := range servers {
 			if s.NumRoutes() < len(servers)-1 {
 				routed = false
 			}
 			if s.JetStreamIsLeader() {
-				leader = true
+				leader, peers = true, len(s.JetStreamClusterPeers())
 			}
 		}
-		if routed && leader {
+		if routed && leader && peers == len(servers) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("natstest: cluster of %d not formed within %s (routes ok %v, leader %v)", len(servers), readyTimeout, routed, leader)
+			t.Fatalf("natstest: cluster of %d not formed within %s (routes ok %v, leader %v, peers %d)", len(servers), readyTimeout, routed, leader, peers)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}

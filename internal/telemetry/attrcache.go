@@ -40,6 +40,8 @@ const (
 	KeyRealtimeOutcome     = attribute.Key("troupe.realtime.outcome")
 	KeyRealtimeDirection   = attribute.Key("troupe.realtime.direction")
 	KeyRealtimeCloseReason = attribute.Key("troupe.realtime.close_reason")
+	KeyNATSDirection       = attribute.Key("troupe.nats.direction")
+	KeyNATSError           = attribute.Key("troupe.nats.error")
 )
 
 // maxCachedSets bounds each AttrCache. Labels are bounded by construction

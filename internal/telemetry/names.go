@@ -83,6 +83,23 @@ const (
 	// MetricRealtimeDeliveryDuration is the time from a message's
 	// publication to its write to a connection.
 	MetricRealtimeDeliveryDuration = "troupe.realtime.delivery.duration"
+	// MetricNATSConnectionState is the NATS connection's state: 0 connected,
+	// 1 connecting or reconnecting, 2 closed.
+	MetricNATSConnectionState = "troupe.nats.connection.state"
+	// MetricNATSRTT is the round trip time to the NATS server.
+	MetricNATSRTT = "troupe.nats.rtt"
+	// MetricNATSReconnects counts reconnections after a lost connection.
+	MetricNATSReconnects = "troupe.nats.reconnects"
+	// MetricNATSMessages counts messages received from and sent to NATS.
+	MetricNATSMessages = "troupe.nats.messages"
+	// MetricNATSTraffic counts payload bytes received from and sent to NATS.
+	MetricNATSTraffic = "troupe.nats.traffic"
+	// MetricNATSErrors counts asynchronous NATS errors (slow consumers,
+	// permission violations).
+	MetricNATSErrors = "troupe.nats.errors"
+	// MetricNATSRoutes is the number of servers of the embedded NATS cluster
+	// this one has a route to.
+	MetricNATSRoutes = "troupe.nats.server.routes"
 )
 
 // metricNames lists every constant above, for the documentation test.
@@ -99,4 +116,6 @@ var metricNames = []string{
 	MetricRealtimeConnections, MetricRealtimeConnectionsLimit, MetricRealtimeUpgrades,
 	MetricRealtimeMessages, MetricRealtimeBytes, MetricRealtimeSlowConsumerDrops,
 	MetricRealtimeCloses, MetricRealtimeDeliveryDuration,
+	MetricNATSConnectionState, MetricNATSRTT, MetricNATSReconnects, MetricNATSMessages,
+	MetricNATSTraffic, MetricNATSErrors, MetricNATSRoutes,
 }

@@ -3,10 +3,12 @@ package service
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	cedar "github.com/cedar-policy/cedar-go"
 
+	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/realtime"
@@ -63,7 +65,7 @@ func (realtimePart) build(b *builder) {
 	}
 	b.hub = hub
 	b.ready("realtime", hub.Ready, false)
-	b.run(&realtimeRun{hub: hub})
+	b.run(&realtimeRun{hub: hub, sys: b.actors, log: b.logger})
 }
 
 // realtimeConfig is [realtime] as the hub takes it.
@@ -101,12 +103,20 @@ func roomAuthorizer(a *authz.Authorizer) realtime.Authorizer {
 	}
 }
 
-// realtimeRun shuts the hub down with the service.
-type realtimeRun struct{ hub *realtime.Hub }
+// realtimeRun starts the bridge that lets WASM components publish to
+// rooms, once the actors run, and shuts the hub down with the service.
+type realtimeRun struct {
+	hub *realtime.Hub
+	sys *actors.System
+	log *slog.Logger
+}
 
 func (r *realtimeRun) Name() string { return "realtime" }
 
-func (r *realtimeRun) Start(context.Context) error { return nil }
+func (r *realtimeRun) Start(context.Context) error {
+	_, err := spawnRoomPublisher(r.sys, r.hub, r.log)
+	return err
+}
 
 // Stop sends every client 1001 and a reconnect hint and waits, within
 // realtime.shutdown_timeout (and the shutdown's own deadline), for them to

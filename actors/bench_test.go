@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/troupehq/troupe/internal/cputime"
 )
 
 // counter counts messages and closes done at n.
@@ -181,3 +183,51 @@ func BenchmarkIdleActorHeap(b *testing.B) {
 		runtime.KeepAlive(refs)
 	}
 }
+
+// BenchmarkRequestNested is a Request to an actor that requests another
+// before answering: the path the cycle detector watches. "cycles" runs it
+// with WithCycleDetection and an Observer that traces nothing.
+func BenchmarkRequestNested(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		opts []Option
+	}{
+		{"plain", nil},
+		{"cycles", []Option{WithObserver(nopObserver{}), WithCycleDetection(false)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := newTestSystem(b, bc.opts...)
+			inner, err := s.Spawn("", echoer)
+			if err != nil {
+				b.Fatal(err)
+			}
+			outer, err := s.Spawn("", func() Actor {
+				return fn(func(c *Context, msg any) {
+					if _, ok := msg.(int); ok {
+						v, _ := c.Request(c.Context(), inner, msg)
+						c.Respond(v)
+					}
+				})
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			cpu := cputime.Used()
+			for i := 0; b.Loop(); i++ {
+				if _, err := s.Request(ctx, outer, i&0xff); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cputime.PerOp(b, cpu)
+		})
+	}
+}
+
+// nopObserver traces nothing.
+type nopObserver struct{}
+
+func (nopObserver) Sample(context.Context, Ref, any) bool { return false }
+func (nopObserver) Observe(*Observation)                  {}
+func (nopObserver) Cycle(Cycle)                           {}

@@ -50,11 +50,15 @@ func (c *Context) Respond(reply any) {
 			return
 		}
 		c.replied = true
-		if !env.req.complete(reply, nil) {
+		delivered := env.req.complete(reply, nil)
+		if o := c.p.obs; o != nil {
+			o.replied(delivered)
+		}
+		if !delivered {
 			c.p.mb.sink.deadLetter(c.p.ref(), envelope{msg: reply, from: c.p}, ReasonLateReply)
 		}
 	case env.from != nil:
-		_ = c.p.sys.send(bg, c.p, env.from.ref(), reply)
+		_ = c.p.sys.send(c.cause(), c.p, env.from.ref(), reply)
 	default:
 		c.p.mb.sink.deadLetter(c.p.ref(), envelope{msg: reply, from: c.p}, ReasonNoSender)
 	}
@@ -88,12 +92,15 @@ func (c *Context) Forward(to Ref) error {
 	}
 	if env.req != nil {
 		c.replied = true
+		if d := c.p.sys.cycles; d != nil {
+			d.forwarded(c.p.sys, env.req, to)
+		}
 	}
 	return nil
 }
 
 // Send sends msg to to with this actor as the sender.
-func (c *Context) Send(to Ref, msg any) error { return c.p.sys.send(bg, c.p, to, msg) }
+func (c *Context) Send(to Ref, msg any) error { return c.p.sys.send(c.cause(), c.p, to, msg) }
 
 // Request sends msg to to and waits for the reply like System.Request; the
 // wait also ends (with ErrStopped) when this actor is stopped. Requesting

@@ -19,6 +19,7 @@ type sink interface {
 type postOffice struct {
 	stream   Stream[DeadLetter]
 	metrics  *instruments // nil without a meter provider
+	observe  *observing   // nil without an Observer
 	byReason [len(deadLetterReasons)]atomic.Uint64
 	byPolicy [Reject + 1]atomic.Uint64
 }
@@ -34,6 +35,9 @@ func (o *postOffice) dropped(to Ref, env envelope, policy OverflowPolicy, reason
 
 // deadLetter counts and publishes a message that did not reach Receive.
 func (o *postOffice) deadLetter(to Ref, env envelope, reason string) {
+	if o.observe != nil {
+		env.msg = o.observe.deadLetter(to, &env, reason)
+	}
 	for i, r := range deadLetterReasons {
 		if r == reason {
 			o.byReason[i].Add(1)

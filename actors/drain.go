@@ -73,6 +73,9 @@ func (p *process) processBatch(batch []envelope) {
 		if env := &batch[next]; env.req != nil && !cx.replied {
 			env.req.complete(nil, f.err)
 		}
+		if p.obs != nil && p.obs.cur != nil {
+			p.end(cx, f.err)
+		}
 		cx.env, cx.reqCtx = nil, nil
 		p.sys.processed.Add(1)
 		p.mb.putBack(batch[next+1:])
@@ -127,6 +130,10 @@ func (p *process) receiveFrom(batch []envelope, i int) (next int, f *failure) {
 // invoke to receiveFrom, which settles the request instead.
 func (p *process) invoke(env *envelope) {
 	c := &p.drain.cx
+	t, traced := env.msg.(*traced)
+	if traced {
+		p.begin(env, t)
+	}
 	c.env, c.replied = env, false
 	if env.req != nil {
 		c.reqCtx = env.req.ctx
@@ -144,6 +151,9 @@ func (p *process) invoke(env *envelope) {
 			err = ErrStopped
 		}
 		env.req.complete(nil, err)
+	}
+	if traced {
+		p.end(c, nil)
 	}
 	c.env, c.reqCtx = nil, nil
 }

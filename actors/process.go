@@ -20,6 +20,9 @@ type process struct {
 	sys *System
 	// stopReq is set once a hard Stop was requested.
 	stopReq atomic.Bool
+	// obs is what an Observer needs of this actor (observe.go); nil when
+	// the System has none.
+	obs *observed
 	// The order of the parts is deliberate: what the drain goroutine reads
 	// for every message (the fields above, drain and mb's interrupt) lies
 	// apart from the mailbox's lock and queue, which senders write for every

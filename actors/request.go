@@ -22,6 +22,7 @@ type request struct {
 	state atomic.Uint32
 	ch    chan reply
 	ctx   context.Context // read by the actor only before it completes the slot
+	wait  *waitEdge       // the waiting actor's edge, when cycles are watched
 }
 
 type reply struct {
@@ -61,7 +62,15 @@ func (s *System) request(ctx context.Context, from *process, to Ref, msg any) (a
 	}
 	r := requestPool.Get().(*request)
 	r.state.Store(reqPending)
-	r.ctx = ctx
+	r.ctx, r.wait = ctx, nil
+	if from != nil && s.cycles != nil {
+		return s.cycles.request(ctx, s, from, to, msg, r)
+	}
+	return s.await(ctx, from, to, msg, r)
+}
+
+// await delivers the request r carries and waits for its reply.
+func (s *System) await(ctx context.Context, from *process, to Ref, msg any, r *request) (any, error) {
 	if err := to.ep.deliver(ctx, envelope{msg: msg, from: from, req: r}); err != nil {
 		r.ctx = nil
 		requestPool.Put(r)

@@ -179,6 +179,9 @@ func (p *process) restart(reason error, delay time.Duration) {
 	}
 	p.drain.suspended = false
 	p.sys.restarts.Add(1)
+	if ob := p.sys.observe; ob != nil {
+		ob.restarted(p, reason, delay)
+	}
 	if m := p.sys.metrics; m != nil {
 		m.restarted(bg, p.kind)
 	}

@@ -31,6 +31,8 @@ type System struct {
 	meterProvider metric.MeterProvider
 	metrics       *instruments // nil without WithMeterProvider
 	unobserve     func()
+	observe       *observing     // nil without WithObserver (observe.go)
+	cycles        *cycleDetector // nil without WithCycleDetection (cycles.go)
 
 	root   *process // the guardian: parent of top-level actors, never runs
 	names  sync.Map // string → *process
@@ -61,6 +63,7 @@ func NewSystem(opts ...Option) *System {
 	}
 	s.root = &process{sys: s, address: address{name: "root", kind: "root"}}
 	s.root.sup.strategy = OneForOne().resolve(s.cfg)
+	s.post.observe = s.observe
 	if s.meterProvider != nil {
 		s.metrics = newInstruments(s.meterProvider)
 		s.unobserve = s.metrics.observeDepth(s.reportDepth)
@@ -143,6 +146,9 @@ func (s *System) newProcess(parent *process, name string, sc *spawnConfig) *proc
 	}
 	p.drain.cx.p = p
 	p.drain.noTiming = sc.noTiming
+	if s.observe != nil || s.cycles != nil {
+		p.obs = new(observed)
+	}
 	if sc.mailboxSize > 0 {
 		p.mb.capacity = sc.mailboxSize
 	}

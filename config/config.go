@@ -44,6 +44,8 @@ type Config struct {
 	Resilience Resilience `koanf:"resilience"`
 	// Realtime configures WebSocket and Server-Sent Events connections.
 	Realtime Realtime `koanf:"realtime"`
+	// Inspect configures the inspector and the ops console.
+	Inspect Inspect `koanf:"inspect"`
 }
 
 // HTTP is the [http] section: the public listener and its limits.
@@ -668,6 +670,59 @@ type Client struct {
 	Breaker Breaker `koanf:"breaker"`
 }
 
+// Inspect is the [inspect] section: the inspector, which records sampled
+// message events and detects request cycles, and its console.
+type Inspect struct {
+	// Mode is off, production (traces 1% of messages), analysis (10%) or
+	// development (every message).
+	Mode string `koanf:"mode"`
+	// SamplingRate, 0 to 1, overrides the mode's rate; 0 keeps it.
+	SamplingRate float64 `koanf:"sampling_rate"`
+	// Adaptive lowers the rate when recording costs too much.
+	Adaptive InspectAdaptive `koanf:"adaptive"`
+	// MaxEvents bounds the events kept.
+	MaxEvents int `koanf:"max_events"`
+	// MaxActors bounds the actors whose figures are kept.
+	MaxActors int `koanf:"max_actors"`
+	// Retention is how long events and idle actors' figures are kept.
+	Retention time.Duration `koanf:"retention"`
+	// DetectCycles watches actors' requests for request cycles.
+	DetectCycles bool `koanf:"detect_cycles"`
+	// FailCycles fails the request closing a cycle with actors.ErrCycle.
+	FailCycles bool `koanf:"fail_cycles"`
+	// Console configures /console and /inspect/ on the admin listener.
+	Console InspectConsole `koanf:"console"`
+}
+
+// InspectAdaptive is the [inspect.adaptive] section.
+type InspectAdaptive struct {
+	// Enabled turns the adaptive sampler on.
+	Enabled bool `koanf:"enabled"`
+	// MinRate and MaxRate bound the rate it picks.
+	MinRate float64 `koanf:"min_rate"`
+	MaxRate float64 `koanf:"max_rate"`
+	// OverheadTarget is the share of the actors' processing time recording
+	// may cost (0.02 is 2%).
+	OverheadTarget float64 `koanf:"overhead_target"`
+	// Interval is how often it measures and adjusts.
+	Interval time.Duration `koanf:"interval"`
+}
+
+// InspectConsole is the [inspect.console] section.
+type InspectConsole struct {
+	// Enabled serves the console and the JSON API on the admin listener.
+	Enabled bool `koanf:"enabled"`
+	// Auth is "none", "bearer" (Token) or "basic" (Username, Password).
+	Auth string `koanf:"auth"`
+	// Token is the bearer token, at least 16 characters.
+	Token string `koanf:"token" secret:"true"`
+	// Username and Password are the basic-auth credentials.
+	Username string `koanf:"username"`
+	Password string `koanf:"password" secret:"true"`
+	// MaxClients bounds the consoles receiving live updates at once.
+	MaxClients int `koanf:"max_clients"`
+}
+
 // Default returns the configuration used when no source sets a key. Every
 // call returns fresh slices, so callers may modify the result.
 func Default() Config {
@@ -787,6 +842,11 @@ func Default() Config {
 				Timeout: 10 * time.Second, MaxRetries: 2, BackoffBase: 100 * time.Millisecond, BackoffMax: 2 * time.Second,
 				RetryBudget: 0.1, Breaker: defaultBreaker(true),
 			},
+		},
+		Inspect: Inspect{
+			Mode: "production", MaxEvents: 10_000, MaxActors: 10_000, Retention: 15 * time.Minute, DetectCycles: true,
+			Adaptive: InspectAdaptive{MinRate: 0.001, MaxRate: 0.1, OverheadTarget: 0.02, Interval: time.Second},
+			Console:  InspectConsole{Enabled: true, Auth: "none", MaxClients: 8},
 		},
 	}
 }

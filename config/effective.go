@@ -55,6 +55,10 @@ func (r *run) effective(root reflect.Value) *Effective {
 // "env SHOWCASE_HTTP__ADDRESS". It is "" for a key the schema lacks.
 func (e *Effective) Source(key string) string { return e.sources[key] }
 
+// Value returns key's value as the dump writes it (TOML, secrets
+// redacted), "" for an unknown key.
+func (e *Effective) Value(key string) string { return e.values[key] }
+
 // Files returns the config files that were read, in load order (lowest
 // precedence first).
 func (e *Effective) Files() []string { return slices.Clone(e.files) }

@@ -100,6 +100,7 @@ func TestAlertRules(t *testing.T) {
 		{"TroupeActorDeadLetters", "troupe_actor_dead_letters_total", ">", "5m"},
 		{"TroupeActorRestarting", "troupe_actor_restarts_total", "> 0.1", "10m"},
 		{"TroupeActorMailboxBacklog", "troupe_actor_mailbox_depth", "> 100", "10m"},
+		{"TroupeActorRequestCycle", "troupe_inspect_cycles_total", "> 0", "1m"},
 		{"TroupeComponentDenials", "troupe_component_denials_total", "> 0", "5m"},
 		{"TroupeComponentReloadFailed", `troupe_component_reloads_total{troupe_component_result="failed"}`, "> 0", "1m"},
 		{"TroupeMemoryGrowing", "process_resident_memory_bytes", "> 1.5", "1h"},

@@ -60,7 +60,8 @@ func (actorsPart) build(b *builder) {
 	if b.tel.MetricsEnabled() {
 		opts = append(opts, actors.WithMeterProvider(b.tel.MeterProvider()))
 	}
-	b.actors = actors.NewSystem(opts...)
+	b.actors = actors.NewSystem(append(opts, b.inspector.ActorOptions()...)...)
+	b.inspector.Watch(b.actors)
 	b.run(&actorsRun{sys: b.actors, specs: b.s.opts.actors, timeout: b.cfg.Actors.ShutdownTimeout})
 }
 

@@ -28,6 +28,7 @@ func (s *Service) adminHandler() http.Handler {
 	if h := s.tel.MetricsHandler(); h != nil && s.cfg.Telemetry.Prometheus.Enabled {
 		mux.Handle("GET /metrics", h)
 	}
+	s.mountInspector(mux)
 	if s.cfg.Admin.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

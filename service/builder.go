@@ -8,8 +8,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/actors/wasm"
 	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/inspect"
 	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/internal/redisguard"
 	"github.com/troupehq/troupe/internal/telemetry"
@@ -81,8 +83,10 @@ type builder struct {
 	tel        *telemetry.Telemetry
 	nats       *natsRun // natsPart: nil when nothing uses NATS
 	actors     *actors.System
-	authorizer *authz.Authorizer // authPart: nil without Cedar policies
-	hub        *realtime.Hub     // realtimePart: nil without realtime routes
+	authorizer *authz.Authorizer  // authPart: nil without Cedar policies
+	hub        *realtime.Hub      // realtimePart: nil without realtime routes
+	inspector  *inspect.Inspector // inspectPart, before the actor system it watches
+	components *wasm.Runtime      // nil without components
 	routes     routeIndex
 }
 

@@ -76,6 +76,7 @@ func (componentsPart) build(b *builder) {
 	// A dead component or a failed reload degrades the service, whose other
 	// routes still serve: a warning, not unready.
 	b.ready("actors:components", rt.HealthCheck, true)
+	b.components = rt
 	b.run(&componentsRun{rt: rt, comps: comps})
 }
 

@@ -28,6 +28,7 @@ var parts = []part{
 	storesPart{},
 	telemetryPart{},
 	natsPart{},
+	inspectPart{},
 	actorsPart{},
 	componentsPart{},
 	authPart{},

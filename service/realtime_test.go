@@ -106,18 +106,6 @@ func rawWS(t *testing.T, r *running, path string) net.Conn {
 	return nc
 }
 
-// eventually polls cond until it holds, for at most 10 s.
-func eventually(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestRealtimeLimits: realtime.max_connections and
 // realtime.max_connections_per_principal refuse upgrades before the
 // handshake, and readiness reports a full instance.
@@ -213,7 +201,7 @@ func TestRealtimeSlowConsumer(t *testing.T) {
 				"REALTIME__PING_INTERVAL": "10s", "REALTIME__IDLE_TIMEOUT": "60s"}, WithAPI(realtimeAPI()))
 			rawWS(t, r, "/api/v1/feed")
 			hub := r.svc.Realtime()
-			eventually(t, func() bool { return hub.Connections() == 1 })
+			eventually(t, "one connection open", func() bool { return hub.Connections() == 1 })
 			drops := func() string { return metricLine(t, r, "troupe_realtime_slow_consumer_drops_total") }
 			for i := 0; i < 500 && hub.Connections() == 1; i++ {
 				if err := hub.Publish("feed", big); err != nil {
@@ -221,12 +209,12 @@ func TestRealtimeSlowConsumer(t *testing.T) {
 				}
 			}
 			if policy == "disconnect" {
-				eventually(t, func() bool { return hub.Connections() == 0 })
+				eventually(t, "no connection open", func() bool { return hub.Connections() == 0 })
 				if !strings.Contains(metricLine(t, r, "troupe_realtime_closes_total"), "slow_consumer") {
 					t.Errorf("closes: %s", metricLine(t, r, "troupe_realtime_closes_total"))
 				}
 			} else {
-				eventually(t, func() bool { return !strings.HasSuffix(drops(), " 0") && drops() != "" })
+				eventually(t, "a slow-consumer drop counted", func() bool { return !strings.HasSuffix(drops(), " 0") && drops() != "" })
 				if hub.Connections() != 1 {
 					t.Error("drop_oldest disconnected the client")
 				}
@@ -241,8 +229,8 @@ func TestRealtimeHeartbeat(t *testing.T) {
 	r := start(t, map[string]string{"REALTIME__PING_INTERVAL": "100ms", "REALTIME__IDLE_TIMEOUT": "1s"}, WithAPI(realtimeAPI()))
 	rawWS(t, r, "/api/v1/feed")
 	hub := r.svc.Realtime()
-	eventually(t, func() bool { return hub.Connections() == 1 })
-	eventually(t, func() bool { return hub.Connections() == 0 })
+	eventually(t, "one connection open", func() bool { return hub.Connections() == 1 })
+	eventually(t, "no connection open", func() bool { return hub.Connections() == 0 })
 	if !strings.Contains(metricLine(t, r, "troupe_realtime_closes_total"), "idle_timeout") {
 		t.Errorf("closes: %s", metricLine(t, r, "troupe_realtime_closes_total"))
 	}
@@ -283,7 +271,7 @@ func TestRealtimeShutdown(t *testing.T) {
 	c := mustDialWS(t, r, "/api/v1/feed", nil)
 	readType(t, c, "joined")
 	rawWS(t, r, "/api/v1/feed")
-	eventually(t, func() bool { return r.svc.Realtime().Connections() == 2 })
+	eventually(t, "two connections open", func() bool { return r.svc.Realtime().Connections() == 2 })
 	start := time.Now()
 	stopped := make(chan error, 1)
 	go func() { stopped <- r.stop(t) }()

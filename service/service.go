@@ -10,10 +10,13 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"time"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/actors/wasm"
 	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/inspect"
 	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/realtime"
 )
@@ -36,6 +39,9 @@ type Service struct {
 	tel         *telemetry.Telemetry
 	nats        *natsRun
 	actorSystem *actors.System
+	inspector   *inspect.Inspector
+	components  *wasm.Runtime // nil without components
+	created     time.Time     // when New began: the console's uptime
 	client      *http.Client
 	revocation  authz.RevocationStore
 	hub         *realtime.Hub
@@ -59,7 +65,7 @@ func New(name string, opts ...Option) (*Service, error) {
 	if !serviceName.MatchString(name) {
 		return nil, fmt.Errorf("service: invalid name %q: use lower-case letters, digits, '-' and '_', starting with a letter", name)
 	}
-	s := &Service{name: name, started: make(chan struct{})}
+	s := &Service{name: name, started: make(chan struct{}), created: time.Now()}
 	for _, opt := range opts {
 		opt(&s.opts)
 	}
@@ -72,6 +78,7 @@ func New(name string, opts ...Option) (*Service, error) {
 		return nil, fmt.Errorf("service %s: %w", name, err)
 	}
 	s.health, s.tel, s.actorSystem, s.hub, s.nats = b.health, b.tel, b.actors, b.hub, b.nats
+	s.inspector, s.components = b.inspector, b.components
 	s.runs, s.releases = b.runs, b.releases
 	for _, f := range s.opts.setup {
 		if err := f(s); err != nil {

@@ -180,6 +180,9 @@ func (a *componentActor) current(ctx *actors.Context) {
 // handle delivers one user message and answers it.
 func (a *componentActor) handle(ctx *actors.Context, msg any) {
 	a.current(ctx)
+	env := &a.inst.env
+	env.actor = ctx
+	defer func() { env.actor = nil }()
 	var view []byte
 	var err error
 	switch m := msg.(type) {

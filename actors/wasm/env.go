@@ -49,6 +49,10 @@ type Limits struct {
 type instanceEnv struct {
 	comp *componentEnv
 	self actors.Ref // the component's actor; for a pool, the pool's router
+	// actor is the Receive the instance runs in, nil outside one (Call):
+	// the guest's requests are its actor's, as a native actor's are, so
+	// they end when the actor stops and the inspector sees who waits.
+	actor *actors.Context
 	// deadline is the Unix-nanosecond deadline of the call in flight, 0
 	// when the instance is idle. The watchdog reads it; blocking host
 	// calls (request, http_fetch) bound their waits by it.

@@ -107,7 +107,13 @@ func hostRequest(ctx context.Context, env *instanceEnv, mem api.Memory, stack []
 	timeout := time.Duration(api.DecodeU32(stack[4])) * time.Millisecond
 	rctx, cancel := env.callContext(ctx, timeout)
 	defer cancel()
-	reply, err := env.comp.sys.Request(rctx, to, payload)
+	var reply any
+	var err error
+	if env.actor != nil {
+		reply, err = env.actor.Request(rctx, to, payload)
+	} else {
+		reply, err = env.comp.sys.Request(rctx, to, payload)
+	}
 	if err != nil {
 		return env.actorError(name, err)
 	}

@@ -62,16 +62,7 @@ func TestFailedInstancesReturnTheirMemory(t *testing.T) {
 	sys := actors.NewSystem(actors.WithLogger(log), actors.WithDefaults(actors.Config{
 		BackoffMin: time.Millisecond, BackoffMax: 2 * time.Millisecond, MaxRestarts: restarts, RestartWindow: time.Hour,
 	}))
-	rt, err := NewRuntime(context.Background(), RuntimeOptions{System: sys, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = sys.Shutdown(ctx)
-		_ = rt.Close(ctx)
-	})
+	rt := rtRuntime(t, RuntimeOptions{System: sys, Logger: log})
 	m := rtComponent(t, t.TempDir(), "grower", rtCompileWAT(t, rtWAT(t, "mem_grow")), "max_memory_mb = 32")
 	c, err := rt.Load(context.Background(), m)
 	if err != nil {

@@ -21,18 +21,9 @@ func TestMonitoringSection(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	spans := tracetest.NewSpanRecorder()
 	sys := actors.NewSystem(actors.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
-	rt, err := NewRuntime(context.Background(), RuntimeOptions{
+	rt := rtRuntime(t, RuntimeOptions{
 		System:         sys,
 		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = sys.Shutdown(ctx)
-		_ = rt.Close(ctx)
 	})
 	dir := t.TempDir()
 	for _, c := range []struct{ name, monitoring string }{

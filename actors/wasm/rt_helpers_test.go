@@ -131,22 +131,29 @@ func rtNew(t testing.TB, o RuntimeOptions) *rtEnv {
 		BackoffMin: time.Millisecond, BackoffMax: 2 * time.Millisecond, MaxRestarts: 100,
 	}))
 	o.System, o.Logger = e.sys, logger
+	e.rt = rtRuntime(t, o)
+	return e
+}
+
+// rtRuntime starts a Runtime with o; when the test ends it shuts o.System
+// down, then closes the Runtime.
+func rtRuntime(t testing.TB, o RuntimeOptions) *Runtime {
+	t.Helper()
 	rt, err := NewRuntime(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.rt = rt
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := e.sys.Shutdown(ctx); err != nil {
+		if err := o.System.Shutdown(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
 		if err := rt.Close(ctx); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	return e
+	return rt
 }
 
 // spawn loads the echo guest as name with the runtime settings and spawns

@@ -32,6 +32,8 @@ func main() {
 // options is shared by main and the tests that start the example.
 func options() []service.Option {
 	notes := actors.Route("notes")
+	app := &settings{SeedNotes: 200}
+	demo := &demoActors{app: app}
 	api := versioning.New("/api").
 		Version(1, func(g *versioning.Group) {
 			g.GET("/notes", notes)
@@ -49,9 +51,10 @@ func options() []service.Option {
 			// published to everyone in the room with the sender and time.
 			g.WS("/notes/live", realtime.Handler(realtime.Endpoint{Rooms: []string{"notes"}}))
 			g.WS("/rooms/:room", realtime.Handler(realtime.Endpoint{Rooms: []string{"chat.:room"}, PublishInbound: true}))
+			// Only with app.demo_routes = true (demo.go).
+			g.GET("/demo/cycle", demoRoute(app))
 		}).
 		Deprecate(1, versioning.Sunset(sunsetV1), versioning.Successor(2))
-	app := &settings{SeedNotes: 200}
 	var hub *realtime.Hub // set once New has built it, before any actor starts
 	return []service.Option{
 		service.WithAPI(api),
@@ -74,6 +77,9 @@ func options() []service.Option {
 			// The live page runs its own scripts and opens WebSockets to
 			// its own origin; nothing else.
 			c.SecurityHeaders.ContentSecurityPolicy = "default-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+			// The inspector traces one message in ten: the console at
+			// the admin listener's /console has figures to show.
+			c.Inspect.Mode = "analysis"
 		}),
 		// The live page and the realtime client it loads.
 		service.WithAssets("/live", webFS()),
@@ -94,6 +100,9 @@ func options() []service.Option {
 		service.WithActor("live", func() actors.Actor { return &liveActor{hub: hub} }),
 		// The producer runs at start, after New has loaded app.seed_notes.
 		service.WithActor("notes", func() actors.Actor { return &notesActor{store: newNoteStore(app.SeedNotes)} }),
+		// The demos' actors, spawned only with app.demo_routes.
+		service.WithSubsystem(demo),
+		service.WithSetup(func(s *service.Service) error { demo.svc = s; return nil }),
 	}
 }
 

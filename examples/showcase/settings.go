@@ -15,6 +15,9 @@ const maxSeedNotes = 100_000
 type settings struct {
 	// SeedNotes is how many notes the notes actor starts with.
 	SeedNotes int `koanf:"seed_notes"`
+	// DemoRoutes mounts the demos, such as GET /api/v2/demo/cycle (a
+	// request cycle for the inspector to catch). Off in production.
+	DemoRoutes bool `koanf:"demo_routes"`
 }
 
 // Validate is run by service.New with every other config check.

@@ -35,13 +35,14 @@ const (
 	KeyCapability     = attribute.Key("troupe.capability.kind")
 	KeyKillReason     = attribute.Key("troupe.component.reason")
 	KeyReloadResult   = attribute.Key("troupe.component.result")
+	KeyInspectKind    = attribute.Key("troupe.inspect.kind")
+	KeyNATSDirection  = attribute.Key("troupe.nats.direction")
+	KeyNATSError      = attribute.Key("troupe.nats.error")
 
 	KeyRealtimeTransport   = attribute.Key("troupe.realtime.transport")
 	KeyRealtimeOutcome     = attribute.Key("troupe.realtime.outcome")
 	KeyRealtimeDirection   = attribute.Key("troupe.realtime.direction")
 	KeyRealtimeCloseReason = attribute.Key("troupe.realtime.close_reason")
-	KeyNATSDirection       = attribute.Key("troupe.nats.direction")
-	KeyNATSError           = attribute.Key("troupe.nats.error")
 )
 
 // maxCachedSets bounds each AttrCache. Labels are bounded by construction

@@ -83,6 +83,18 @@ const (
 	// MetricRealtimeDeliveryDuration is the time from a message's
 	// publication to its write to a connection.
 	MetricRealtimeDeliveryDuration = "troupe.realtime.delivery.duration"
+
+	// MetricInspectEvents counts the events the inspector recorded.
+	MetricInspectEvents = "troupe.inspect.events"
+	// MetricInspectDropped counts recorded events the inspector's full
+	// buffer replaced before their retention ended.
+	MetricInspectDropped = "troupe.inspect.events.dropped"
+	// MetricInspectSamplingRate is the share of messages the inspector traces.
+	MetricInspectSamplingRate = "troupe.inspect.sampling.rate"
+	// MetricInspectMemory is the memory the inspector's buffers hold.
+	MetricInspectMemory = "troupe.inspect.memory"
+	// MetricInspectCycles counts the request cycles the inspector detected.
+	MetricInspectCycles = "troupe.inspect.cycles"
 	// MetricNATSConnectionState is the NATS connection's state: 0 connected,
 	// 1 connecting or reconnecting, 2 closed.
 	MetricNATSConnectionState = "troupe.nats.connection.state"
@@ -116,6 +128,7 @@ var metricNames = []string{
 	MetricRealtimeConnections, MetricRealtimeConnectionsLimit, MetricRealtimeUpgrades,
 	MetricRealtimeMessages, MetricRealtimeBytes, MetricRealtimeSlowConsumerDrops,
 	MetricRealtimeCloses, MetricRealtimeDeliveryDuration,
+	MetricInspectEvents, MetricInspectDropped, MetricInspectSamplingRate, MetricInspectMemory, MetricInspectCycles,
 	MetricNATSConnectionState, MetricNATSRTT, MetricNATSReconnects, MetricNATSMessages,
 	MetricNATSTraffic, MetricNATSErrors, MetricNATSRoutes,
 }

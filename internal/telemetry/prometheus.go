@@ -20,22 +20,22 @@ import (
 // underscores, counters gain _total and units a suffix, so
 // troupe.actor.processing.duration (unit s) is scraped as
 // troupe_actor_processing_duration_seconds.
-func newPrometheus() (sdkmetric.Reader, http.Handler, error) {
+func newPrometheus() (sdkmetric.Reader, http.Handler, *prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
-		return nil, nil, fmt.Errorf("telemetry: prometheus: %w", err)
+		return nil, nil, nil, fmt.Errorf("telemetry: prometheus: %w", err)
 	}
 	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
-		return nil, nil, fmt.Errorf("telemetry: prometheus: %w", err)
+		return nil, nil, nil, fmt.Errorf("telemetry: prometheus: %w", err)
 	}
 	reader, err := otelprom.New(otelprom.WithRegisterer(reg))
 	if err != nil {
-		return nil, nil, fmt.Errorf("telemetry: prometheus: %w", err)
+		return nil, nil, nil, fmt.Errorf("telemetry: prometheus: %w", err)
 	}
 	handler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		// A collector failing must not take the whole scrape down.
 		ErrorHandling: promhttp.ContinueOnError,
 		Registry:      reg,
 	})
-	return reader, handler, nil
+	return reader, handler, reg, nil
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
@@ -28,6 +29,7 @@ type Telemetry struct {
 	meterProvider  metric.MeterProvider
 	propagator     propagation.TextMapPropagator
 	metricsHandler http.Handler
+	gatherer       prometheus.Gatherer // the registry behind metricsHandler
 
 	// shutdowns flush and close the SDK providers, traces first so spans
 	// recorded while metrics flush are not lost.
@@ -79,14 +81,14 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	if cfg.metricsEnabled() {
 		opts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithView(durationView)}
 		if cfg.Prometheus {
-			reader, handler, err := newPrometheus()
+			reader, handler, reg, err := newPrometheus()
 			if err != nil {
 				// Stop the tracer provider built above: the caller gets no
 				// Telemetry to shut down.
 				return nil, errors.Join(err, t.Shutdown(ctx))
 			}
 			opts = append(opts, sdkmetric.WithReader(reader))
-			t.metricsHandler = handler
+			t.metricsHandler, t.gatherer = handler, reg
 		}
 		if cfg.otlpMetrics() {
 			exp, err := newMetricExporter(ctx, cfg.OTLP)
@@ -221,6 +223,15 @@ func (t *Telemetry) MetricsHandler() http.Handler {
 		return nil
 	}
 	return t.metricsHandler
+}
+
+// Gatherer returns the Prometheus registry MetricsHandler serves, nil when
+// Prometheus is off: the ops console reads current values from it.
+func (t *Telemetry) Gatherer() prometheus.Gatherer {
+	if t == nil || t.gatherer == nil {
+		return nil
+	}
+	return t.gatherer
 }
 
 // Shutdown flushes buffered spans and metrics and stops the exporters. It

@@ -1,0 +1,194 @@
+package inspect
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+)
+
+// Resilience is the state of the resilience stages, read from the metrics
+// they record.
+type Resilience struct {
+	Breakers   []Breaker   `json:"breakers"`
+	Bulkheads  []Bulkhead  `json:"bulkheads"`
+	RateLimits []RateLimit `json:"rate_limits"`
+	// SheddingLimit is the adaptive concurrency limit, -1 without shedding.
+	SheddingLimit      int64  `json:"shedding_limit"`
+	SheddingRejections uint64 `json:"shedding_rejections"`
+}
+
+// Breaker is one circuit breaker.
+type Breaker struct {
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	State       string `json:"state"`
+	Transitions uint64 `json:"transitions"`
+	Rejections  uint64 `json:"rejections"`
+	// ChangedAt is when the console first saw its latest transition
+	// (metrics are read when a view is, so to within a refresh); zero when
+	// none was seen since the console started watching.
+	ChangedAt time.Time `json:"changed_at,omitzero"`
+}
+
+// Bulkhead is one bulkhead.
+type Bulkhead struct {
+	Name       string `json:"name"`
+	InFlight   int64  `json:"in_flight"`
+	Rejections uint64 `json:"rejections"`
+}
+
+// RateLimit counts the decisions of one rate-limit policy on one route.
+type RateLimit struct {
+	Route    string `json:"route"`
+	Policy   string `json:"policy"`
+	Allowed  uint64 `json:"allowed"`
+	Rejected uint64 `json:"rejected"`
+}
+
+// VersionTraffic counts the requests of one API version.
+type VersionTraffic struct {
+	Requests uint64            `json:"requests"`
+	Routes   map[string]uint64 `json:"routes"` // "GET /api/v1/notes" → requests
+}
+
+// metricsReader reads the service's metrics and remembers when each
+// breaker's transition count last moved.
+type metricsReader struct {
+	mu      sync.Mutex
+	seen    map[string]uint64    // breaker → transitions
+	changed map[string]time.Time // breaker → when they moved
+}
+
+var breakerStates = map[float64]string{0: "closed", 1: "half-open", 2: "open"}
+
+// read gathers the families of interest.
+func (m *metricsReader) read(s *Sources) (Resilience, map[string]VersionTraffic, bool) {
+	res := Resilience{SheddingLimit: -1, Breakers: []Breaker{}, Bulkheads: []Bulkhead{}, RateLimits: []RateLimit{}}
+	traffic := map[string]VersionTraffic{}
+	if s == nil || s.Metrics == nil {
+		return res, traffic, false
+	}
+	fams, err := s.Metrics.Gather()
+	if err != nil && len(fams) == 0 {
+		return res, traffic, false
+	}
+	breakers := map[string]*Breaker{}
+	breaker := func(l map[string]string) *Breaker {
+		key := l["troupe_breaker_kind"] + "/" + l["troupe_breaker_name"]
+		if breakers[key] == nil {
+			breakers[key] = &Breaker{Name: l["troupe_breaker_name"], Kind: l["troupe_breaker_kind"], State: "closed"}
+		}
+		return breakers[key]
+	}
+	bulkheads := map[string]*Bulkhead{}
+	bulkhead := func(name string) *Bulkhead {
+		if bulkheads[name] == nil {
+			bulkheads[name] = &Bulkhead{Name: name}
+		}
+		return bulkheads[name]
+	}
+	limits := map[[2]string]*RateLimit{}
+	for _, f := range fams {
+		for _, mt := range f.GetMetric() {
+			l := labels(mt)
+			switch f.GetName() {
+			case "http_server_request_duration_seconds":
+				v := l["troupe_api_version"]
+				if v == "" {
+					continue
+				}
+				t := traffic[v]
+				if t.Routes == nil {
+					t.Routes = map[string]uint64{}
+				}
+				n := mt.GetHistogram().GetSampleCount()
+				t.Requests += n
+				t.Routes[l["http_request_method"]+" "+l["http_route"]] += n
+				traffic[v] = t
+			case "troupe_breaker_state":
+				breaker(l).State = breakerStates[mt.GetGauge().GetValue()]
+			case "troupe_breaker_transitions_total":
+				breaker(l).Transitions += uint64(mt.GetCounter().GetValue())
+			case "troupe_breaker_rejections_total":
+				breaker(l).Rejections += uint64(mt.GetCounter().GetValue())
+			case "troupe_bulkhead_in_flight":
+				bulkhead(l["troupe_bulkhead_name"]).InFlight = int64(value(mt))
+			case "troupe_bulkhead_rejections_total":
+				bulkhead(l["troupe_bulkhead_name"]).Rejections += uint64(mt.GetCounter().GetValue())
+			case "troupe_ratelimit_decisions_total":
+				key := [2]string{l["http_route"], l["troupe_ratelimit_key_kind"]}
+				if limits[key] == nil {
+					limits[key] = &RateLimit{Route: key[0], Policy: key[1]}
+				}
+				if l["troupe_decision"] == "rejected" {
+					limits[key].Rejected += uint64(mt.GetCounter().GetValue())
+				} else {
+					limits[key].Allowed += uint64(mt.GetCounter().GetValue())
+				}
+			case "troupe_shedding_limit":
+				res.SheddingLimit = int64(mt.GetGauge().GetValue())
+			case "troupe_shedding_rejections_total":
+				res.SheddingRejections += uint64(mt.GetCounter().GetValue())
+			}
+		}
+	}
+	m.stamp(breakers)
+	for _, b := range breakers {
+		res.Breakers = append(res.Breakers, *b)
+	}
+	for _, b := range bulkheads {
+		res.Bulkheads = append(res.Bulkheads, *b)
+	}
+	for _, r := range limits {
+		res.RateLimits = append(res.RateLimits, *r)
+	}
+	slices.SortFunc(res.Breakers, func(a, b Breaker) int { return compareStrings(a.Kind+a.Name, b.Kind+b.Name) })
+	slices.SortFunc(res.Bulkheads, func(a, b Bulkhead) int { return compareStrings(a.Name, b.Name) })
+	slices.SortFunc(res.RateLimits, func(a, b RateLimit) int { return compareStrings(a.Route+a.Policy, b.Route+b.Policy) })
+	return res, traffic, true
+}
+
+// stamp notes when each breaker's transitions moved.
+func (m *metricsReader) stamp(breakers map[string]*Breaker) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen == nil {
+		m.seen, m.changed = map[string]uint64{}, map[string]time.Time{}
+	}
+	now := time.Now()
+	for key, b := range breakers {
+		if prev, ok := m.seen[key]; ok && prev != b.Transitions {
+			m.changed[key] = now
+		}
+		m.seen[key] = b.Transitions
+		b.ChangedAt = m.changed[key]
+	}
+}
+
+func labels(m *dto.Metric) map[string]string {
+	out := make(map[string]string, len(m.GetLabel()))
+	for _, l := range m.GetLabel() {
+		out[l.GetName()] = l.GetValue()
+	}
+	return out
+}
+
+// value reads a gauge, or an up-down counter exported as one.
+func value(m *dto.Metric) float64 {
+	if g := m.GetGauge(); g != nil {
+		return g.GetValue()
+	}
+	return m.GetCounter().GetValue()
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -287,6 +287,9 @@ func TestUpgradeRefused(t *testing.T) {
 	}
 	problemOf(t, r)
 	got := th.stats.upgrades[transportWebSocket]
+	// A connection is counted as accepted once it is live, which is after
+	// its 101 reached the client: the last one may still be on its way.
+	eventually(t, "six upgrades accepted", func() bool { return got[outcomeAccepted].Load() >= 6 })
 	for outcome, min := range map[string]int64{outcomeOrigin: 1, outcomePrincipalLimit: 1, outcomeNodeLimit: 1, outcomeBadRequest: 2, outcomeAccepted: 6} {
 		if n := got[outcome].Load(); n < min {
 			t.Errorf("upgrades{%s} = %d, want ≥ %d", outcome, n, min)

@@ -339,8 +339,11 @@ type Components struct {
 	// ReloadInterval is how often manifests and modules are checked for
 	// changes to hot-reload; 0 turns hot reload off.
 	ReloadInterval time.Duration `koanf:"reload_interval"`
-	// KVStore backs the components' key-value state: "auto" (Redis when
-	// redis.url is set, else memory), "memory" or "redis".
+	// KVStore backs the components' key-value state: "memory", "redis"
+	// (redis.url), "nats" (a JetStream KV bucket on the service's NATS,
+	// embedded unless nats.url is set), or "auto": nats when NATS is on
+	// for another reason (nats.url, nats.cluster.listen, WithNATS), else
+	// redis when redis.url is set, else memory.
 	KVStore string `koanf:"kv_store"`
 	// KVMaxKeys bounds the memory KV store; a full store refuses writes.
 	KVMaxKeys int `koanf:"kv_max_keys"`
@@ -463,8 +466,9 @@ type NATS struct {
 	// connection is down.
 	Optional bool `koanf:"optional"`
 	// ConnectTimeout is how long start-up waits for the first connection
-	// to an external NATS when Optional is false; past it the service does
-	// not start.
+	// to an external NATS, and for JetStream to hold the buckets the
+	// service opens, when Optional is false; past it the service does not
+	// start.
 	ConnectTimeout time.Duration `koanf:"connect_timeout"`
 	// Name is the connection's name in the server's monitoring; "" means
 	// the service's name.

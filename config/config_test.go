@@ -74,6 +74,7 @@ func TestConfigValidate(t *testing.T) {
 		{"rate store redis", func(c *Config) { c.RateLimit.Enabled, c.RateLimit.Store = true, "redis" }, "rate_limit.store", "needs redis.url"},
 		{"lease", func(c *Config) { c.RateLimit.LeaseSize = -1 }, "rate_limit.lease_size", "must not be negative"},
 		{"max keys", func(c *Config) { c.RateLimit.MaxKeys = 0 }, "rate_limit.max_keys", "at least 1"},
+		{"kv store", func(c *Config) { c.Actors.Components.KVStore = "etcd" }, "actors.components.kv_store", `one of "auto", "memory", "redis", "nats"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -82,7 +82,7 @@ func (v *validator) components(c Components, r Redis) {
 	if c.MaxComponents < 1 {
 		v.fail("actors.components.max_components", "must be at least 1, got %d", c.MaxComponents)
 	}
-	v.oneOf("actors.components.kv_store", c.KVStore, "auto", "memory", "redis")
+	v.oneOf("actors.components.kv_store", c.KVStore, "auto", "memory", "redis", "nats")
 	if c.KVStore == "redis" && r.URL == "" {
 		v.fail("actors.components.kv_store", `is "redis" but redis.url is not set`)
 	}

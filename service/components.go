@@ -8,7 +8,6 @@ import (
 
 	"github.com/adrg/xdg"
 
-	"github.com/troupehq/troupe/actors/state"
 	"github.com/troupehq/troupe/actors/wasm"
 	"github.com/troupehq/troupe/config"
 )
@@ -87,16 +86,6 @@ func componentOptions(c config.Components) wasm.RuntimeOptions {
 	o.CacheDir, o.Limits = c.CacheDir, wasm.Limits{MaxMessageBytes: c.MaxMessageBytes, MaxReplyBytes: c.MaxReplyBytes}
 	o.MaxMemoryMB, o.WarmInstances, o.BuildMissing, o.ReloadInterval = c.MaxMemoryMB, c.WarmInstances, c.BuildMissing, c.ReloadInterval
 	return o
-}
-
-// componentStore is the KV backend of actors.components.kv_store: Redis
-// when it names Redis (or "auto" with redis.url set), else memory.
-func componentStore(b *builder) state.Store {
-	c := b.cfg.Actors.Components
-	if c.KVStore == "memory" || b.redis == nil {
-		return state.NewMemory(c.KVMaxKeys)
-	}
-	return state.NewRedis(b.redis, "troupe:"+b.s.name+":kv:")
 }
 
 // componentsRun spawns one actor per loaded component.

@@ -278,7 +278,7 @@ func TestComponentsKV(t *testing.T) {
 		if got, err := r.ask(t, "kv", "kstate"); err != nil || got != nil {
 			t.Fatalf("put: %v, %v", got, err)
 		}
-		v, err := srv.Client(t).Get(context.Background(), "troupe:test:kv:kv/n/state").Result()
+		v, err := srv.Client(t).HGet(context.Background(), "troupe:test:kv:kv/n/state", "v").Result()
 		if err != nil || v != "state" {
 			t.Fatalf("Redis holds %q, %v; want the component's value", v, err)
 		}

@@ -69,11 +69,18 @@ func (natsPart) build(b *builder) {
 	b.run(r)
 }
 
-// usesNATS reports whether anything needs NATS: an external NATS is
-// configured, the embedded server is to form a cluster, or the application
-// asked (WithNATS). A feature that needs NATS adds its condition here, and
-// its part, built after natsPart, finds the run in builder.nats.
+// usesNATS reports whether anything needs NATS: natsWanted, or the
+// components keep their state in JetStream (actors.components.kv_store).
+// A feature that needs NATS adds its condition here, and its part, built
+// after natsPart, finds the run in builder.nats.
 func usesNATS(c *config.Config, o *options) bool {
+	return natsWanted(c, o) || componentsKV(c, o) == kvNATS
+}
+
+// natsWanted reports whether NATS is on for its own sake: an external NATS
+// is configured, the embedded server is to form a cluster, or the
+// application asked (WithNATS). Stores set to "auto" follow it.
+func natsWanted(c *config.Config, o *options) bool {
 	return o.nats || c.NATS.URL != "" || c.NATS.Cluster.Listen != ""
 }
 
@@ -165,9 +172,7 @@ func (r *natsRun) Stop(ctx context.Context) error {
 
 // check is the "nats" readiness check.
 func (r *natsRun) check(ctx context.Context) error {
-	r.mu.Lock()
-	node := r.node
-	r.mu.Unlock()
+	node := r.current()
 	if node == nil {
 		return natsnode.ErrUnavailable
 	}
@@ -176,10 +181,15 @@ func (r *natsRun) check(ctx context.Context) error {
 
 // conn returns the open node's connection, or nil.
 func (r *natsRun) conn() *nats.Conn {
+	if node := r.current(); node != nil {
+		return node.Conn()
+	}
+	return nil
+}
+
+// current returns the open node, or nil before Start and after Stop.
+func (r *natsRun) current() *natsnode.Node {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.node == nil {
-		return nil
-	}
-	return r.node.Conn()
+	return r.node
 }

@@ -20,7 +20,7 @@ func (storesPart) check(*checker) {}
 
 func (storesPart) build(b *builder) {
 	r := b.cfg.Redis
-	if !usesRedis(b.cfg) {
+	if !usesRedis(b.cfg, &b.s.opts) {
 		return
 	}
 	client, guard, err := redisguard.NewClient(r.URL, redisguard.Config{
@@ -41,12 +41,12 @@ func (storesPart) build(b *builder) {
 
 // usesRedis reports whether a store the config turns on lives in Redis.
 // config.Validate has checked that each store naming "redis" has a URL.
-func usesRedis(c *config.Config) bool {
+func usesRedis(c *config.Config, o *options) bool {
 	if c.Redis.URL == "" {
 		return false
 	}
 	onRedis := func(store string) bool { return store == "redis" || store == "auto" }
 	return c.RateLimit.Enabled && onRedis(c.RateLimit.Store) ||
 		c.Auth.Enabled() && c.Auth.Revocation.Enabled && c.Auth.Revocation.Store == "redis" ||
-		c.Actors.Components.Dir != "" && onRedis(c.Actors.Components.KVStore)
+		componentsKV(c, o) == kvRedis
 }

@@ -21,8 +21,15 @@ func TestRedisPrefix(t *testing.T) {
 	if err := a.Put(ctx, "k", []byte("from a")); err != nil {
 		t.Fatal(err)
 	}
-	if raw, err := client.Get(ctx, "svc-a:k").Result(); err != nil || raw != "from a" {
-		t.Fatalf("raw key svc-a:k = %q, %v; want the prefixed value", raw, err)
+	if raw, err := client.HGet(ctx, "svc-a:k", "v").Result(); err != nil || raw != "from a" {
+		t.Fatalf("raw hash svc-a:k field v = %q, %v; want the prefixed value", raw, err)
+	}
+	e, err := a.GetEntry(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counter, err := client.Get(ctx, "svc-a:").Uint64(); err != nil || counter != e.Revision {
+		t.Fatalf("counter svc-a: = %d, %v; want the last revision %d", counter, err, e.Revision)
 	}
 	if _, err := b.Get(ctx, "k"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another prefix sees the key: %v", err)

@@ -72,6 +72,9 @@ func (e *instanceEnv) storeError(err error) int64 {
 	switch {
 	case errors.Is(err, state.ErrNotFound):
 		return e.fail(abi.CodeNotFound, "not_found: no such key")
+	case errors.Is(err, state.ErrInvalidKey):
+		// The JetStream store refuses a key too long once escaped.
+		return e.fail(abi.CodeInvalid, "invalid: the state store cannot hold this key")
 	case errors.Is(err, context.DeadlineExceeded):
 		return e.fail(abi.CodeTimeout, "timeout: the state store did not answer before the deadline")
 	}

@@ -85,8 +85,14 @@ func TestHostKVNamespacesArePerComponent(t *testing.T) {
 type hostFailingStore struct{ err error }
 
 func (s hostFailingStore) Get(context.Context, string) ([]byte, error) { return nil, s.err }
-func (s hostFailingStore) Put(context.Context, string, []byte) error   { return s.err }
-func (s hostFailingStore) Delete(context.Context, string) error        { return s.err }
+func (s hostFailingStore) GetEntry(context.Context, string) (state.Entry, error) {
+	return state.Entry{}, s.err
+}
+func (s hostFailingStore) Put(context.Context, string, []byte) error { return s.err }
+func (s hostFailingStore) PutIf(context.Context, string, []byte, uint64) (uint64, error) {
+	return 0, s.err
+}
+func (s hostFailingStore) Delete(context.Context, string) error { return s.err }
 
 func TestHostKVStoreErrors(t *testing.T) {
 	for _, tc := range []struct {
@@ -95,6 +101,7 @@ func TestHostKVStoreErrors(t *testing.T) {
 	}{
 		{errors.New("connection refused"), -abi.CodeUnavailable},
 		{context.DeadlineExceeded, -abi.CodeTimeout},
+		{state.ErrInvalidKey, -abi.CodeInvalid},
 	} {
 		f := hostNewEnv(t, hostFailingStore{tc.err}, "kv:read:notes", "kv:write:notes")
 		g := hostInstantiate(t, "host_calls.wat", f.env)

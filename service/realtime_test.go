@@ -373,3 +373,26 @@ permit (principal, action == Action::"publish", resource) unless { resource == R
 		t.Errorf("no troupe_realtime_connections{transport=websocket} 1 on /metrics")
 	}
 }
+
+// TestRealtimeInConsole: the inspector's console shows the realtime
+// connections (read from the metrics), and shows no realtime section in a
+// service without realtime routes.
+func TestRealtimeInConsole(t *testing.T) {
+	r := start(t, nil, WithAPI(realtimeAPI()))
+	mustDialWS(t, r, "/api/v1/feed", nil)
+	mustDialWS(t, r, "/api/v1/rooms/lobby", nil)
+	var body []byte
+	eventually(t, "the console shows two open connections", func() bool {
+		_, body = get(t, r.adminBase()+"/console")
+		return strings.Contains(string(body), `<span id="realtime-open">2</span> / 10000`)
+	})
+	for _, want := range []string{"Realtime connections", "<td>accepted</td><td>2</td>"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the overview lacks %q:\n%s", want, body)
+		}
+	}
+	_, body = get(t, startInspect(t, nil).adminBase()+"/console")
+	if strings.Contains(string(body), "Realtime connections") {
+		t.Error("a service without realtime routes shows a realtime section")
+	}
+}

@@ -42,6 +42,8 @@ type Config struct {
 	// Resilience configures circuit breakers, bulkheads, load shedding and
 	// the outbound client.
 	Resilience Resilience `koanf:"resilience"`
+	// Realtime configures WebSocket and Server-Sent Events connections.
+	Realtime Realtime `koanf:"realtime"`
 	// Inspect configures the inspector and the ops console.
 	Inspect Inspect `koanf:"inspect"`
 }
@@ -598,6 +600,36 @@ type RateLimit struct {
 	MaxKeys int `koanf:"max_keys"`
 }
 
+// Realtime is the [realtime] section: the limits of the process's
+// WebSocket and SSE connections. The rules of each value are
+// realtime.Config's (docs/realtime.md).
+type Realtime struct {
+	// MaxConnections bounds the open connections of the process.
+	MaxConnections int `koanf:"max_connections"`
+	// MaxConnectionsPerPrincipal bounds one principal's connections (one
+	// client IP's when anonymous).
+	MaxConnectionsPerPrincipal int `koanf:"max_connections_per_principal"`
+	// MaxMessageSize bounds one inbound message.
+	MaxMessageSize Size `koanf:"max_message_size"`
+	// InboundRate is the messages per second one connection may send.
+	InboundRate int `koanf:"inbound_rate"`
+	// OutboundQueue bounds the messages waiting to be written to one
+	// connection.
+	OutboundQueue int `koanf:"outbound_queue"`
+	// SlowConsumer is the policy for a full outbound queue: disconnect or
+	// drop_oldest.
+	SlowConsumer string `koanf:"slow_consumer"`
+	// PingInterval is how long a connection may be quiet before the server
+	// pings it.
+	PingInterval time.Duration `koanf:"ping_interval"`
+	// IdleTimeout closes a connection silent (or unwritable) this long.
+	IdleTimeout time.Duration `koanf:"idle_timeout"`
+	// ShutdownTimeout bounds the wait for clients to close at shutdown.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// Compression lets clients negotiate permessage-deflate.
+	Compression bool `koanf:"compression"`
+}
+
 // Resilience is the [resilience] section.
 type Resilience struct {
 	// Breaker configures the inbound circuit breaker of each route group.
@@ -829,6 +861,11 @@ func Default() Config {
 			Store: "auto", PerIPRPM: 60, PerUserRPM: 600, PerClientRPM: 1200,
 			Routes: []RouteLimit{}, Global: []RouteLimit{},
 			RedisFailure: "fallback", ExpectedInstances: 1, MaxKeys: 100000,
+		},
+		Realtime: Realtime{
+			MaxConnections: 10_000, MaxConnectionsPerPrincipal: 32, MaxMessageSize: 64 * KiB,
+			InboundRate: 50, OutboundQueue: 256, SlowConsumer: "disconnect",
+			PingInterval: 25 * time.Second, IdleTimeout: 60 * time.Second, ShutdownTimeout: 10 * time.Second,
 		},
 		Resilience: Resilience{
 			Breaker:  defaultBreaker(false),

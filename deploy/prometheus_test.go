@@ -104,6 +104,8 @@ func TestAlertRules(t *testing.T) {
 		{"TroupeComponentDenials", "troupe_component_denials_total", "> 0", "5m"},
 		{"TroupeComponentReloadFailed", `troupe_component_reloads_total{troupe_component_result="failed"}`, "> 0", "1m"},
 		{"TroupeMemoryGrowing", "process_resident_memory_bytes", "> 1.5", "1h"},
+		{"TroupeRealtimeConnectionsNearLimit", "troupe_realtime_connections_limit", "> 0.9", "5m"},
+		{"TroupeRealtimeSlowConsumerDrops", "troupe_realtime_slow_consumer_drops_total", "> 1", "10m"},
 	} {
 		expr, ok := alerts[want.alert]
 		switch {

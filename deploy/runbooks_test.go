@@ -15,6 +15,7 @@ var symptoms = []string{
 	"actor-crashing.md", "mailbox-dead-letters.md", "breaker-open.md", "rate-limit-rejections.md",
 	"redis-down.md", "nats-cluster.md", "component-denied-or-reload-failed.md", "latency-p99.md",
 	"memory-growing.md", "pods-not-ready.md", "slow-shutdown.md", "high-error-rate.md", "request-cycles.md",
+	"realtime.md",
 }
 
 // TestRunbooks checks the runbook pages: each promised page exists and is

@@ -107,6 +107,7 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		Live      int
 		Cycles    []CycleReport
 		Versions  []versionRow
+		Realtime  Realtime
 		MetricsOn bool
 	}{page: h.page("Overview", "overview", "/console/live"), Cycles: h.i.Cycles().Current}
 	if !h.src.Started.IsZero() {
@@ -116,8 +117,9 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		data.Health = h.src.Health(r.Context())
 	}
 	data.Live = h.i.ActorsPage(ActorQuery{}).Total
-	_, traffic, on := h.metrics.read(h.src)
-	data.MetricsOn = on
+	got := h.metrics.read(h.src)
+	traffic := got.Traffic
+	data.MetricsOn, data.Realtime = got.On, got.Realtime
 	if h.src.Versions != nil {
 		for _, v := range h.src.Versions() {
 			t, ok := traffic[v.Label]
@@ -250,12 +252,12 @@ func (h *handler) componentsView(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) resilienceView(w http.ResponseWriter, r *http.Request) {
-	res, _, on := h.metrics.read(h.src)
+	got := h.metrics.read(h.src)
 	data := struct {
 		page
 		R         Resilience
 		MetricsOn bool
-	}{page: h.page("Resilience", "resilience", ""), R: res, MetricsOn: on}
+	}{page: h.page("Resilience", "resilience", ""), R: got.Resilience, MetricsOn: got.On}
 	h.render(w, r, "resilience", data)
 }
 

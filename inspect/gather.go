@@ -63,17 +63,36 @@ type metricsReader struct {
 
 var breakerStates = map[float64]string{0: "closed", 1: "half-open", 2: "open"}
 
-// read gathers the families of interest.
-func (m *metricsReader) read(s *Sources) (Resilience, map[string]VersionTraffic, bool) {
-	res := Resilience{SheddingLimit: -1, Breakers: []Breaker{}, Bulkheads: []Bulkhead{}, RateLimits: []RateLimit{}}
-	traffic := map[string]VersionTraffic{}
+// readings are what the console reads from the service's metrics; On is
+// false when the service records none.
+type readings struct {
+	Resilience Resilience
+	Traffic    map[string]VersionTraffic // by API version
+	Realtime   Realtime
+	On         bool
+}
+
+// read gathers the service's metrics once and reads every view's figures.
+func (m *metricsReader) read(s *Sources) readings {
+	r := readings{Traffic: map[string]VersionTraffic{}, Realtime: readRealtime(nil)}
+	r.Resilience = Resilience{SheddingLimit: -1, Breakers: []Breaker{}, Bulkheads: []Bulkhead{}, RateLimits: []RateLimit{}}
 	if s == nil || s.Metrics == nil {
-		return res, traffic, false
+		return r
 	}
 	fams, err := s.Metrics.Gather()
 	if err != nil && len(fams) == 0 {
-		return res, traffic, false
+		return r
 	}
+	r.Resilience, r.Traffic = m.resilience(fams)
+	r.Realtime, r.On = readRealtime(fams), true
+	return r
+}
+
+// resilience reads the resilience stages' figures and the requests per
+// API version out of fams.
+func (m *metricsReader) resilience(fams []*dto.MetricFamily) (Resilience, map[string]VersionTraffic) {
+	res := Resilience{SheddingLimit: -1, Breakers: []Breaker{}, Bulkheads: []Bulkhead{}, RateLimits: []RateLimit{}}
+	traffic := map[string]VersionTraffic{}
 	breakers := map[string]*Breaker{}
 	breaker := func(l map[string]string) *Breaker {
 		key := l["troupe_breaker_kind"] + "/" + l["troupe_breaker_name"]
@@ -147,7 +166,7 @@ func (m *metricsReader) read(s *Sources) (Resilience, map[string]VersionTraffic,
 	slices.SortFunc(res.Breakers, func(a, b Breaker) int { return compareStrings(a.Kind+a.Name, b.Kind+b.Name) })
 	slices.SortFunc(res.Bulkheads, func(a, b Bulkhead) int { return compareStrings(a.Name, b.Name) })
 	slices.SortFunc(res.RateLimits, func(a, b RateLimit) int { return compareStrings(a.Route+a.Policy, b.Route+b.Policy) })
-	return res, traffic, true
+	return res, traffic
 }
 
 // stamp notes when each breaker's transitions moved.

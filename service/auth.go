@@ -70,7 +70,7 @@ func (authPart) build(b *builder) {
 		}
 		return
 	}
-	rules := routeRules(b.routes, a.PublicPaths)
+	rules := routeRules(b.routes, append(assetRoutes(b.s.opts.assets), a.PublicPaths...))
 	vc := verifierConfig(a)
 	vc.Revocation, vc.MeterProvider, vc.Logger = revocationStore(b), b.tel.MeterProvider(), b.logger
 	v, err := authz.NewVerifier(context.Background(), vc)
@@ -103,6 +103,7 @@ func buildAuthorizer(b *builder, rules func(method, route string) authz.RouteRul
 	authorizer := authz.NewAuthorizer(authz.AuthorizerConfig{
 		Policies: store, Entities: b.s.opts.entities, CacheSize: c.CacheSize, Logger: b.logger, MeterProvider: b.tel.MeterProvider(),
 	})
+	b.authorizer = authorizer
 	b.stages.Authorize = authz.Authorize(authz.AuthorizeConfig{Authorizer: authorizer, Rule: rules, Logger: b.logger})
 	b.ready("authz:policies", func(context.Context) error { return store.LastError() }, true)
 	if c.ReloadInterval > 0 {

@@ -9,12 +9,14 @@ import (
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/actors/wasm"
+	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/inspect"
 	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/internal/redisguard"
 	"github.com/troupehq/troupe/internal/telemetry"
 	"github.com/troupehq/troupe/middleware"
+	"github.com/troupehq/troupe/realtime"
 )
 
 // checker collects what the parts' check methods find wrong, by key. The
@@ -81,6 +83,8 @@ type builder struct {
 	tel        *telemetry.Telemetry
 	nats       *natsRun // natsPart: nil when nothing uses NATS
 	actors     *actors.System
+	authorizer *authz.Authorizer  // authPart: nil without Cedar policies
+	hub        *realtime.Hub      // realtimePart: nil without realtime routes
 	inspector  *inspect.Inspector // inspectPart, before the actor system it watches
 	components *wasm.Runtime      // nil without components
 	routes     routeIndex

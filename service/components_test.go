@@ -84,8 +84,14 @@ func writeModule(t *testing.T, path, version string) {
 	if len(version) != 2 {
 		t.Fatalf("version %q: the guest replies with exactly two bytes", version)
 	}
+	assembleWAT(t, fmt.Sprintf(compWAT, version), path)
+}
+
+// assembleWAT assembles the module src into path, atomically.
+func assembleWAT(t *testing.T, wat, path string) {
+	t.Helper()
 	src := filepath.Join(t.TempDir(), "guest.wat")
-	if err := os.WriteFile(src, fmt.Appendf(nil, compWAT, version), 0o644); err != nil {
+	if err := os.WriteFile(src, []byte(wat), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tmp := path + ".tmp"

@@ -45,6 +45,7 @@ func (httpPart) build(b *builder) {
 			b.errs = append(b.errs, err)
 		}
 	}
+	mountAssets(b, e)
 	if t := b.cfg.HTTP.TLS; t.Enabled() {
 		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
 		if err != nil {
@@ -84,6 +85,23 @@ func coreStages(b *builder) {
 	}
 	if cfg.Compression.Enabled {
 		s.Compress, _ = middleware.CompressWithConfig(compressConfig(cfg.Compression)) // checked
+	}
+}
+
+// mountAssets registers the WithAssets mounts, GET and HEAD, behind the
+// same chain as the API.
+func mountAssets(b *builder, e *echo.Echo) {
+	for _, m := range b.s.opts.assets {
+		a, err := loadAssets(m) // checked at load; read again here to keep only what is served
+		if err != nil {
+			b.errs = append(b.errs, err)
+			continue
+		}
+		h := echo.WrapHandler(a)
+		for _, route := range a.routes() {
+			e.GET(route, h)
+			e.HEAD(route, h)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/realtime"
 	"github.com/troupehq/troupe/versioning"
 )
 
@@ -25,6 +26,9 @@ type options struct {
 	defaults   []func(*config.Config)
 	entities   authz.EntityProvider
 	setup      []func(*Service) error
+	realtime   []realtime.Option
+	realtimeOn bool // WithRealtime was given
+	assets     []assetMount
 	app        any  // the [app] section's struct, from WithAppConfig
 	nats       bool // WithNATS
 }

@@ -33,5 +33,6 @@ var parts = []part{
 	componentsPart{},
 	authPart{},
 	resiliencePart{},
+	realtimePart{},
 	httpPart{},
 }

@@ -12,6 +12,16 @@ type routeKey struct{ method, path string }
 // groups).
 type routeIndex map[routeKey]*versioning.Route
 
+// hasRealtime reports whether a route is a WebSocket or SSE endpoint.
+func (routes routeIndex) hasRealtime() bool {
+	for _, r := range routes {
+		if r.Transport() != "" {
+			return true
+		}
+	}
+	return false
+}
+
 func newRouteIndex(api *versioning.API) routeIndex {
 	routes := routeIndex{}
 	if api != nil {

@@ -12,8 +12,6 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
-
-	"github.com/troupehq/troupe/actors"
 )
 
 // exitOnSecondSignal ends the process when a second SIGINT/SIGTERM arrives
@@ -46,8 +44,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	// Handlers' contexts derive from base: cancelling it at the end of the
 	// shutdown timeout tells every straggler to stop. It carries the actor
-	// system, for actors.Route, at no cost per request.
-	base, cancelBase := context.WithCancel(actors.NewContext(context.WithoutCancel(ctx), s.actorSystem))
+	// system and the realtime hub, for actors.Route and realtime.Handler, at
+	// no cost per request.
+	base, cancelBase := context.WithCancel(s.baseContext(context.WithoutCancel(ctx)))
 	defer cancelBase()
 	serveErr := l.serve(s, base)
 	started, err := s.startSubsystems(ctx)

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/inspect"
 	"github.com/troupehq/troupe/internal/telemetry"
+	"github.com/troupehq/troupe/realtime"
 )
 
 var serviceName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
@@ -42,6 +44,7 @@ type Service struct {
 	created     time.Time     // when New began: the console's uptime
 	client      *http.Client
 	revocation  authz.RevocationStore
+	hub         *realtime.Hub
 	runs        []Subsystem // started in order, stopped in reverse
 	releases    []release   // run in reverse after the service stopped
 
@@ -74,7 +77,7 @@ func New(name string, opts ...Option) (*Service, error) {
 	if err := b.buildParts(); err != nil {
 		return nil, fmt.Errorf("service %s: %w", name, err)
 	}
-	s.health, s.tel, s.actorSystem, s.nats = b.health, b.tel, b.actors, b.nats
+	s.health, s.tel, s.actorSystem, s.hub, s.nats = b.health, b.tel, b.actors, b.hub, b.nats
 	s.inspector, s.components = b.inspector, b.components
 	s.runs, s.releases = b.runs, b.releases
 	for _, f := range s.opts.setup {
@@ -108,7 +111,7 @@ func (s *Service) load() error {
 	eff, err := loader.Load(&cfg)
 	problems := []error{err}
 	s.collectSubsystemChecks()
-	problems = append(problems, s.checkRegistrations(), checkActors(s.opts.actors))
+	problems = append(problems, s.checkRegistrations(), checkActors(s.opts.actors), checkAssets(s.opts.assets))
 	if err := errors.Join(problems...); err != nil {
 		// The API's own mistakes are reported in the same run.
 		return errors.Join(err, checkAPI(s.opts.api))
@@ -145,14 +148,26 @@ func (s *Service) EffectiveConfig() *config.Effective { return s.effective }
 // Logger returns the service's structured logger.
 func (s *Service) Logger() *slog.Logger { return s.logger }
 
+// baseContext returns ctx carrying what handlers find in their request's
+// context: the actor system (actors.Route) and the realtime hub
+// (realtime.Handler).
+func (s *Service) baseContext(ctx context.Context) context.Context {
+	ctx = actors.NewContext(ctx, s.actorSystem)
+	if s.hub != nil {
+		ctx = realtime.NewContext(ctx, s.hub)
+	}
+	return ctx
+}
+
 // Handler returns the main listener's handler: probes plus the full request
 // path and API. It lets tests and benchmarks exercise the service without a
 // socket. Run's server puts the actor system in every request's context
-// (for actors.Route); a request served here gets it added when it lacks it.
+// (for actors.Route) and the realtime hub; a request served here gets them
+// added when it lacks them.
 func (s *Service) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if actors.FromContext(r.Context()) == nil {
-			r = r.WithContext(actors.NewContext(r.Context(), s.actorSystem))
+			r = r.WithContext(s.baseContext(r.Context()))
 		}
 		s.handler.ServeHTTP(w, r)
 	})

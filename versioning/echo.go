@@ -12,8 +12,8 @@ import (
 )
 
 // This file is the package's Echo glue: mounting an API on an *echo.Echo,
-// each route's composed chain, and the adapters of the version guard and
-// the version listing. group.go takes Echo's handler and middleware types
+// each route's composed chain, and the adapters of the version guard, the
+// version listing and realtime routes' http.Handlers. group.go takes Echo's handler and middleware types
 // in its public API; everything else in the package is Echo-free.
 
 // MountOptions tune how an API is served. The zero value serves sunset
@@ -97,5 +97,23 @@ func serveListing(l *listing) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", "no-cache")
 		return c.JSON(http.StatusOK, l.body())
+	}
+}
+
+// serveHTTP adapts a realtime route's http.Handler: Echo's path parameters
+// become the request's path values (r.PathValue), and the response writer is
+// Echo's, which records the status for the access log and reaches the
+// connection for a hijack through Unwrap.
+func serveHTTP(h http.Handler) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		values := c.ParamValues()
+		for i, name := range c.ParamNames() {
+			if i < len(values) {
+				r.SetPathValue(name, values[i])
+			}
+		}
+		h.ServeHTTP(c.Response(), r)
+		return nil
 	}
 }

@@ -28,6 +28,9 @@ type Route struct {
 	handler    echo.HandlerFunc
 	middleware []echo.MiddlewareFunc
 
+	// transport is "websocket" or "sse" for a realtime route, "" otherwise.
+	transport string
+
 	// Access settings; see access.go.
 	public                      bool
 	action                      string
@@ -96,6 +99,46 @@ func (g *Group) DELETE(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc
 func (g *Group) OPTIONS(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *Route {
 	return g.Add(http.MethodOptions, path, h, m...)
 }
+
+// Realtime transports, the values of Route.Transport.
+const (
+	TransportWebSocket = "websocket"
+	TransportSSE       = "sse"
+)
+
+// WS registers a WebSocket endpoint at path: a GET route served by h, an
+// http.Handler that performs the upgrade itself (realtime.Handler). It runs
+// behind the same middleware as every route, so the handshake is
+// authenticated, rate-limited and authorized before h upgrades it, and a
+// refusal is an ordinary problem response. Its authorization action is
+// "connect" unless Action names another. h also receives the requests for
+// this path that ask for an event stream: realtime.Handler serves both
+// from one route. Path parameters reach h through r.PathValue.
+func (g *Group) WS(path string, h http.Handler, m ...echo.MiddlewareFunc) *Route {
+	return g.realtime(path, h, TransportWebSocket, m)
+}
+
+// SSE registers a Server-Sent Events endpoint at path, as WS does a
+// WebSocket one: a GET route served by h, with the authorization action
+// "connect".
+func (g *Group) SSE(path string, h http.Handler, m ...echo.MiddlewareFunc) *Route {
+	return g.realtime(path, h, TransportSSE, m)
+}
+
+func (g *Group) realtime(path string, h http.Handler, transport string, m []echo.MiddlewareFunc) *Route {
+	var eh echo.HandlerFunc
+	if h != nil {
+		eh = serveHTTP(h)
+	}
+	r := g.Add(http.MethodGet, path, eh, m...)
+	r.transport, r.action = transport, "connect"
+	return r
+}
+
+// Transport returns "websocket" for a route registered with WS, "sse" for
+// SSE, and "" for any other, so that a service can tell realtime routes
+// apart.
+func (r *Route) Transport() string { return r.transport }
 
 // Add registers a route for method and path (relative to the version root,
 // starting with "/", Echo syntax: "/notes/:id", "/files/*") with h and

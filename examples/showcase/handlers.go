@@ -34,6 +34,8 @@ type notesActor struct {
 type noteEvent struct {
 	Kind string
 	ID   int
+	// Note is the note created; nil for a deletion.
+	Note *note
 }
 
 // noteEntity asks the notes actor for a note as a Cedar entity, with its
@@ -116,7 +118,7 @@ func (a *notesActor) serve(c *actors.Context, req *actors.HTTPRequest) any {
 		if !a.store.delete(id) {
 			return problem.NewError(http.StatusNotFound, fmt.Sprintf("note %d does not exist", id))
 		}
-		a.publish(c, "deleted", id)
+		a.publish(c, "deleted", id, nil)
 		return &actors.HTTPResponse{Status: http.StatusNoContent}
 	}
 	return problem.NewError(http.StatusNotFound, "no such notes route")
@@ -167,7 +169,7 @@ func (a *notesActor) create(c *actors.Context, req *actors.HTTPRequest) any {
 	if err != nil {
 		return err
 	}
-	a.publish(c, "created", n.ID)
+	a.publish(c, "created", n.ID, &n)
 	return &actors.HTTPResponse{
 		Status: http.StatusCreated,
 		Header: http.Header{"Location": {"/api/v2/notes/" + strconv.Itoa(n.ID)}, "Content-Type": {"application/json"}},
@@ -177,8 +179,8 @@ func (a *notesActor) create(c *actors.Context, req *actors.HTTPRequest) any {
 
 // publish announces a change; with nobody subscribed it is simply not
 // delivered.
-func (a *notesActor) publish(c *actors.Context, kind string, id int) {
-	if _, err := c.System().Publish("notes.events."+kind, noteEvent{Kind: kind, ID: id}); err != nil {
+func (a *notesActor) publish(c *actors.Context, kind string, id int, n *note) {
+	if _, err := c.System().Publish("notes.events."+kind, noteEvent{Kind: kind, ID: id, Note: n}); err != nil {
 		c.Logger().Error("publishing a note event", "error", err)
 	}
 }

@@ -2,11 +2,13 @@
 // shown working here. Today it serves a notes API in two versions — v1
 // deprecated with a sunset on 2027-06-01 and v2 as its successor — from a
 // notes actor that keeps notes in memory (app.seed_notes of them seeded) and publishes an event
-// for every change, which a stats actor counts. Note summaries come from a
-// sandboxed WASM component, summarizer.
+// for every change, which a stats actor counts and a live actor streams to
+// the realtime feed. Note summaries come from a sandboxed WASM component,
+// summarizer. A page at /live shows the feed and a chat room.
 //
 //	go run ./examples/showcase
 //	curl -i localhost:8080/api/v2/notes/1
+//	open http://localhost:8080/live
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/config"
+	"github.com/troupehq/troupe/realtime"
 	"github.com/troupehq/troupe/service"
 	"github.com/troupehq/troupe/versioning"
 )
@@ -43,10 +46,16 @@ func options() []service.Option {
 			g.POST("/notes", notes)
 			g.DELETE("/notes/:id", notes).Resource("Note", "id")
 			g.GET("/stats", actors.Route("stats"))
+			// Live: the notes feed (WebSocket, or SSE for Accept:
+			// text/event-stream) and chat rooms, whose messages are
+			// published to everyone in the room with the sender and time.
+			g.WS("/notes/live", realtime.Handler(realtime.Endpoint{Rooms: []string{"notes"}}))
+			g.WS("/rooms/:room", realtime.Handler(realtime.Endpoint{Rooms: []string{"chat.:room"}, PublishInbound: true}))
 			// Only with app.demo_routes = true (demo.go).
 			g.GET("/demo/cycle", demoRoute(app))
 		}).
 		Deprecate(1, versioning.Sunset(sunsetV1), versioning.Successor(2))
+	var hub *realtime.Hub // set once New has built it, before any actor starts
 	return []service.Option{
 		service.WithAPI(api),
 		// The showcase's own settings: [app] in its config, SHOWCASE_APP__*.
@@ -62,16 +71,33 @@ func options() []service.Option {
 			// 60/min per anonymous IP and 600/min per user (the defaults);
 			// shared through Redis when SHOWCASE_REDIS__URL is set.
 			c.RateLimit.Enabled = true
+			// Browsers cannot put a token on a WebSocket handshake; the
+			// live page's connections carry it in this cookie.
+			c.Auth.JWT.Cookie = "showcase_token"
+			// The live page runs its own scripts and opens WebSockets to
+			// its own origin; nothing else.
+			c.SecurityHeaders.ContentSecurityPolicy = "default-src 'self'; connect-src 'self'; frame-ancestors 'none'"
 			// The inspector traces one message in ten: the console at
 			// the admin listener's /console has figures to show.
 			c.Inspect.Mode = "analysis"
 		}),
+		// The live page and the realtime client it loads.
+		service.WithAssets("/live", webFS()),
+		service.WithAssets("/assets/realtime", realtime.ClientFS),
+		// The feed keeps its last 100 events for clients that reconnect;
+		// chat rooms their last 50 messages, and who is in them.
+		service.WithRealtime(realtime.WithRooms(
+			realtime.RoomConfig{Pattern: "notes", History: 100},
+			realtime.RoomConfig{Pattern: "chat.*", History: 50, Presence: true},
+		)),
+		service.WithSetup(func(s *service.Service) error { hub = s.Realtime(); return nil }),
 		// The summarizer component; built from its Go source on first start
 		// when its .wasm is missing (actors.components.build_missing).
 		service.WithComponents(showcaseDir("components")),
 		service.WithEntityProvider(noteEntities),
-		// stats first: it must be subscribed before notes publishes.
+		// stats and live first: they must be subscribed before notes publishes.
 		service.WithActor("stats", func() actors.Actor { return &statsActor{} }),
+		service.WithActor("live", func() actors.Actor { return &liveActor{hub: hub} }),
 		// The producer runs at start, after New has loaded app.seed_notes.
 		service.WithActor("notes", func() actors.Actor { return &notesActor{store: newNoteStore(app.SeedNotes)} }),
 		// The demos' actors, spawned only with app.demo_routes.

@@ -40,6 +40,11 @@ const (
 	KeyInspectKind    = attribute.Key("troupe.inspect.kind")
 	KeyNATSDirection  = attribute.Key("troupe.nats.direction")
 	KeyNATSError      = attribute.Key("troupe.nats.error")
+
+	KeyRealtimeTransport   = attribute.Key("troupe.realtime.transport")
+	KeyRealtimeOutcome     = attribute.Key("troupe.realtime.outcome")
+	KeyRealtimeDirection   = attribute.Key("troupe.realtime.direction")
+	KeyRealtimeCloseReason = attribute.Key("troupe.realtime.close_reason")
 )
 
 // maxCachedSets bounds each AttrCache. Labels are bounded by construction

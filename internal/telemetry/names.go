@@ -72,6 +72,25 @@ const (
 	// MetricComponentReloads counts hot reloads of a component's module.
 	MetricComponentReloads = "troupe.component.reloads"
 
+	// MetricRealtimeConnections is the number of open realtime connections.
+	MetricRealtimeConnections = "troupe.realtime.connections"
+	// MetricRealtimeConnectionsLimit is the process's connection limit.
+	MetricRealtimeConnectionsLimit = "troupe.realtime.connections.limit"
+	// MetricRealtimeUpgrades counts upgrade attempts by outcome.
+	MetricRealtimeUpgrades = "troupe.realtime.upgrades"
+	// MetricRealtimeMessages counts messages received from and written to clients.
+	MetricRealtimeMessages = "troupe.realtime.messages"
+	// MetricRealtimeBytes counts the bytes of those messages.
+	MetricRealtimeBytes = "troupe.realtime.bytes"
+	// MetricRealtimeSlowConsumerDrops counts messages dropped because a
+	// connection's outbound queue was full.
+	MetricRealtimeSlowConsumerDrops = "troupe.realtime.slow_consumer.drops"
+	// MetricRealtimeCloses counts closed connections by reason.
+	MetricRealtimeCloses = "troupe.realtime.closes"
+	// MetricRealtimeDeliveryDuration is the time from a message's
+	// publication to its write to a connection.
+	MetricRealtimeDeliveryDuration = "troupe.realtime.delivery.duration"
+
 	// MetricInspectEvents counts the events the inspector recorded.
 	MetricInspectEvents = "troupe.inspect.events"
 	// MetricInspectDropped counts recorded events the inspector's full
@@ -114,6 +133,9 @@ var metricNames = []string{
 	MetricActorMailboxDropped, MetricActorMailboxDepth,
 	MetricActorRemoteSent, MetricActorRemoteReceived, MetricActorRemoteRequestDuration,
 	MetricComponentDenials, MetricComponentInstanceFailures, MetricComponentReloads,
+	MetricRealtimeConnections, MetricRealtimeConnectionsLimit, MetricRealtimeUpgrades,
+	MetricRealtimeMessages, MetricRealtimeBytes, MetricRealtimeSlowConsumerDrops,
+	MetricRealtimeCloses, MetricRealtimeDeliveryDuration,
 	MetricInspectEvents, MetricInspectDropped, MetricInspectSamplingRate, MetricInspectMemory, MetricInspectCycles,
 	MetricNATSConnectionState, MetricNATSRTT, MetricNATSReconnects, MetricNATSMessages,
 	MetricNATSTraffic, MetricNATSErrors, MetricNATSRoutes,

@@ -19,10 +19,11 @@ var matchPool = sync.Pool{New: func() any { s := make([]Ref, 0, 16); return &s }
 // An invalid subject is an error; no subscriber is not (delivered is 0).
 //
 // In a cluster the publication also goes, once, to the other nodes, whose
-// subscribers receive it too; delivered counts this node's only. Its type
-// must then be registered (RegisterMessage): an unregistered type fails
-// the whole Publish, before any delivery, and a disconnection returns
-// ErrUnavailable after the local delivery.
+// subscribers receive it too; delivered counts this node's only. To cross
+// nodes its type must be registered (RegisterMessage): an unregistered
+// type is delivered here, as outside a cluster, and Publish returns an
+// *UnregisteredTypeError for the other nodes it did not reach; so does a
+// disconnection, with ErrUnavailable.
 func (s *System) Publish(subject string, msg any) (delivered int, err error) {
 	if err := topic.ValidateSubject(subject); err != nil {
 		return 0, err
@@ -30,12 +31,10 @@ func (s *System) Publish(subject string, msg any) (delivered int, err error) {
 	c := s.cluster.Load()
 	var encoded *[]byte
 	if c != nil {
-		if encoded, err = c.encodePublication(subject, msg); err != nil {
-			return 0, err
-		}
+		encoded, err = c.encodePublication(subject, msg)
 	}
 	delivered = s.publishLocal(subject, msg)
-	if c != nil {
+	if encoded != nil {
 		err = c.publishEncoded(subject, encoded)
 	}
 	return delivered, err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/troupehq/troupe/actors"
@@ -382,5 +383,18 @@ func TestActorsClusterComponentsArePools(t *testing.T) {
 	}
 	if seen["v1"] == 0 || seen["v2"] == 0 {
 		t.Errorf("replies by node's version: %v; want both nodes' components to answer", seen)
+	}
+}
+
+// TestActorsClusterKeepsRealtimeRooms: with the actor cluster on, a
+// realtime room still delivers to its members on the node (its
+// publications are not registered for the wire, so they stay per node).
+func TestActorsClusterKeepsRealtimeRooms(t *testing.T) {
+	r := start(t, map[string]string{"ACTORS__CLUSTER__ENABLED": "true", "NATS__JETSTREAM__STORE": "memory"}, WithAPI(realtimeAPI()))
+	c := mustDialWS(t, r, "/api/v1/rooms/a", nil)
+	readType(t, c, "joined")
+	_ = c.Write(context.Background(), websocket.MessageText, []byte(`{"op":"publish","room":"chat.a","data":1}`))
+	if m := readType(t, c, "message"); m["room"] != "chat.a" {
+		t.Errorf("publishing to the room: %v", m)
 	}
 }

@@ -56,7 +56,7 @@ func (r *rendered) selector() map[string]string {
 func kustomizations(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, layer := range []string{"base", "overlays/dev", "overlays/prod"} {
+	for _, layer := range []string{"base", "overlays/dev", "overlays/prod", "cluster"} {
 		out["deploy/k8s/"+layer] = filepath.Join("..", "k8s", filepath.FromSlash(layer))
 	}
 	for name, files := range scaffolds(t) {
@@ -166,6 +166,11 @@ func TestManifests(t *testing.T) {
 			}
 			for _, p := range checkWiring(r) {
 				t.Error(p)
+			}
+			if r.statefulSet != nil {
+				for _, p := range checkCluster(r, cfg) {
+					t.Error(p)
+				}
 			}
 			if strings.HasSuffix(name, "overlays/prod") {
 				for _, p := range checkProd(r) {

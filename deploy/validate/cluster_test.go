@@ -35,9 +35,6 @@ func checkCluster(r *rendered, l loaded) []string {
 	if replicas < 3 {
 		add("cluster of %d pods: JetStream's replicated buckets need 3 to survive one pod down", replicas)
 	}
-	if !l.cfg.Actors.Cluster.Enabled {
-		add("actors.cluster.enabled must be true")
-	}
 	if n.URL != "" {
 		add("nats.url is set: cluster mode runs the embedded servers")
 	}
@@ -264,7 +261,6 @@ func TestClusterChecksCatchMistakes(t *testing.T) {
 		"must be headless":                     func(r *rendered) { serviceNamed(r, "showcase-cluster").Spec.ClusterIP = "" },
 		"below the quorum of 2":                func(r *rendered) { r.pdb.Spec.MaxUnavailable.IntVal = 2 },
 		"podManagementPolicy must be Parallel": func(r *rendered) { r.statefulSet.Spec.PodManagementPolicy = appsv1.OrderedReadyPodManagement },
-		"actors.cluster.enabled must be true":  func(r *rendered) { setEnv(r, "SHOWCASE_ACTORS__CLUSTER__ENABLED", "false") },
 		"routes must authenticate":             func(r *rendered) { setEnv(r, "SHOWCASE_NATS__CLUSTER__USER", "") },
 		"nats.jetstream.store must be file":    func(r *rendered) { setEnv(r, "SHOWCASE_NATS__JETSTREAM__STORE", "memory") },
 		"must be on a ReadWriteOnce":           func(r *rendered) { setEnv(r, "XDG_STATE_HOME", "/tmp") },

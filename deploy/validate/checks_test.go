@@ -7,19 +7,21 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/troupehq/troupe/internal/scaffold"
 )
 
-// checkDeployment checks the pod against the config it loads: probes,
-// termination timing, security context, resources and mounts.
+// checkDeployment checks the pod of the Deployment or StatefulSet against
+// the config it loads: probes, termination timing, security context,
+// resources, mounts and rollouts.
 func checkDeployment(r *rendered, l loaded) []string {
 	var p []string
 	add := func(format string, args ...any) { p = append(p, describe(r, format, args...)) }
-	d := r.deployment
-	spec := d.Spec.Template.Spec
+	spec := r.pod().Spec
 	if len(spec.Containers) != 1 {
 		add("want one container, got %d", len(spec.Containers))
 		return p
@@ -123,11 +125,28 @@ func checkDeployment(r *rendered, l loaded) []string {
 		}
 	}
 
-	// Rollouts never take a pod away before its replacement is ready.
-	if d.Spec.Strategy.RollingUpdate == nil || d.Spec.Strategy.RollingUpdate.MaxUnavailable.IntValue() != 0 || d.Spec.Strategy.RollingUpdate.MaxSurge.IntValue() != 1 {
-		add("rolling update needs maxSurge 1 and maxUnavailable 0")
+	return append(p, checkRollout(r)...)
+}
+
+// checkRollout checks the update strategy. A Deployment never takes a pod
+// away before its replacement is ready. A StatefulSet cannot surge (a
+// pod's name and volume are its own): it replaces one pod at a time,
+// waiting for each to be ready, and updates every pod (no partition).
+func checkRollout(r *rendered) []string {
+	if s := r.statefulSet; s != nil {
+		u := s.Spec.UpdateStrategy
+		if u.Type != appsv1.RollingUpdateStatefulSetStrategyType || u.RollingUpdate != nil &&
+			(u.RollingUpdate.MaxUnavailable != nil && u.RollingUpdate.MaxUnavailable.IntValue() != 1 ||
+				u.RollingUpdate.Partition != nil && *u.RollingUpdate.Partition != 0) {
+			return []string{describe(r, "the StatefulSet needs updateStrategy RollingUpdate, maxUnavailable 1 and no partition")}
+		}
+		return nil
 	}
-	return p
+	d := r.deployment
+	if d.Spec.Strategy.RollingUpdate == nil || d.Spec.Strategy.RollingUpdate.MaxUnavailable.IntValue() != 0 || d.Spec.Strategy.RollingUpdate.MaxSurge.IntValue() != 1 {
+		return []string{describe(r, "rolling update needs maxSurge 1 and maxUnavailable 0")}
+	}
+	return nil
 }
 
 // checkWiring checks that the objects point at each other: selectors,
@@ -135,7 +154,7 @@ func checkDeployment(r *rendered, l loaded) []string {
 func checkWiring(r *rendered) []string {
 	var p []string
 	add := func(format string, args ...any) { p = append(p, describe(r, format, args...)) }
-	labels := r.deployment.Spec.Template.Labels
+	labels := r.pod().Labels
 	matches := func(sel map[string]string) bool {
 		for k, v := range sel {
 			if labels[k] != v {
@@ -144,11 +163,18 @@ func checkWiring(r *rendered) []string {
 		}
 		return len(sel) > 0
 	}
-	if !matches(r.deployment.Spec.Selector.MatchLabels) || !matches(r.pdb.Spec.Selector.MatchLabels) || !matches(r.netpol.Spec.PodSelector.MatchLabels) {
+	if !matches(r.selector()) || !matches(r.pdb.Spec.Selector.MatchLabels) {
 		add("a selector does not match the pods")
 	}
-	if h := r.hpa.Spec.ScaleTargetRef; h.Kind != "Deployment" || h.Name != r.deployment.Name {
-		add("the HPA scales %s %s", h.Kind, h.Name)
+	for _, n := range r.netpols {
+		if !matches(n.Spec.PodSelector.MatchLabels) {
+			add("NetworkPolicy %s does not select the pods", n.Name)
+		}
+	}
+	if r.hpa != nil {
+		if h := r.hpa.Spec.ScaleTargetRef; h.Kind != "Deployment" || r.deployment == nil || h.Name != r.deployment.Name {
+			add("the HPA scales %s %s", h.Kind, h.Name)
+		}
 	}
 	var admin *corev1.Service
 	for _, s := range r.services {
@@ -156,7 +182,7 @@ func checkWiring(r *rendered) []string {
 			add("Service %s does not select the pods", s.Name)
 		}
 		for _, port := range s.Spec.Ports {
-			if port.TargetPort.Type != intstr.String || containerPort(r.deployment.Spec.Template.Spec.Containers[0], port.TargetPort.StrVal) == 0 {
+			if port.TargetPort.Type != intstr.String || containerPort(r.pod().Spec.Containers[0], port.TargetPort.StrVal) == 0 {
 				add("Service %s targets %s, not a named container port", s.Name, port.TargetPort.String())
 			}
 			if port.Name == "admin" {
@@ -177,9 +203,17 @@ func checkWiring(r *rendered) []string {
 	if len(r.monitor.Spec.Endpoints) != 1 || r.monitor.Spec.Endpoints[0].Port != "admin" || r.monitor.Spec.Endpoints[0].Path != "/metrics" {
 		add("the ServiceMonitor must scrape /metrics on the admin port")
 	}
-	// The admin port: only from the monitoring namespace; the API port: open.
+	// The admin port: only from the monitoring namespace; the API port:
+	// open. Policies add up, so every one is read.
 	var apiOpen, adminGuarded bool
-	for _, rule := range r.netpol.Spec.Ingress {
+	var rules []networkingv1.NetworkPolicyIngressRule
+	for _, n := range r.netpols {
+		rules = append(rules, n.Spec.Ingress...)
+	}
+	for _, rule := range rules {
+		if len(rule.Ports) == 0 {
+			add("a NetworkPolicy rule without ports admits its peers to every port, the admin port included")
+		}
 		for _, port := range rule.Ports {
 			switch port.Port.String() {
 			case "http":

@@ -20,11 +20,12 @@ type loaded struct {
 }
 
 // effectiveConfig loads the rendered ConfigMap's config.toml and the
-// container's literal variables with the config package, as the service
-// does in the pod. Secret files do not exist here: their paths are
-// recorded and the loader given stand-ins, and the issuer and audience
-// that the services set in code (service.WithConfigDefaults) are supplied
-// as variables.
+// container's variables with the config package, as the service does in
+// the pod. Secret files do not exist here: their paths are recorded and
+// the loader given stand-ins, and the issuer and audience that the
+// services set in code (service.WithConfigDefaults) are supplied as
+// variables. A variable from the pod's name gets the first pod's
+// (<name>-0); other fields and resources are left out.
 func effectiveConfig(t *testing.T, r *rendered) loaded {
 	t.Helper()
 	text := r.configMap.Data["config.toml"]
@@ -38,14 +39,17 @@ func effectiveConfig(t *testing.T, r *rendered) loaded {
 	}
 	collectFiles(raw, &l.secretFiles)
 	prefix := config.EnvPrefix(r.serviceName)
-	c := r.deployment.Spec.Template.Spec.Containers[0]
+	c := r.pod().Spec.Containers[0]
 	var environ []string
 	for _, e := range c.Env {
-		if e.ValueFrom == nil {
+		switch {
+		case e.ValueFrom == nil:
 			environ = append(environ, e.Name+"="+e.Value)
 			if strings.HasSuffix(e.Name, "_FILE") {
 				l.secretFiles = append(l.secretFiles, e.Value)
 			}
+		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":
+			environ = append(environ, e.Name+"="+r.serviceName+"-0")
 		}
 	}
 	slices.Sort(l.secretFiles)
@@ -60,6 +64,11 @@ func effectiveConfig(t *testing.T, r *rendered) loaded {
 			t.Fatal(err)
 		}
 		text = strings.ReplaceAll(text, f, stub)
+		for i, v := range environ {
+			if name, value, _ := strings.Cut(v, "="); value == f && strings.HasSuffix(name, "_FILE") {
+				environ[i] = name + "=" + stub
+			}
+		}
 	}
 	if len(l.secretFiles) > 0 && strings.Contains(text, "hmac_secret_file") {
 		environ = append(environ, prefix+"AUTH__JWT__ISSUER="+r.serviceName, prefix+"AUTH__JWT__AUDIENCE="+r.serviceName+"-api")

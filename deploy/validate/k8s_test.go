@@ -18,17 +18,37 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// rendered is one kustomization's output, decoded.
+// rendered is one kustomization's output, decoded. A layer runs the pods
+// either as a Deployment or, in cluster mode, as a StatefulSet (which has
+// no HPA); pod returns the template of either.
 type rendered struct {
 	name        string
 	deployment  *appsv1.Deployment
+	statefulSet *appsv1.StatefulSet
 	services    []*corev1.Service
 	configMap   *corev1.ConfigMap
 	pdb         *policyv1.PodDisruptionBudget
 	hpa         *autoscalingv2.HorizontalPodAutoscaler
-	netpol      *networkingv1.NetworkPolicy
+	netpol      *networkingv1.NetworkPolicy   // the one named after the service
+	netpols     []*networkingv1.NetworkPolicy // every one, netpol included
 	monitor     *monitoringv1.ServiceMonitor
 	serviceName string
+}
+
+// pod returns the pod template of the layer's Deployment or StatefulSet.
+func (r *rendered) pod() *corev1.PodTemplateSpec {
+	if r.statefulSet != nil {
+		return &r.statefulSet.Spec.Template
+	}
+	return &r.deployment.Spec.Template
+}
+
+// selector returns the label selector of the Deployment or StatefulSet.
+func (r *rendered) selector() map[string]string {
+	if r.statefulSet != nil {
+		return r.statefulSet.Spec.Selector.MatchLabels
+	}
+	return r.deployment.Spec.Selector.MatchLabels
 }
 
 // kustomizations lists every kustomization to render: the repository's
@@ -36,7 +56,7 @@ type rendered struct {
 func kustomizations(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, layer := range []string{"base", "overlays/dev", "overlays/prod"} {
+	for _, layer := range []string{"base", "overlays/dev", "overlays/prod", "cluster"} {
 		out["deploy/k8s/"+layer] = filepath.Join("..", "k8s", filepath.FromSlash(layer))
 	}
 	for name, files := range scaffolds(t) {
@@ -83,6 +103,9 @@ func render(t *testing.T, name, dir string) *rendered {
 		case "apps/v1/Deployment":
 			r.deployment = &appsv1.Deployment{}
 			obj = r.deployment
+		case "apps/v1/StatefulSet":
+			r.statefulSet = &appsv1.StatefulSet{}
+			obj = r.statefulSet
 		case "v1/Service":
 			s := &corev1.Service{}
 			r.services = append(r.services, s)
@@ -97,8 +120,9 @@ func render(t *testing.T, name, dir string) *rendered {
 			r.hpa = &autoscalingv2.HorizontalPodAutoscaler{}
 			obj = r.hpa
 		case "networking.k8s.io/v1/NetworkPolicy":
-			r.netpol = &networkingv1.NetworkPolicy{}
-			obj = r.netpol
+			n := &networkingv1.NetworkPolicy{}
+			r.netpols = append(r.netpols, n)
+			obj = n
 		case "monitoring.coreos.com/v1/ServiceMonitor":
 			r.monitor = &monitoringv1.ServiceMonitor{}
 			obj = r.monitor
@@ -110,10 +134,24 @@ func render(t *testing.T, name, dir string) *rendered {
 			t.Errorf("%s: %s %s does not match the API type: %v", name, gvk, res.GetName(), err)
 		}
 	}
-	if r.deployment == nil || r.configMap == nil || r.pdb == nil || r.hpa == nil || r.netpol == nil || r.monitor == nil || len(r.services) != 2 {
+	// A Deployment comes with its HPA and two Services; a StatefulSet with
+	// no HPA and a third, headless Service.
+	switch {
+	case r.deployment != nil && r.statefulSet == nil && r.hpa != nil && len(r.services) == 2:
+		r.serviceName = r.deployment.Name
+	case r.statefulSet != nil && r.deployment == nil && r.hpa == nil && len(r.services) == 3:
+		r.serviceName = r.statefulSet.Name
+	default:
+		t.Fatalf("%s: want a Deployment with an HPA and 2 Services, or a StatefulSet with 3 Services and no HPA: %+v", name, r)
+	}
+	for _, n := range r.netpols {
+		if n.Name == r.serviceName {
+			r.netpol = n
+		}
+	}
+	if r.configMap == nil || r.pdb == nil || r.netpol == nil || r.monitor == nil {
 		t.Fatalf("%s: missing objects: %+v", name, r)
 	}
-	r.serviceName = r.deployment.Name
 	return r
 }
 
@@ -128,6 +166,11 @@ func TestManifests(t *testing.T) {
 			}
 			for _, p := range checkWiring(r) {
 				t.Error(p)
+			}
+			if r.statefulSet != nil {
+				for _, p := range checkCluster(r, cfg) {
+					t.Error(p)
+				}
 			}
 			if strings.HasSuffix(name, "overlays/prod") {
 				for _, p := range checkProd(r) {

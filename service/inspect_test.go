@@ -56,9 +56,22 @@ func startInspect(t *testing.T, env map[string]string) *running {
 		g.POST("/echo/:word", actors.Route("echo"))
 		g.POST("/other/:word", actors.Route("other"))
 		g.GET("/cycle", actors.Route("loop-a"))
+		g.POST("/slow/:word", actors.Route("slow"))
 	})
-	return start(t, env, WithAPI(api), WithActor("echo", echoActor), WithActor("other", echoActor),
+	return start(t, env, WithAPI(api), WithActor("echo", echoActor), WithActor("other", echoActor), WithActor("slow", slowActor),
 		WithActor("loop-a", loopActor("loop-b")), WithActor("loop-b", loopActor("loop-a")))
+}
+
+// slowActor answers after a millisecond's work: processing long enough
+// that recording a message costs well under 1% of it, even under -race on
+// a loaded machine.
+func slowActor() actors.Actor {
+	return actorFunc(func(c *actors.Context, msg any) {
+		if _, ok := msg.(*actors.HTTPRequest); ok {
+			time.Sleep(time.Millisecond)
+			c.Respond("done")
+		}
+	})
 }
 
 // post sends n requests to path and returns their request IDs.
@@ -214,7 +227,7 @@ func TestInspectCycles(t *testing.T) {
 // within [min_rate, max_rate] and falls to min_rate while recording costs
 // more than overhead_target, adjusting every interval.
 func TestInspectAdaptive(t *testing.T) {
-	load := func(r *running, stop chan struct{}) *sync.WaitGroup {
+	load := func(r *running, path string, stop chan struct{}) *sync.WaitGroup {
 		var wg sync.WaitGroup
 		wg.Go(func() {
 			for {
@@ -223,7 +236,7 @@ func TestInspectAdaptive(t *testing.T) {
 					return
 				default:
 				}
-				resp, err := http.Post(r.base()+"/api/v1/echo/hi", "text/plain", nil)
+				resp, err := http.Post(r.base()+path, "text/plain", nil)
 				if err == nil {
 					resp.Body.Close()
 				}
@@ -240,12 +253,14 @@ func TestInspectAdaptive(t *testing.T) {
 		t.Fatalf("start: %+v", st)
 	}
 	stop := make(chan struct{})
-	wg := load(r, stop)
+	wg := load(r, "/api/v1/echo/hi", stop)
 	eventually(t, "the rate to fall to min_rate", func() bool { return stats(t, r).SamplingRate == 0.2 })
 	close(stop)
 	wg.Wait()
 
-	// A generous target, or a long interval, keeps the rate.
+	// A generous target, or a long interval, keeps the rate. The load is
+	// the slow actor's: against the echo actor's microsecond, recording
+	// under -race has cost more than the 99% target and lowered the rate.
 	for _, k := range []string{"INSPECT__ADAPTIVE__OVERHEAD_TARGET=0.99", "INSPECT__ADAPTIVE__INTERVAL=1h"} {
 		env := map[string]string{}
 		for kk, v := range adaptive {
@@ -255,7 +270,7 @@ func TestInspectAdaptive(t *testing.T) {
 		env[kv[0]] = kv[1]
 		r := startInspect(t, env)
 		stop := make(chan struct{})
-		wg := load(r, stop)
+		wg := load(r, "/api/v1/slow/hi", stop)
 		eventually(t, "traffic", func() bool { return stats(t, r).Recorded > 200 })
 		time.Sleep(100 * time.Millisecond)
 		close(stop)

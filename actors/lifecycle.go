@@ -44,8 +44,7 @@ func (p *process) deadLetterQueued(queued []envelope) {
 		if _, ok := queued[i].msg.(poisonPill); ok {
 			continue
 		}
-		p.mb.sink.deadLetter(p.ref(), queued[i], ReasonStopped)
-		queued[i].fail(ErrStopped)
+		queued[i].lost(func(e envelope) { p.mb.sink.deadLetter(p.ref(), e, ReasonStopped) }, ErrStopped)
 	}
 }
 

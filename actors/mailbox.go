@@ -15,6 +15,19 @@ type envelope struct {
 	req  *request // the waiting caller of Request, nil for Send
 }
 
+// lost reports e to report (the sink's deadLetter or dropped) and fails
+// its Request with err: e will never reach Receive. The failure is taken
+// from e before the report, since an Observer's report releases a traced
+// wrapper to its pool, where another enqueue may reuse it at once.
+func (e envelope) lost(report func(envelope), err error) {
+	bare := e
+	if t, ok := bare.msg.(*traced); ok {
+		bare.msg = t.msg
+	}
+	report(e)
+	bare.fail(err)
+}
+
 // fail settles the Request of an envelope that will never reach Receive,
 // a local one or one from another node.
 func (e *envelope) fail(err error) {
@@ -22,11 +35,7 @@ func (e *envelope) fail(err error) {
 		e.req.complete(nil, err)
 		return
 	}
-	msg := e.msg
-	if t, ok := msg.(*traced); ok {
-		msg = t.msg
-	}
-	if in, ok := msg.(*inbound); ok {
+	if in, ok := e.msg.(*inbound); ok {
 		in.fail(err)
 	}
 }
@@ -101,8 +110,7 @@ func (p *process) deliver(ctx context.Context, env envelope) error {
 		case DropOldest:
 			old := m.q.pop()
 			m.push(p, env) // releases m.mu
-			m.sink.dropped(p.ref(), old, DropOldest, ReasonDroppedOldest)
-			old.fail(ErrMailboxFull)
+			old.lost(func(e envelope) { m.sink.dropped(p.ref(), e, DropOldest, ReasonDroppedOldest) }, ErrMailboxFull)
 			return nil
 		}
 		if err := m.waitForSpace(ctx, &timer); err != nil {

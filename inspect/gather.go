@@ -91,82 +91,116 @@ func (m *metricsReader) read(s *Sources) readings {
 // resilience reads the resilience stages' figures and the requests per
 // API version out of fams.
 func (m *metricsReader) resilience(fams []*dto.MetricFamily) (Resilience, map[string]VersionTraffic) {
-	res := Resilience{SheddingLimit: -1, Breakers: []Breaker{}, Bulkheads: []Bulkhead{}, RateLimits: []RateLimit{}}
-	traffic := map[string]VersionTraffic{}
-	breakers := map[string]*Breaker{}
-	breaker := func(l map[string]string) *Breaker {
-		key := l["troupe_breaker_kind"] + "/" + l["troupe_breaker_name"]
-		if breakers[key] == nil {
-			breakers[key] = &Breaker{Name: l["troupe_breaker_name"], Kind: l["troupe_breaker_kind"], State: "closed"}
-		}
-		return breakers[key]
+	t := tally{
+		res:       Resilience{SheddingLimit: -1},
+		traffic:   map[string]VersionTraffic{},
+		breakers:  map[string]*Breaker{},
+		bulkheads: map[string]*Bulkhead{},
+		limits:    map[[2]string]*RateLimit{},
 	}
-	bulkheads := map[string]*Bulkhead{}
-	bulkhead := func(name string) *Bulkhead {
-		if bulkheads[name] == nil {
-			bulkheads[name] = &Bulkhead{Name: name}
-		}
-		return bulkheads[name]
-	}
-	limits := map[[2]string]*RateLimit{}
 	for _, f := range fams {
 		for _, mt := range f.GetMetric() {
-			l := labels(mt)
-			switch f.GetName() {
-			case "http_server_request_duration_seconds":
-				v := l["troupe_api_version"]
-				if v == "" {
-					continue
-				}
-				t := traffic[v]
-				if t.Routes == nil {
-					t.Routes = map[string]uint64{}
-				}
-				n := mt.GetHistogram().GetSampleCount()
-				t.Requests += n
-				t.Routes[l["http_request_method"]+" "+l["http_route"]] += n
-				traffic[v] = t
-			case "troupe_breaker_state":
-				breaker(l).State = breakerStates[mt.GetGauge().GetValue()]
-			case "troupe_breaker_transitions_total":
-				breaker(l).Transitions += uint64(mt.GetCounter().GetValue())
-			case "troupe_breaker_rejections_total":
-				breaker(l).Rejections += uint64(mt.GetCounter().GetValue())
-			case "troupe_bulkhead_in_flight":
-				bulkhead(l["troupe_bulkhead_name"]).InFlight = int64(value(mt))
-			case "troupe_bulkhead_rejections_total":
-				bulkhead(l["troupe_bulkhead_name"]).Rejections += uint64(mt.GetCounter().GetValue())
-			case "troupe_ratelimit_decisions_total":
-				key := [2]string{l["http_route"], l["troupe_ratelimit_key_kind"]}
-				if limits[key] == nil {
-					limits[key] = &RateLimit{Route: key[0], Policy: key[1]}
-				}
-				if l["troupe_decision"] == "rejected" {
-					limits[key].Rejected += uint64(mt.GetCounter().GetValue())
-				} else {
-					limits[key].Allowed += uint64(mt.GetCounter().GetValue())
-				}
-			case "troupe_shedding_limit":
-				res.SheddingLimit = int64(mt.GetGauge().GetValue())
-			case "troupe_shedding_rejections_total":
-				res.SheddingRejections += uint64(mt.GetCounter().GetValue())
-			}
+			t.add(f.GetName(), mt)
 		}
 	}
-	m.stamp(breakers)
-	for _, b := range breakers {
+	m.stamp(t.breakers)
+	return t.result(), t.traffic
+}
+
+// tally gathers the resilience figures metric by metric.
+type tally struct {
+	res       Resilience
+	traffic   map[string]VersionTraffic
+	breakers  map[string]*Breaker      // by kind/name
+	bulkheads map[string]*Bulkhead     // by name
+	limits    map[[2]string]*RateLimit // by route and policy
+}
+
+// add counts one metric of the family named family.
+func (t *tally) add(family string, mt *dto.Metric) {
+	l := labels(mt)
+	switch family {
+	case "http_server_request_duration_seconds":
+		t.request(l, mt.GetHistogram().GetSampleCount())
+	case "troupe_breaker_state":
+		t.breaker(l).State = breakerStates[mt.GetGauge().GetValue()]
+	case "troupe_breaker_transitions_total":
+		t.breaker(l).Transitions += uint64(mt.GetCounter().GetValue())
+	case "troupe_breaker_rejections_total":
+		t.breaker(l).Rejections += uint64(mt.GetCounter().GetValue())
+	case "troupe_bulkhead_in_flight":
+		t.bulkhead(l["troupe_bulkhead_name"]).InFlight = int64(value(mt))
+	case "troupe_bulkhead_rejections_total":
+		t.bulkhead(l["troupe_bulkhead_name"]).Rejections += uint64(mt.GetCounter().GetValue())
+	case "troupe_ratelimit_decisions_total":
+		t.decision(l, uint64(mt.GetCounter().GetValue()))
+	case "troupe_shedding_limit":
+		t.res.SheddingLimit = int64(mt.GetGauge().GetValue())
+	case "troupe_shedding_rejections_total":
+		t.res.SheddingRejections += uint64(mt.GetCounter().GetValue())
+	}
+}
+
+// request counts n requests of a versioned route.
+func (t *tally) request(l map[string]string, n uint64) {
+	v := l["troupe_api_version"]
+	if v == "" {
+		return
+	}
+	vt := t.traffic[v]
+	if vt.Routes == nil {
+		vt.Routes = map[string]uint64{}
+	}
+	vt.Requests += n
+	vt.Routes[l["http_request_method"]+" "+l["http_route"]] += n
+	t.traffic[v] = vt
+}
+
+func (t *tally) breaker(l map[string]string) *Breaker {
+	key := l["troupe_breaker_kind"] + "/" + l["troupe_breaker_name"]
+	if t.breakers[key] == nil {
+		t.breakers[key] = &Breaker{Name: l["troupe_breaker_name"], Kind: l["troupe_breaker_kind"], State: "closed"}
+	}
+	return t.breakers[key]
+}
+
+func (t *tally) bulkhead(name string) *Bulkhead {
+	if t.bulkheads[name] == nil {
+		t.bulkheads[name] = &Bulkhead{Name: name}
+	}
+	return t.bulkheads[name]
+}
+
+// decision counts n rate-limit decisions of one route and policy.
+func (t *tally) decision(l map[string]string, n uint64) {
+	key := [2]string{l["http_route"], l["troupe_ratelimit_key_kind"]}
+	if t.limits[key] == nil {
+		t.limits[key] = &RateLimit{Route: key[0], Policy: key[1]}
+	}
+	if l["troupe_decision"] == "rejected" {
+		t.limits[key].Rejected += n
+	} else {
+		t.limits[key].Allowed += n
+	}
+}
+
+// result lists what was tallied, sorted.
+func (t *tally) result() Resilience {
+	res := t.res
+	res.Breakers, res.Bulkheads, res.RateLimits = []Breaker{}, []Bulkhead{}, []RateLimit{}
+	for _, b := range t.breakers {
 		res.Breakers = append(res.Breakers, *b)
 	}
-	for _, b := range bulkheads {
+	for _, b := range t.bulkheads {
 		res.Bulkheads = append(res.Bulkheads, *b)
 	}
-	for _, r := range limits {
+	for _, r := range t.limits {
 		res.RateLimits = append(res.RateLimits, *r)
 	}
 	slices.SortFunc(res.Breakers, func(a, b Breaker) int { return compareStrings(a.Kind+a.Name, b.Kind+b.Name) })
 	slices.SortFunc(res.Bulkheads, func(a, b Bulkhead) int { return compareStrings(a.Name, b.Name) })
 	slices.SortFunc(res.RateLimits, func(a, b RateLimit) int { return compareStrings(a.Route+a.Policy, b.Route+b.Policy) })
-	return res, traffic
+	return res
 }
 
 // stamp notes when each breaker's transitions moved.

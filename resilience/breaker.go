@@ -114,6 +114,7 @@ type breaker struct {
 
 func newBreaker(name, kind string, s BreakerSettings, metrics *breakerMetrics, logger *slog.Logger) *breaker {
 	b := &breaker{name: name, kind: kind, metrics: metrics, openTimeout: s.OpenTimeout}
+	metrics.created(context.Background(), name, kind)
 	ratio, minRequests := s.FailureRatio, uint32(s.MinRequests)
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:         name,

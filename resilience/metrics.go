@@ -142,6 +142,16 @@ func (m *breakerMetrics) stateChange(ctx context.Context, name, kind, from, to s
 	}
 }
 
+// created sets a new breaker's state gauge to closed, so that a breaker
+// is on /metrics (and the inspector's console) before its first
+// transition, not only after something went wrong.
+func (m *breakerMetrics) created(ctx context.Context, name, kind string) {
+	if m == nil {
+		return
+	}
+	m.state.Record(ctx, breakerStates["closed"], m.breakerSet.Get(breakerID{name, kind}).Rec...)
+}
+
 // rejected counts one call that breaker name refused.
 func (m *breakerMetrics) rejected(ctx context.Context, name, kind string) {
 	if m == nil {

@@ -416,3 +416,26 @@ func TestInspectWarnsAboutAnOpenConsole(t *testing.T) {
 		t.Error("warned about a loopback admin listener")
 	}
 }
+
+// TestResilienceInConsole: the console's resilience view reads the
+// breakers, bulkheads and rate limits from the service's own metrics.
+func TestResilienceInConsole(t *testing.T) {
+	r, _, _, _ := startResilience(t, map[string]string{
+		"RATE_LIMIT__ENABLED": "true", "RATE_LIMIT__PER_IP_RPM": "2",
+		"RESILIENCE__BREAKER__ENABLED": "true", "RESILIENCE__BULKHEAD__MAX_CONCURRENT": "5",
+	})
+	if codes := statuses(t, r, "/api/v1/hello", 3, nil); count(codes, http.StatusTooManyRequests) != 1 {
+		t.Fatalf("statuses %v, want one 429", codes)
+	}
+	_, body := get(t, r.adminBase()+"/console/resilience")
+	for _, want := range []string{
+		// A breaker shows closed before any transition.
+		`<tr><td>v1</td><td>inbound</td><td class="status closed">closed</td><td>0</td>`,
+		`<tr><td>v1</td><td>0</td><td>0</td></tr>`, // the bulkhead, nothing in flight
+		`<tr><td>/api/v1/hello</td><td>ip</td><td>2</td><td>1</td></tr>`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the resilience view lacks %s:\n%s", want, body)
+		}
+	}
+}

@@ -30,7 +30,9 @@ Features (--with, comma-separated):
   components  a WASM component in Go (components/greeter) serving GET /api/v1/greet/:name
   auth        JWT authentication (on once a key is set), Cedar policies and GET /api/v1/me
   redis       rate limits, shared through Redis once redis.url is set
-"cluster" is not available yet: it needs Troupe's cluster mode (NATS).
+  cluster     the actor system joined to a cluster over NATS (a cluster of one
+              alone), the counter a cluster singleton, and deploy/k8s/cluster,
+              a StatefulSet of three; implies actors
 
 The go.mod requires this troupe's own version; a troupe built from a
 checkout has none, so pass --replace with the checkout's path, or the latest
@@ -39,7 +41,7 @@ release is required.`
 func (c *cli) newProject(ctx context.Context, args []string) int {
 	fs := c.newFlags("troupe new", "<module-path> [--dir DIR] [--with FEATURES] [--force] [--replace TROUPE_DIR]", newHelp)
 	dir := fs.String("dir", "", "directory to create the service in (default: the module path's last element)")
-	with := fs.String("with", "", "comma-separated features: actors, components, auth, redis")
+	with := fs.String("with", "", "comma-separated features: actors, components, auth, redis, cluster")
 	force := fs.Bool("force", false, "write into DIR even if it is not empty, overwriting files of the same names")
 	replace := fs.String("replace", "", "require Troupe from this local checkout (a replace directive), for developing Troupe itself")
 	pos, code := c.parse(fs, args, 1, 1)

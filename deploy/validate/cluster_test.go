@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/troupehq/troupe/config"
 )
 
 // routePort is the container port the NATS routes use.
@@ -44,7 +46,7 @@ func checkCluster(r *rendered, l loaded) []string {
 	if s.Spec.PodManagementPolicy != appsv1.ParallelPodManagement {
 		add("podManagementPolicy must be Parallel, got %q", s.Spec.PodManagementPolicy)
 	}
-	if !fromPodName(c, "SHOWCASE_NATS__SERVER_NAME") {
+	if !fromPodName(c, config.EnvPrefix(r.serviceName)+"NATS__SERVER_NAME") {
 		add("nats.server_name must come from the pod name (fieldRef metadata.name)")
 	}
 	if n.Cluster.User == "" || n.Cluster.Password == "" {

@@ -16,6 +16,7 @@ var sectionsOf = map[Feature][]string{
 	Components: {"actors.components"},
 	Auth:       {"auth"},
 	Redis:      {"redis", "rate_limit"},
+	Cluster:    {"actors.cluster", "actors.sharding", "nats"},
 }
 
 // configFile renders config.toml: every key of the project's features,
@@ -41,11 +42,19 @@ func configFile(d *data) ([]byte, error) {
 `, d.Service, d.Service, d.Service, d.Env, d.Env)
 	features := append([]Feature{""}, d.Features...)
 	for _, f := range features {
+		if f == Cluster {
+			b.WriteString(clusterIntro)
+		}
 		for _, section := range sectionsOf[f] {
 			table := ""
 			for _, k := range keys {
 				parent, name := splitKey(k.Name)
-				if !inSection(parent, section, f) {
+				if !inSection(parent, section) || owner(parent) != f {
+					continue
+				}
+				if on := clusterOn[k.Name]; on != "" && f == Cluster {
+					fmt.Fprintf(&b, "\n[%s]\n# %s\n%s = %s\n", parent, wrapComment(k.Doc), name, on)
+					table = parent
 					continue
 				}
 				if parent != table {
@@ -59,15 +68,40 @@ func configFile(d *data) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// inSection reports whether a key's table belongs to section for feature
-// f: a table and its subtables, except that actors.components belongs to
-// the components feature alone.
-func inSection(table, section string, f Feature) bool {
-	if table != section && !strings.HasPrefix(table, section+".") {
-		return false
+// clusterOn are the keys the cluster feature sets rather than comments out.
+var clusterOn = map[string]string{"actors.cluster.enabled": "true"}
+
+// clusterIntro explains the cluster keys before them: the file turns the
+// cluster on, and one process alone is a cluster of one.
+const clusterIntro = `
+# Cluster: the actor system joins the cluster of this service's nodes over
+# NATS. With nothing else set, one process runs an embedded NATS and is a
+# cluster of one. To run several nodes, set nats.cluster.listen and
+# nats.cluster.routes (every node's route URL) on each, a unique
+# nats.server_name and a route user and password shared by all (README.md);
+# or point nats.url at an external NATS.
+`
+
+// inSection reports whether a key's table is section or one of its
+// subtables.
+func inSection(table, section string) bool {
+	return table == section || strings.HasPrefix(table, section+".")
+}
+
+// owner is the feature whose section holds table most closely: the
+// actors.components tables belong to components and actors.cluster to
+// cluster, not to actors.
+func owner(table string) Feature {
+	var best Feature
+	longest := -1
+	for f, sections := range sectionsOf {
+		for _, s := range sections {
+			if inSection(table, s) && len(s) > longest {
+				best, longest = f, len(s)
+			}
+		}
 	}
-	components := table == "actors.components" || strings.HasPrefix(table, "actors.components.")
-	return components == (f == Components)
+	return best
 }
 
 // splitKey splits "http.tls.min_version" into "http.tls" and "min_version".

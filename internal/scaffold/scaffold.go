@@ -42,19 +42,15 @@ const (
 	Components Feature = "components" // a WASM component written in Go
 	Auth       Feature = "auth"       // JWT authentication and Cedar policies
 	Redis      Feature = "redis"      // shared rate limits and state in Redis
+	Cluster    Feature = "cluster"    // the actor system joined to a NATS cluster; implies Actors
 )
 
 // Features lists every feature in the order --with documents them.
-var Features = []Feature{Actors, Components, Auth, Redis}
-
-// unavailable are features named in the design that this Troupe cannot
-// generate yet, with the reason, so --with can say why instead of "unknown".
-var unavailable = map[Feature]string{
-	"cluster": "it needs Troupe's cluster mode (NATS), which this version does not have yet",
-}
+var Features = []Feature{Actors, Components, Auth, Redis, Cluster}
 
 // ParseFeatures parses a comma-separated --with list. Order and repeats do
-// not matter; an unknown or unavailable feature is an error naming it.
+// not matter; cluster brings actors with it, since the cluster is the actor
+// system's. An unknown feature is an error naming it.
 func ParseFeatures(list string) ([]Feature, error) {
 	var out []Feature
 	for item := range strings.SplitSeq(list, ",") {
@@ -66,11 +62,12 @@ func ParseFeatures(list string) ([]Feature, error) {
 			if !slices.Contains(out, f) {
 				out = append(out, f)
 			}
-		case unavailable[f] != "":
-			return nil, fmt.Errorf("--with %s is not supported: %s", f, unavailable[f])
 		default:
 			return nil, fmt.Errorf("--with %s: unknown feature (want a comma-separated list of %s)", f, featureList())
 		}
+	}
+	if slices.Contains(out, Cluster) && !slices.Contains(out, Actors) {
+		out = append(out, Actors)
 	}
 	slices.SortFunc(out, func(a, b Feature) int { return slices.Index(Features, a) - slices.Index(Features, b) })
 	return out, nil
@@ -146,7 +143,8 @@ type data struct {
 	Components   bool
 	Auth         bool
 	Redis        bool
-	Secrets      bool // a feature reads a secret from a mounted file
+	Cluster      bool
+	Secrets      bool // a feature of the base reads a secret from a mounted file
 	Drain        int  // config.Default's http.drain_delay, in seconds
 	Grace        int  // terminationGracePeriodSeconds, see graceSeconds
 }
@@ -158,10 +156,11 @@ func newData(p Project) (*data, error) {
 	name, _ := ServiceName(p.Module)
 	d := &data{Project: p, TroupeModule: TroupeModule, Service: name, Env: config.EnvPrefix(name), Image: name, GoVersion: GoVersion, Component: "greeter"}
 	d.GoMinor = strings.Join(strings.SplitN(GoVersion, ".", 3)[:2], ".")
-	d.Actors = slices.Contains(p.Features, Actors)
+	d.Actors = slices.Contains(p.Features, Actors) || slices.Contains(p.Features, Cluster)
 	d.Components = slices.Contains(p.Features, Components)
 	d.Auth = slices.Contains(p.Features, Auth)
 	d.Redis = slices.Contains(p.Features, Redis)
+	d.Cluster = slices.Contains(p.Features, Cluster)
 	d.Secrets = d.Auth || d.Redis
 	def := config.Default()
 	d.Drain = int(def.HTTP.DrainDelay.Seconds())

@@ -19,9 +19,12 @@ func TestParseFeatures(t *testing.T) {
 	if err != nil || !slices.Equal(got, []Feature{Actors, Components, Redis}) {
 		t.Errorf("ParseFeatures = %v, %v", got, err)
 	}
+	// The cluster is the actor system's: it brings actors.
+	if got, err := ParseFeatures("cluster,auth"); err != nil || !slices.Equal(got, []Feature{Actors, Auth, Cluster}) {
+		t.Errorf("ParseFeatures(cluster,auth) = %v, %v", got, err)
+	}
 	for list, want := range map[string]string{
-		"cluster":     "--with cluster is not supported: it needs Troupe's cluster mode (NATS)",
-		"actors,nats": "--with nats: unknown feature (want a comma-separated list of actors, components, auth, redis)",
+		"actors,nats": "--with nats: unknown feature (want a comma-separated list of actors, components, auth, redis, cluster)",
 	} {
 		if _, err := ParseFeatures(list); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseFeatures(%q) = %v; want %q", list, err, want)
@@ -72,7 +75,8 @@ func TestNewRendersTheChosenFeatures(t *testing.T) {
 			t.Errorf("%s missing", p)
 		}
 	}
-	for _, p := range []string{"counter.go", "components/greeter/main.go", "components/greeter/Component.toml", "policies/policy.cedar"} {
+	for _, p := range []string{"counter.go", "components/greeter/main.go", "components/greeter/Component.toml", "policies/policy.cedar",
+		"deploy/k8s/cluster/kustomization.yaml", "deploy/k8s/cluster/statefulset.yaml", "deploy/k8s/cluster/service-cluster.yaml", "deploy/k8s/cluster/networkpolicy-cluster.yaml"} {
 		if bare[p] != nil || full[p] == nil {
 			t.Errorf("%s: in the bare project %t, in the full one %t", p, bare[p] != nil, full[p] != nil)
 		}
@@ -83,10 +87,17 @@ func TestNewRendersTheChosenFeatures(t *testing.T) {
 	if !bytes.Contains(full["go.mod"], []byte("replace github.com/troupehq/troupe => /src/troupe")) {
 		t.Errorf("full go.mod:\n%s", full["go.mod"])
 	}
-	for _, want := range []string{`actors.Route("counter")`, `service.WithComponents("components")`, `c.Auth.Cedar.Policies = "policies"`, "c.RateLimit.Enabled = true"} {
+	for _, want := range []string{`actors.Route("counter")`, `service.WithComponents("components")`, `c.Auth.Cedar.Policies = "policies"`, "c.RateLimit.Enabled = true", "actors.WithSingleton()"} {
 		if bytes.Contains(bare["main.go"], []byte(want)) || !bytes.Contains(full["main.go"], []byte(want)) {
 			t.Errorf("main.go: %s should be in the full project only", want)
 		}
+	}
+	if !bytes.Contains(full["counter.go"], []byte(`actors.RegisterMessage[count]("orders.count")`)) {
+		t.Error("in a cluster, the counter's reply type is not registered for the wire")
+	}
+	if !bytes.Contains(full["config.toml"], []byte("\n[actors.cluster]\n")) || !bytes.Contains(full["config.toml"], []byte("\nenabled = true\n")) ||
+		!bytes.Contains(full["config.toml"], []byte("# [nats.cluster]\n")) || bytes.Contains(bare["config.toml"], []byte("[actors.cluster]")) {
+		t.Error("config.toml: only a cluster project turns on actors.cluster and lists the nats keys")
 	}
 	if bytes.Contains(bare["deploy/k8s/base/deployment.yaml"], []byte("secretName")) || !bytes.Contains(full["deploy/k8s/base/deployment.yaml"], []byte("secretName: orders-secrets")) {
 		t.Error("only a project with secrets mounts the secret")
@@ -147,11 +158,16 @@ func TestComponent(t *testing.T) {
 	}
 }
 
-// showcase is the project the repository's deploy/k8s is rendered for.
-var showcase = Project{Module: "github.com/troupehq/troupe/examples/showcase", Features: Features}
+// showcase is the project the repository's deploy/k8s is rendered for:
+// every feature but the cluster's. deploy/k8s/cluster is the showcase's
+// own layer, which the templates' cluster layer mirrors: the showcase's
+// named actors are one per cluster, so it keeps actors.cluster.enabled off
+// where a generated service, whose counter is a singleton, turns it on.
+// deploy/validate checks both layers.
+var showcase = Project{Module: "github.com/troupehq/troupe/examples/showcase", Features: []Feature{Actors, Components, Auth, Redis}}
 
 // TestRepositoryManifestsAreTheTemplates keeps deploy/k8s, the showcase's
-// manifests, equal to what troupe new generates with every feature, so the
+// manifests, equal to what troupe new generates with its features, so the
 // manifests CI validates are the ones users get.
 func TestRepositoryManifestsAreTheTemplates(t *testing.T) {
 	files, err := K8s(showcase)
@@ -177,7 +193,7 @@ func TestRepositoryManifestsAreTheTemplates(t *testing.T) {
 	}
 	var onDisk []string
 	_ = filepath.WalkDir(root, func(p string, e os.DirEntry, err error) error {
-		if err == nil && !e.IsDir() {
+		if err == nil && !e.IsDir() && !strings.HasPrefix(filepath.ToSlash(p), root+"/cluster/") {
 			rel, _ := filepath.Rel(root, p)
 			onDisk = append(onDisk, filepath.ToSlash(rel))
 		}

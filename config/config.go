@@ -828,7 +828,7 @@ func Default() Config {
 				KVStore:         "auto",
 				KVMaxKeys:       100_000,
 			},
-			Cluster:  ActorsCluster{JoinTimeout: 30 * time.Second},
+			Cluster:  ActorsCluster{JoinTimeout: 2 * time.Minute},
 			Sharding: ActorsSharding{LeaseTTL: 10 * time.Second},
 		},
 		Auth: Auth{

@@ -53,7 +53,9 @@ func testClusterConfig(nc *nats.Conn, node string) ClusterConfig {
 // startNode joins a System to the cluster, shut down when t ends.
 func startNode(t testing.TB, cfg ClusterConfig, opts ...Option) *System {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Joining places 3-replica lease buckets, which took over 30 s under
+	// the full -race run on 2 cores: a hang bound, the service's default.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := NewSystemContext(ctx, append([]Option{WithLogger(quiet), WithCluster(cfg)}, opts...)...)
 	if err != nil {

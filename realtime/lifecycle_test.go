@@ -112,6 +112,9 @@ func TestMetrics(t *testing.T) {
 	c := th.dial(t, "/ws", "")
 	send(t, c, map[string]string{"op": "ping"})
 	read(t, c)
+	// The writer counts a delivery once its write returned, which may be
+	// after the client has read it.
+	eventually(t, "the pong counted", func() bool { return th.stats.bytesOut.Load() > 0 })
 	_, _, _ = th.tryDial("/nope", "", nil)
 	points := metrictest.Collect(t, th.reader)
 	want := map[string]string{

@@ -109,6 +109,13 @@ func (c *Context) Forward(to Ref) error {
 		}
 		env.msg, pending = fwd, fwd.isRequest()
 	}
+	// The cycle check comes before the delivery: once delivered, the
+	// request may be answered at once, and its caller's request object
+	// reused by another Request.
+	if d := c.p.sys.cycles; d != nil && pending && env.req != nil && d.forwarded(c.p.sys, env.req, to) {
+		c.replied = true // failed fast: settled, and not delivered
+		return nil
+	}
 	if err := to.ep.deliver(c.Context(), env); err != nil {
 		if err == errDropped {
 			return ErrMailboxFull
@@ -117,9 +124,6 @@ func (c *Context) Forward(to Ref) error {
 	}
 	if pending {
 		c.replied = true
-		if d := c.p.sys.cycles; d != nil && env.req != nil {
-			d.forwarded(c.p.sys, env.req, to)
-		}
 	}
 	return nil
 }

@@ -132,16 +132,21 @@ func (d *cycleDetector) request(ctx context.Context, s *System, from *process, t
 }
 
 // forwarded moves the wait of r's caller, if an actor still waits on it,
-// to the actor r was forwarded to, and checks whether that closed a cycle.
-func (d *cycleDetector) forwarded(s *System, r *request, to Ref) {
+// to the actor r is being forwarded to, and checks whether that closes a
+// cycle. It reports whether it failed r fast, in which case the forward
+// must not be delivered. It runs before the delivery, while r cannot have
+// been answered.
+func (d *cycleDetector) forwarded(s *System, r *request, to Ref) bool {
 	e := r.wait
 	if e == nil || e.from.obs.waiting.Load() != e {
-		return
+		return false
 	}
 	e.to.Store(localProcess(to))
 	if st := d.check(s, e); st != nil && d.failFast {
 		r.complete(nil, &CycleError{Cycle: st.c})
+		return true
 	}
+	return false
 }
 
 // localProcess returns the process of a local actor's Ref, else nil.

@@ -135,19 +135,8 @@ func evalInts(t *testing.T, ctx context.Context, js string) []uint64 {
 // waitJS polls cond in the page until it is true, for at most 20 s.
 func waitJS(t *testing.T, ctx context.Context, cond string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
-		if err != nil {
-			t.Fatalf("%s: %v", cond, err)
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			types, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("JSON.stringify(window.types)"))
-			t.Fatalf("%s: not within 20s (events %s)", cond, types)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	browsertest.Wait(t, ctx, cond, 20*time.Second, func() string {
+		types, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("JSON.stringify(window.types)"))
+		return "events " + types
+	})
 }

@@ -1,35 +1,17 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/troupehq/troupe/internal/browsertest"
 	"github.com/troupehq/troupe/service/servicetest"
 )
-
-// chromium returns the path of a headless-capable Chromium: Debian's
-// chromium, which .ci/run installs. Without one the test skips loudly,
-// unless CI is set, where it fails.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed (apt-get install chromium); CI needs it for the console's browser test")
-	}
-	t.Skip("SKIPPED: chromium is not installed (apt-get install chromium): the console's browser test did not run")
-	return ""
-}
 
 // notesMessages reads the notes actor's "messages" cell in the actors
 // table; "" until the table shows it.
@@ -44,22 +26,13 @@ const notesMessages = `(() => {
 // API move its counters live, a deliberate request cycle shows while it
 // waits, and a screenshot is saved.
 func TestShowcaseConsoleInBrowser(t *testing.T) {
-	exe := chromium(t)
+	browser := browsertest.New(t, 60*time.Second)
 	svc := servicetest.Start(t, "showcase", map[string]string{
 		"APP__DEMO_ROUTES": "true",
 		// Every message traced, so a handful of requests is sure to show.
 		"INSPECT__SAMPLING_RATE": "1",
 	}, testOptions()...)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
 	start := time.Now()
 
 	// The actors table appears, with the notes actor in it.

@@ -112,19 +112,8 @@ func readLine(t *testing.T, r *bufio.Reader, want string) string {
 // waitPage polls a JavaScript condition in the page for up to 30 s.
 func waitPage(t *testing.T, ctx context.Context, cond string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
-		if err != nil {
-			t.Fatalf("%s: %v", cond, err)
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
-			t.Fatalf("not within 30s: %s\npage:\n%s", cond, html)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	browsertest.Wait(t, ctx, cond, 30*time.Second, func() string {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
+		return "page:\n" + html
+	})
 }

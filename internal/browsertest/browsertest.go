@@ -46,6 +46,7 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 1000), // room for a console table in a screenshot
 		chromedp.UserDataDir(t.TempDir()),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -62,4 +63,29 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	t.Cleanup(cancelTimeout)
 	return ctx
+}
+
+// Wait polls the JavaScript condition cond in the page until it is true,
+// failing the test after within (a hang bound, not a timing assertion)
+// with what state(), if not nil, says of the page.
+func Wait(t testing.TB, ctx context.Context, cond string, within time.Duration, state func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		if err != nil {
+			t.Fatalf("%s: %v", cond, err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			var page string
+			if state != nil {
+				page = state()
+			}
+			t.Fatalf("not within %s: %s\n%s", within, cond, page)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/authz"
+	"github.com/troupehq/troupe/internal/wstest"
 	"github.com/troupehq/troupe/realtime"
 	"github.com/troupehq/troupe/service"
 	"github.com/troupehq/troupe/service/servicetest"
@@ -156,11 +157,11 @@ func TestThroughTheChain(t *testing.T) {
 	if resp.Header.Get("X-Request-ID") == "" || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
 		t.Errorf("101 without the chain's fields: %v", resp.Header)
 	}
-	readUntil(t, c, "joined")
+	wstest.ReadType(t, c, "joined")
 	if err := c.Write(context.Background(), websocket.MessageText, []byte(`{"text":"hi"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if f := readUntil(t, c, "message"); f["sender"] != "ada" {
+	if f := wstest.ReadType(t, c, "message"); f["sender"] != "ada" {
 		t.Errorf("message %v", f)
 	}
 
@@ -170,9 +171,9 @@ func TestThroughTheChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bob.CloseNow()
-	readUntil(t, bob, "joined")
+	wstest.ReadType(t, bob, "joined")
 	_ = bob.Write(context.Background(), websocket.MessageText, []byte(`{"text":"hi"}`))
-	if f := readUntil(t, bob, "error"); f["status"] != float64(403) {
+	if f := wstest.ReadType(t, bob, "error"); f["status"] != float64(403) {
 		t.Errorf("bob's publish: %v", f)
 	}
 
@@ -189,22 +190,5 @@ func TestThroughTheChain(t *testing.T) {
 	refused(t, "past the rate limit", last, errors.New("refused"), http.StatusTooManyRequests)
 	if !strings.Contains(s.Logs.String(), `"status":101`) {
 		t.Error("the access log has no upgrade")
-	}
-}
-
-// readUntil reads messages until one of type typ.
-func readUntil(t *testing.T, c *websocket.Conn, typ string) map[string]any {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		_, b, err := c.Read(ctx)
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", typ, err)
-		}
-		var m map[string]any
-		if json.Unmarshal(b, &m) == nil && m["type"] == typ {
-			return m
-		}
 	}
 }

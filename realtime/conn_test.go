@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+
+	"github.com/troupehq/troupe/internal/wstest"
 )
 
 // TestHandlerActor: a connection's messages reach the handler actor with
@@ -85,7 +87,7 @@ func TestCloseFromActor(t *testing.T) {
 	if f := read(t, c); f.Raw != "last words" {
 		t.Fatalf("got %q before the close", f.Raw)
 	}
-	if code := closeStatus(t, c); code != 4001 {
+	if code := wstest.CloseStatus(t, c); code != 4001 {
 		t.Errorf("close code %d, want 4001", code)
 	}
 	d := rec.next(t).(*Disconnected)

@@ -180,22 +180,6 @@ func send(t *testing.T, c *websocket.Conn, v any) {
 	}
 }
 
-// closeStatus reads until the connection closes and returns the close
-// code the server sent.
-func closeStatus(t *testing.T, c *websocket.Conn) websocket.StatusCode {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	for {
-		if _, _, err := c.Read(ctx); err != nil {
-			if ctx.Err() != nil {
-				t.Fatal("the connection did not close")
-			}
-			return websocket.CloseStatus(err)
-		}
-	}
-}
-
 // recorder is a handler actor that records what it receives.
 type recorder struct {
 	mu   sync.Mutex

@@ -12,6 +12,7 @@ import (
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/internal/metrictest"
+	"github.com/troupehq/troupe/internal/wstest"
 )
 
 // TestShutdown: clients are told to reconnect (a reconnect message with a
@@ -30,7 +31,7 @@ func TestShutdown(t *testing.T) {
 	if f.Type != "reconnect" || f.DelayMS < 0 || f.DelayMS >= reconnectSpread.Milliseconds() {
 		t.Fatalf("before the close: %s", f.Raw)
 	}
-	if code := closeStatus(t, ws); code != websocket.StatusGoingAway {
+	if code := wstest.CloseStatus(t, ws); code != websocket.StatusGoingAway {
 		t.Fatalf("close %d, want 1001", code)
 	}
 	if ev := nextEvent(t, sse); ev.event != "reconnect" || ev.retry == "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/troupehq/troupe/internal/principal"
+	"github.com/troupehq/troupe/internal/wstest"
 )
 
 // rawDial performs a WebSocket handshake on a plain TCP connection with a
@@ -63,7 +64,7 @@ func TestOversizedMessage(t *testing.T) {
 	th := newTestHub(t, cfg, map[string]Endpoint{"GET /ws": {}})
 	c := th.dial(t, "/ws", "")
 	_ = c.Write(context.Background(), websocket.MessageText, []byte(strings.Repeat("x", 4096)))
-	if code := closeStatus(t, c); code != websocket.StatusMessageTooBig {
+	if code := wstest.CloseStatus(t, c); code != websocket.StatusMessageTooBig {
 		t.Fatalf("close %d, want 1009", code)
 	}
 	eventually(t, "counted", func() bool { return th.stats.closes[transportWebSocket][reasonTooBig].Load() == 1 })
@@ -73,7 +74,7 @@ func TestInvalidUTF8(t *testing.T) {
 	th := newTestHub(t, fastConfig(), map[string]Endpoint{"GET /ws": {}})
 	c := th.dial(t, "/ws", "")
 	_ = c.Write(context.Background(), websocket.MessageText, []byte("ok \xff\xfe"))
-	if code := closeStatus(t, c); code != websocket.StatusInvalidFramePayloadData {
+	if code := wstest.CloseStatus(t, c); code != websocket.StatusInvalidFramePayloadData {
 		t.Fatalf("close %d, want 1007", code)
 	}
 }
@@ -84,7 +85,7 @@ func TestUnsupportedData(t *testing.T) {
 	th := newTestHub(t, fastConfig(), map[string]Endpoint{"GET /ws": {}})
 	c := th.dial(t, "/ws", "")
 	_ = c.Write(context.Background(), websocket.MessageBinary, []byte{1, 2, 3})
-	if code := closeStatus(t, c); code != websocket.StatusUnsupportedData {
+	if code := wstest.CloseStatus(t, c); code != websocket.StatusUnsupportedData {
 		t.Fatalf("close %d, want 1003", code)
 	}
 }
@@ -110,7 +111,7 @@ func TestInboundRate(t *testing.T) {
 			break
 		}
 	}
-	if code := closeStatus(t, flood); code != websocket.StatusPolicyViolation {
+	if code := wstest.CloseStatus(t, flood); code != websocket.StatusPolicyViolation {
 		t.Fatalf("close %d, want 1008", code)
 	}
 	send(t, calm, map[string]string{"op": "ping"})

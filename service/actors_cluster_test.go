@@ -17,6 +17,7 @@ import (
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/internal/natstest"
+	"github.com/troupehq/troupe/internal/wstest"
 	"github.com/troupehq/troupe/versioning"
 )
 
@@ -392,9 +393,9 @@ func TestActorsClusterComponentsArePools(t *testing.T) {
 func TestActorsClusterKeepsRealtimeRooms(t *testing.T) {
 	r := start(t, map[string]string{"ACTORS__CLUSTER__ENABLED": "true", "NATS__JETSTREAM__STORE": "memory"}, WithAPI(realtimeAPI()))
 	c := mustDialWS(t, r, "/api/v1/rooms/a", nil)
-	readType(t, c, "joined")
+	wstest.ReadType(t, c, "joined")
 	_ = c.Write(context.Background(), websocket.MessageText, []byte(`{"op":"publish","room":"chat.a","data":1}`))
-	if m := readType(t, c, "message"); m["room"] != "chat.a" {
+	if m := wstest.ReadType(t, c, "message"); m["room"] != "chat.a" {
 		t.Errorf("publishing to the room: %v", m)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/troupehq/troupe/actors/wasm"
+	"github.com/troupehq/troupe/internal/wstest"
 )
 
 // publisherWAT publishes what it receives, less the first byte, on topic
@@ -49,12 +50,12 @@ func TestRealtimeComponentPublish(t *testing.T) {
 	assembleWAT(t, publisherWAT, filepath.Join(cdir, "pub.wasm"))
 	r := start(t, componentEnv(dir, cache), WithAPI(realtimeAPI()))
 	c := mustDialWS(t, r, "/api/v1/feed", nil)
-	readType(t, c, "joined")
+	wstest.ReadType(t, c, "joined")
 
 	if got, err := r.ask(t, "pub", `f{"n":1}`); err != nil || !bytes.Equal(asBytes(got), []byte{0}) {
 		t.Fatalf("publishing to feed: %v, %v", got, err)
 	}
-	m := readType(t, c, "message")
+	m := wstest.ReadType(t, c, "message")
 	if data, _ := m["data"].(map[string]any); m["room"] != "feed" || data["n"] != float64(1) {
 		t.Errorf("the component's publication: %v", m)
 	}

@@ -3,7 +3,6 @@ package service
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/troupehq/troupe/internal/wstest"
 	"github.com/troupehq/troupe/realtime"
 	"github.com/troupehq/troupe/versioning"
 )
@@ -53,38 +53,6 @@ func mustDialWS(t *testing.T, r *running, path string, header http.Header) *webs
 	}
 	t.Cleanup(func() { _ = c.CloseNow() })
 	return c
-}
-
-// readType reads until a message of type typ.
-func readType(t *testing.T, c *websocket.Conn, typ string) map[string]any {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		_, b, err := c.Read(ctx)
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", typ, err)
-		}
-		var m map[string]any
-		if json.Unmarshal(b, &m) == nil && m["type"] == typ {
-			return m
-		}
-	}
-}
-
-// closedWith reads until c closes and returns the code the server sent.
-func closedWith(t *testing.T, c *websocket.Conn) websocket.StatusCode {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	for {
-		if _, _, err := c.Read(ctx); err != nil {
-			if ctx.Err() != nil {
-				t.Fatal("the connection did not close")
-			}
-			return websocket.CloseStatus(err)
-		}
-	}
 }
 
 // rawWS performs a handshake on a socket with a small receive buffer and
@@ -160,7 +128,7 @@ func TestRealtimeMessages(t *testing.T) {
 		WithAPI(realtimeAPI()))
 	c := mustDialWS(t, r, "/api/v1/rooms/a", nil)
 	_ = c.Write(context.Background(), websocket.MessageText, []byte(`{"text":"`+strings.Repeat("x", 2048)+`"}`))
-	if code := closedWith(t, c); code != websocket.StatusMessageTooBig {
+	if code := wstest.CloseStatus(t, c); code != websocket.StatusMessageTooBig {
 		t.Errorf("2 KiB message: close %d, want 1009", code)
 	}
 	c = mustDialWS(t, r, "/api/v1/rooms/b", nil)
@@ -169,7 +137,7 @@ func TestRealtimeMessages(t *testing.T) {
 			break
 		}
 	}
-	if code := closedWith(t, c); code != websocket.StatusPolicyViolation {
+	if code := wstest.CloseStatus(t, c); code != websocket.StatusPolicyViolation {
 		t.Errorf("50 messages at once past inbound_rate 5: close %d, want 1008", code)
 	}
 	_, resp, err := dialWS(r, "/api/v1/feed", nil, &websocket.DialOptions{CompressionMode: websocket.CompressionContextTakeover})
@@ -269,16 +237,16 @@ func TestRealtimeHeartbeat(t *testing.T) {
 func TestRealtimeShutdown(t *testing.T) {
 	r := start(t, map[string]string{"REALTIME__SHUTDOWN_TIMEOUT": "300ms"}, WithAPI(realtimeAPI()))
 	c := mustDialWS(t, r, "/api/v1/feed", nil)
-	readType(t, c, "joined")
+	wstest.ReadType(t, c, "joined")
 	rawWS(t, r, "/api/v1/feed")
 	eventually(t, "two connections open", func() bool { return r.svc.Realtime().Connections() == 2 })
 	start := time.Now()
 	stopped := make(chan error, 1)
 	go func() { stopped <- r.stop(t) }()
-	if m := readType(t, c, "reconnect"); m["delay_ms"] == nil {
+	if m := wstest.ReadType(t, c, "reconnect"); m["delay_ms"] == nil {
 		t.Errorf("reconnect hint %v", m)
 	}
-	if code := closedWith(t, c); code != websocket.StatusGoingAway {
+	if code := wstest.CloseStatus(t, c); code != websocket.StatusGoingAway {
 		t.Errorf("close %d, want 1001", code)
 	}
 	if err := <-stopped; err != nil {
@@ -351,21 +319,21 @@ permit (principal, action == Action::"publish", resource) unless { resource == R
 	}
 	h.Set("Origin", "https://app.example")
 	c := mustDialWS(t, r, "/api/v1/feed", h)
-	readType(t, c, "joined")
+	wstest.ReadType(t, c, "joined")
 	_ = c.Write(context.Background(), websocket.MessageText, []byte(`{"op":"publish","room":"feed","data":1}`))
-	if m := readType(t, c, "error"); m["status"] != float64(403) {
+	if m := wstest.ReadType(t, c, "error"); m["status"] != float64(403) {
 		t.Errorf("publishing to feed: %v", m)
 	}
 	_ = c.Write(context.Background(), websocket.MessageText, []byte(`{"op":"join","room":"other"}`))
-	readType(t, c, "joined")
+	wstest.ReadType(t, c, "joined")
 	_ = c.Write(context.Background(), websocket.MessageText, []byte(`{"op":"publish","room":"other","data":1}`))
-	if m := readType(t, c, "message"); m["room"] != "other" || m["sender"] != "ada" {
+	if m := wstest.ReadType(t, c, "message"); m["room"] != "other" || m["sender"] != "ada" {
 		t.Errorf("publishing to other: %v", m)
 	}
 	if err := r.svc.Realtime().Publish("feed", map[string]int{"n": 1}); err != nil {
 		t.Fatal(err)
 	}
-	if m := readType(t, c, "message"); m["room"] != "feed" {
+	if m := wstest.ReadType(t, c, "message"); m["room"] != "feed" {
 		t.Errorf("server publication: %v", m)
 	}
 	_, body := get(t, r.adminBase()+"/metrics")

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/adrg/xdg"
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -280,7 +279,7 @@ func TestNATSCredentials(t *testing.T) {
 	user, _ := nkeys.CreateUser()
 	userPub, _ := user.PublicKey()
 	seed, _ := user.Seed()
-	operator, creds := operatorMode(t)
+	operator, creds, _ := natstest.OperatorMode(t)
 	for _, tc := range []struct {
 		name   string
 		server func(*server.Options)
@@ -318,41 +317,6 @@ func TestNATSCredentials(t *testing.T) {
 			}
 		})
 	}
-}
-
-// operatorMode returns a server option for JWT (operator mode) auth with
-// one account, and the .creds contents of a user of it.
-func operatorMode(t *testing.T) (func(*server.Options), string) {
-	t.Helper()
-	operator, _ := nkeys.CreateOperator()
-	operatorPub, _ := operator.PublicKey()
-	operatorClaims := jwt.NewOperatorClaims(operatorPub)
-	account, _ := nkeys.CreateAccount()
-	accountPub, _ := account.PublicKey()
-	accountJWT, err := jwt.NewAccountClaims(accountPub).Encode(operator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resolver := &server.MemAccResolver{}
-	if err := resolver.Store(accountPub, accountJWT); err != nil {
-		t.Fatal(err)
-	}
-	user, _ := nkeys.CreateUser()
-	userPub, _ := user.PublicKey()
-	userJWT, err := jwt.NewUserClaims(userPub).Encode(account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed, _ := user.Seed()
-	creds, err := jwt.FormatUserConfig(userJWT, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return func(o *server.Options) {
-		o.JetStream = false
-		o.TrustedOperators = []*jwt.OperatorClaims{operatorClaims}
-		o.AccountResolver = resolver
-	}, string(creds)
 }
 
 func TestNATSTLS(t *testing.T) {

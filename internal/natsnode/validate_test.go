@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/troupehq/troupe/internal/fielderr"
+	"github.com/troupehq/troupe/internal/natstest"
 )
 
 // fields returns the field of every *fielderr.Error in err, sorted.
@@ -82,7 +83,7 @@ func TestValidate(t *testing.T) {
 		{"seed that is not one", Config{URL: ext, NkeySeed: "SUnot-a-seed"}, []string{"NkeySeed"}},
 		{"account seed", Config{URL: ext, NkeySeed: string(accountSeed)}, []string{"NkeySeed"}},
 		{"creds that are not", Config{URL: ext, Creds: "-----BEGIN NATS USER JWT-----\nxyz\n------END NATS USER JWT------\n"}, []string{"Creds"}},
-		{"creds without seed", Config{URL: ext, Creds: userCreds(t, account)[:200]}, []string{"Creds"}},
+		{"creds without seed", Config{URL: ext, Creds: natstest.UserCreds(t, account)[:200]}, []string{"Creds"}},
 		{"CA missing", Config{URL: ext, TLS: TLSConfig{CAFile: filepath.Join(dir, "missing.pem")}}, []string{"TLS.CAFile"}},
 		{"CA garbage", Config{URL: ext, TLS: TLSConfig{CAFile: garbage}}, []string{"TLS.CAFile"}},
 		{"cert without key", Config{URL: ext, TLS: TLSConfig{CertFile: cert}}, []string{"TLS.KeyFile"}},

@@ -2,7 +2,6 @@ package validate
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,20 +59,7 @@ func kustomizations(t *testing.T) map[string]string {
 		out["deploy/k8s/"+layer] = filepath.Join("..", "k8s", filepath.FromSlash(layer))
 	}
 	for name, files := range scaffolds(t) {
-		root := t.TempDir()
-		for _, p := range files.Paths() {
-			rel, ok := strings.CutPrefix(p, "deploy/k8s/")
-			if !ok {
-				continue
-			}
-			path := filepath.Join(root, filepath.FromSlash(rel))
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, files[p], 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		root := writeK8s(t, files)
 		for _, layer := range []string{"base", "overlays/dev", "overlays/prod"} {
 			out["troupe new "+name+": "+layer] = filepath.Join(root, filepath.FromSlash(layer))
 		}

@@ -38,6 +38,27 @@ func scaffolds(t *testing.T) map[string]scaffold.Files {
 	return out
 }
 
+// writeK8s writes a generated project's deploy/k8s tree into a temporary
+// directory, which it returns, for kustomize to render.
+func writeK8s(t *testing.T, files scaffold.Files) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, p := range files.Paths() {
+		rel, ok := strings.CutPrefix(p, "deploy/k8s/")
+		if !ok {
+			continue
+		}
+		path := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, files[p], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
 // TestScaffoldClusterLayers renders the deploy/k8s/cluster layer of every
 // generated project with cluster and runs every check of the showcase's
 // cluster layer on it: the StatefulSet, routes, headless Service, route
@@ -53,20 +74,7 @@ func TestScaffoldClusterLayers(t *testing.T) {
 		}
 		n++
 		t.Run(name, func(t *testing.T) {
-			root := t.TempDir()
-			for _, p := range files.Paths() {
-				rel, ok := strings.CutPrefix(p, "deploy/k8s/")
-				if !ok {
-					continue
-				}
-				path := filepath.Join(root, filepath.FromSlash(rel))
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, files[p], 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			root := writeK8s(t, files)
 			r := render(t, "troupe new "+name+": cluster", filepath.Join(root, "cluster"))
 			if r.statefulSet == nil || r.hpa != nil {
 				t.Fatalf("the cluster layer must run a StatefulSet without an HPA: %+v", r)

@@ -194,6 +194,10 @@ type entityRef struct {
 	// hint is the node that last held the entity, when another one: where
 	// this node sends its messages without asking the lease bucket.
 	hint atomic.Pointer[string]
+	// cur is the open activation here, as in shards.slots: read without
+	// hashing the name on every message. A slot holds its entityRef, so
+	// the interned endpoint outlives its activations.
+	cur atomic.Pointer[entitySlot]
 }
 
 // maxResolve bounds the attempts of one delivery to find an open
@@ -237,12 +241,7 @@ func (e *entityRef) deliverVia(ctx context.Context, env envelope, useHint bool) 
 }
 
 // local returns the open activation on this node, or nil.
-func (e *entityRef) local() *entitySlot {
-	if v, ok := e.sh.slots.Load(e.name); ok {
-		return v.(*entitySlot)
-	}
-	return nil
-}
+func (e *entityRef) local() *entitySlot { return e.cur.Load() }
 
 // remote returns the endpoint of the entity on the node last known to
 // hold it, dropping a hint to a node that left the cluster.

@@ -27,6 +27,7 @@ type entitySlot struct {
 	mu     sync.RWMutex
 	closed bool
 
+	_         [64]byte    // keeps the senders' lock and the drain's writes apart
 	touched   atomic.Bool // a message arrived since the janitor's last look
 	idleTicks int         // janitor's goroutine only
 	lost      atomic.Bool // the lease was taken or aged out (Keeper)
@@ -69,6 +70,7 @@ func (sh *shards) activate(e *entityRef) (*entitySlot, error) {
 		return nil, err
 	}
 	s.p = ref.ep.(*process)
+	e.cur.Store(s)
 	s.mu.Unlock()
 	return s, nil
 }
@@ -96,6 +98,7 @@ func (s *entitySlot) close() bool {
 	sh := s.ref.sh
 	sh.passivating.Store(s.name, s)
 	sh.slots.CompareAndDelete(s.name, s)
+	s.ref.cur.CompareAndSwap(s, nil)
 	return true
 }
 
@@ -168,50 +171,70 @@ type entityActor struct {
 	inner Actor
 }
 
+// Receive keeps the path of an owner's message short: a drain goroutine
+// starts with a small stack on each burst of messages, and a large frame
+// here made every request grow it (2.6 µs instead of 0.6 µs per local
+// request), so the rare branches live in functions of their own.
 func (a *entityActor) Receive(c *Context, msg any) {
+	switch msg.(type) {
+	case Started, Stopping, Stopped, Restarting:
+		a.lifecycle(c, msg)
+		return
+	}
+	s := a.slot
+	s.touched.Store(true)
+	if s.state != slotOwner || !s.valid() {
+		a.notOwner(c, msg)
+		return
+	}
+	a.inner.Receive(c, msg)
+}
+
+// lifecycle runs the slot's decision at Started and passes the lifecycle
+// messages on to the entity.
+//
+//go:noinline
+func (a *entityActor) lifecycle(c *Context, msg any) {
 	s := a.slot
 	switch msg.(type) {
 	case Started:
 		if !s.begun {
 			s.begin(c)
 		}
-		if s.state == slotOwner {
-			a.inner = s.ref.kind.producer(s.ref.key)
-			if a.inner == nil {
-				panic("actors: EntityProducer of " + s.ref.kind.name + " returned nil")
-			}
-			a.inner.Receive(c, msg)
+		if s.state != slotOwner {
+			return
 		}
-		return
-	case Stopping, Restarting:
-		if _, stopping := msg.(Stopping); stopping {
-			s.close() // restarts past the intensity, a hard stop
+		a.inner = s.ref.kind.producer(s.ref.key)
+		if a.inner == nil {
+			panic("actors: EntityProducer of " + s.ref.kind.name + " returned nil")
 		}
-		if a.inner != nil {
-			a.inner.Receive(c, msg)
-		}
-		return
+	case Stopping:
+		s.close() // restarts past the intensity, a hard stop
 	case Stopped:
 		defer s.finish() // even when the entity's own Stopped panics
-		if a.inner != nil {
-			a.inner.Receive(c, msg)
-		}
-		return
 	}
-	s.touched.Store(true)
-	switch {
-	case s.state == slotForward:
+	if a.inner != nil {
+		a.inner.Receive(c, msg)
+	}
+}
+
+// notOwner handles a message this activation must not process: it
+// forwards it to the holder, or refuses it (fencing included).
+//
+//go:noinline
+func (a *entityActor) notOwner(c *Context, msg any) {
+	s := a.slot
+	switch s.state {
+	case slotForward:
 		if err := c.Forward(s.owner); err != nil {
 			c.refuseCurrent(msg, err, ReasonNotOwner)
 		}
-	case s.state == slotRefuse:
+	case slotRefuse:
 		c.refuseCurrent(msg, s.err, ReasonNotOwner)
-	case !s.valid():
+	default:
 		s.ref.sh.sys.logger.Warn("entity lease not renewed in time; passivating without processing (fencing)", "entity", s.name)
 		s.refuse(ErrNotOwner)
 		c.refuseCurrent(msg, ErrNotOwner, ReasonNotOwner)
-	default:
-		a.inner.Receive(c, msg)
 	}
 }
 

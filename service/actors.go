@@ -58,7 +58,7 @@ func (actorsPart) build(b *builder) {
 	ac, _ := actorsConfig(b.cfg.Actors) // checked
 	opts := []actors.Option{actors.WithDefaults(ac), actors.WithLogger(b.logger)}
 	opts = append(opts, shardingOptions(b.s.opts.entityKinds)...)
-	b.state = appStore(b) // its bucket opens before the actors run
+	b.state = appStore(b)
 	// Per-message metrics cost a clock read and a histogram update; pay
 	// them only when someone can see the result.
 	if b.tel.MetricsEnabled() {

@@ -82,7 +82,10 @@ type natsStore struct {
 	name, key, purpose, why string
 
 	opening sync.Mutex // held by the one call opening the bucket
-	store   atomic.Pointer[state.JetStream]
+	// queue makes calls wait (within their context) for the one opening
+	// the bucket rather than fail: for a store opened on first use.
+	queue bool
+	store atomic.Pointer[state.JetStream]
 }
 
 func (s *natsStore) Name() string { return s.name }
@@ -120,7 +123,12 @@ func (s *natsStore) open(ctx context.Context) (*state.JetStream, error) {
 		return st, nil
 	}
 	if !s.opening.TryLock() {
-		return nil, errOpening
+		if !s.queue {
+			return nil, errOpening
+		}
+		if err := lockWithin(ctx, &s.opening); err != nil {
+			return nil, err
+		}
 	}
 	defer s.opening.Unlock()
 	if st := s.store.Load(); st != nil {
@@ -183,3 +191,15 @@ func (s *natsStore) Delete(ctx context.Context, key string) error {
 
 // notOpen wraps the reason a call found no bucket.
 func notOpen(err error) error { return fmt.Errorf("state: JetStream bucket not open: %w", err) }
+
+// lockWithin takes mu, giving up when ctx ends first.
+func lockWithin(ctx context.Context, mu *sync.Mutex) error {
+	for !mu.TryLock() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
+}

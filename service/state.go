@@ -67,20 +67,17 @@ func shardingOptions(specs []entitySpec) []actors.Option {
 // actors.cluster.enabled, WithNATS); else Redis, keys
 // "troupe:<service>:state:<key>", when redis.url is set; else process
 // memory. It is apart from the components' store (their keys cannot
-// reach the application's). On JetStream the bucket opens at start, after
-// NATS and before the actors (see docs/cluster.md#state).
+// reach the application's). On JetStream the bucket opens on the first
+// call (calls meanwhile wait, within their context), so a service that
+// never uses State creates no bucket (see docs/cluster.md).
 func (s *Service) State() state.Store { return s.state }
 
 // appStore makes the store State returns.
 func appStore(b *builder) state.Store {
 	switch {
 	case natsWanted(b.cfg, &b.s.opts):
-		s := &natsStore{run: b.nats, bucket: "troupe_" + b.s.name + "_state", wait: b.cfg.NATS.ConnectTimeout,
-			optional: b.cfg.NATS.Optional, logger: b.logger, source: b.s.effective.Source,
-			name: "state", key: "nats.connect_timeout", purpose: "application state (Service.State)",
-			why: "NATS is on, so the application's state is in JetStream, but"}
-		b.run(s)
-		return s
+		return &natsStore{run: b.nats, bucket: "troupe_" + b.s.name + "_state", wait: b.cfg.NATS.ConnectTimeout,
+			logger: b.logger, purpose: "application state (Service.State)", queue: true}
 	case b.cfg.Redis.URL != "":
 		return state.NewRedis(b.redis, "troupe:"+b.s.name+":state:")
 	}

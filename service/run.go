@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 )
@@ -57,6 +58,7 @@ func (s *Service) Run(ctx context.Context) error {
 		s.release()
 		return err
 	}
+	releaseStartupGarbage()
 	s.markStarted(l)
 
 	runErr := s.await(ctx, signals, serveErr)
@@ -69,6 +71,15 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	return runErr
 }
+
+// releaseStartupGarbage returns the heap start-up freed to the operating
+// system at once. Start-up allocates far more than a service keeps —
+// decoding and compiling a WASM component peaks at twice what stays live
+// (the showcase: a 33 MB heap, 17 MB live) — and the runtime keeps freed
+// pages up to its next heap goal, so an idle service would hold them until
+// load grows the heap into them. One forced collection, once per Run, costs
+// a few milliseconds; under load the heap grows back to its goal as before.
+func releaseStartupGarbage() { debug.FreeOSMemory() }
 
 // markStarted records the bound addresses, turns readiness on and closes
 // Started. The start-up line is logged before Started closes, so whoever

@@ -96,9 +96,12 @@ type process struct {
 	pid   int
 }
 
-// start runs bin (target t's binary) in dir, waits until it listens and
-// returns it. Its output is scanned for the ready line and discarded.
+// start runs bin (target t's binary) in dir, read afresh from disk (see
+// evict), waits until it listens and returns it. Its output is scanned for the ready line and discarded.
 func start(t target, bin, dir, tmp string) (*process, error) {
+	if err := evict(bin); err != nil {
+		return nil, fmt.Errorf("%s: dropping %s from the page cache: %w", t.name, bin, err)
+	}
 	cmd := exec.Command(bin, t.args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), t.env(tmp)...)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/metrics"
 	"syscall"
 	"time"
 )
@@ -73,13 +74,29 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // releaseStartupGarbage returns the heap start-up freed to the operating
-// system at once. Start-up allocates far more than a service keeps —
-// decoding and compiling a WASM component peaks at twice what stays live
-// (the showcase: a 33 MB heap, 17 MB live) — and the runtime keeps freed
-// pages up to its next heap goal, so an idle service would hold them until
-// load grows the heap into them. One forced collection, once per Run, costs
-// a few milliseconds; under load the heap grows back to its goal as before.
-func releaseStartupGarbage() { debug.FreeOSMemory() }
+// system at once, when there is enough of it to matter. Decoding and
+// compiling a WASM component peaks at twice what stays live (the showcase:
+// a 33 MB heap, 17 MB live), and the runtime keeps freed pages up to its
+// next heap goal, so an idle service would hold them until load grew the
+// heap into them. A service without components frees too little for the
+// forced collection to pay: it allocates under the runtime's 4 MB minimum
+// heap, collects nothing before it serves, and the collection's own work
+// buffers would cost 0.5 MB (bench/idle, docs/benchmarks.md).
+func releaseStartupGarbage() {
+	if heapFreeBytes() >= releaseThreshold {
+		debug.FreeOSMemory()
+	}
+}
+
+// releaseThreshold is the free heap worth one forced collection at start.
+const releaseThreshold = 4 << 20
+
+// heapFreeBytes is the heap the runtime holds free and has not returned.
+func heapFreeBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
 
 // markStarted records the bound addresses, turns readiness on and closes
 // Started. The start-up line is logged before Started closes, so whoever

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -64,8 +63,21 @@ type JetStreamConfig struct {
 // majority of its nodes running.
 const DefaultOpenTimeout = 30 * time.Second
 
-// bucketName is nats.go's rule for a bucket name.
-var bucketName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
+// validBucketName is nats.go's rule for a bucket name, 1 to 255 of
+// [a-zA-Z0-9_-]. A loop rather than nats.go's regexp: the bounded repeat
+// compiles to 255 copies of the class, 240 KB of heap at every process's
+// init whether or not a JetStream store is ever opened.
+func validBucketName(name string) bool {
+	if name == "" || len(name) > 255 {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // NewJetStream opens the store's bucket, creating it with cfg when it
 // does not exist. An existing bucket is used as it is, so a bucket an
@@ -76,7 +88,7 @@ var bucketName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
 // peers", "insufficient resources") — is retried with backoff until
 // cfg.OpenTimeout or ctx ends; any other refusal is returned at once.
 func NewJetStream(ctx context.Context, js jetstream.JetStream, cfg JetStreamConfig) (*JetStream, error) {
-	if !bucketName.MatchString(cfg.Bucket) {
+	if !validBucketName(cfg.Bucket) {
 		return nil, fmt.Errorf("state: bucket name %q: use 1 to 255 letters, digits, '-' and '_'", cfg.Bucket)
 	}
 	if cfg.Replicas < 0 || cfg.Replicas > 5 {

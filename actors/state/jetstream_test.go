@@ -264,3 +264,20 @@ func TestJetStreamDownIsAnErrorNotMissing(t *testing.T) {
 		t.Fatalf("PutIf with NATS down = %v, want a NATS error", err)
 	}
 }
+
+func TestValidBucketName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"troupe":                 true,
+		"Troupe_state-1":         true,
+		strings.Repeat("a", 255): true,
+		"":                       false,
+		strings.Repeat("a", 256): false,
+		"has.dot":                false,
+		"has space":              false,
+		"ümlaut":                 false,
+	} {
+		if got := validBucketName(name); got != want {
+			t.Errorf("validBucketName(%.20q) = %v, want %v", name, got, want)
+		}
+	}
+}

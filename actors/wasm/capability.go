@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/troupehq/troupe/actors/internal/topic"
@@ -111,10 +112,20 @@ func parseCapabilities(list []string) (CapabilitySet, []error) {
 	return s, errs
 }
 
+// The patterns compile on first use, when a manifest is parsed: their
+// bounded repeats expand to hundreds of instructions, and every process
+// that links this package would otherwise hold them from init, components
+// or not (with manifest_validate.go's, 430 KB of heap at init).
 var (
-	actorRE = regexp.MustCompile(`^(\*|[A-Za-z0-9_][A-Za-z0-9_./-]{0,254}\*?)$`)
-	kvRE    = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,127}$`)
+	actorRE = lazyRegexp(`^(\*|[A-Za-z0-9_][A-Za-z0-9_./-]{0,254}\*?)$`)
+	kvRE    = lazyRegexp(`^[a-z][a-z0-9_.-]{0,127}$`)
 )
+
+// lazyRegexp returns a function that compiles pattern on its first call
+// and returns the same *regexp.Regexp on every call.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
 
 // add parses one entry and records its grant.
 func (s *CapabilitySet) add(v string) error {
@@ -134,7 +145,7 @@ func (s *CapabilitySet) add(v string) error {
 		switch {
 		case action != "send" && action != "request":
 			err = badAction(kind, action, "send", "request")
-		case !actorRE.MatchString(res):
+		case !actorRE().MatchString(res):
 			err = fmt.Errorf("actor name %q must be *, a name, or a name prefix ending in *", res)
 		default:
 			prefix, wild := strings.CutSuffix(res, "*")
@@ -153,8 +164,8 @@ func (s *CapabilitySet) add(v string) error {
 		switch {
 		case action != "read" && action != "write":
 			err = badAction(kind, action, "read", "write")
-		case !kvRE.MatchString(res):
-			err = fmt.Errorf("kv namespace %q must match %s", res, kvRE)
+		case !kvRE().MatchString(res):
+			err = fmt.Errorf("kv namespace %q must match %s", res, kvRE())
 		default:
 			s.kvs = append(s.kvs, kvGrant{write: action == "write", namespace: res})
 		}

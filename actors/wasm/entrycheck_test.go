@@ -111,6 +111,7 @@ func FuzzAddEntryChecks(f *testing.F) {
 	f.Add([]byte{0, 'a', 's', 'm', 1, 0, 0, 0})
 	f.Add([]byte{0, 'a', 's', 'm', 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7f, 3, 2, 1, 0, 10, 6, 1, 4, 0, 0x41, 1, 0x0b})
 	f.Add([]byte{0, 'a', 's', 'm', 1, 0, 0, 0, 10, 9, 1})
+	f.Add(moduleWithData(appendDataSegments(nil, []dataSegment{{off: 8, data: []byte("ab")}, {off: 0, data: []byte("c")}, {off: 30, data: []byte("d")}})))
 	ctx := context.Background()
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
 	f.Cleanup(func() { _ = rt.Close(ctx) })

@@ -3,7 +3,6 @@ package wasm
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -40,10 +39,11 @@ const (
 
 var (
 	// nameRE keeps component names usable as actor names and in subjects.
-	nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	// All three compile on first use (see lazyRegexp).
+	nameRE = lazyRegexp(`^[a-z][a-z0-9_-]{0,62}$`)
 	// versionRE is semver with optional minor, patch and leading "v".
-	versionRE = regexp.MustCompile(`^v?[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
-	sha256RE  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	versionRE = lazyRegexp(`^v?[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+	sha256RE  = lazyRegexp(`^[0-9a-f]{64}$`)
 )
 
 // validate returns every problem in m as a *KeyError, in file order.
@@ -56,19 +56,19 @@ func (m *Manifest) validate() []error {
 	switch {
 	case c.Name == "":
 		bad("component.name", "required")
-	case !nameRE.MatchString(c.Name):
-		bad("component.name", "%q must match %s", c.Name, nameRE)
+	case !nameRE().MatchString(c.Name):
+		bad("component.name", "%q must match %s", c.Name, nameRE())
 	}
 	switch {
 	case c.Version == "":
 		bad("component.version", "required")
-	case len(c.Version) > 64 || !versionRE.MatchString(c.Version):
+	case len(c.Version) > 64 || !versionRE().MatchString(c.Version):
 		bad("component.version", "%q is not a semantic version such as 1.2.3", c.Version)
 	}
 	if reason := checkWASMPath(c.WASM); reason != "" {
 		bad("component.wasm", "%s", reason)
 	}
-	if c.SHA256 != "" && !sha256RE.MatchString(c.SHA256) {
+	if c.SHA256 != "" && !sha256RE().MatchString(c.SHA256) {
 		bad("component.sha256", "%q is not 64 lowercase hex digits", c.SHA256)
 	}
 	r := m.Runtime

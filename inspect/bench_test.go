@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/internal/cputime"
 )
 
@@ -106,4 +107,61 @@ func BenchmarkMemoryAtMaxEvents(b *testing.B) {
 			}
 		})
 	}
+}
+
+// capture is an Observer that keeps the first traced message's
+// observation and passes everything on to the Inspector.
+type capture struct {
+	*Inspector
+	first chan actors.Observation
+}
+
+func (c capture) Observe(o *actors.Observation) {
+	if o.Kind == actors.ObservedMessage {
+		select {
+		case c.first <- *o:
+		default:
+		}
+	}
+	c.Inspector.Observe(o)
+}
+
+// BenchmarkRecord is what the inspector itself does per traced message,
+// apart from the actor core's stamps and wrapper: staging the observation
+// on the actor's goroutine (stage), and turning it into an event and the
+// actor's figures on the recorder (record).
+func BenchmarkRecord(b *testing.B) {
+	i := New(devConfig(), Options{})
+	c := capture{i, make(chan actors.Observation, 1)}
+	s := actors.NewSystem(actors.WithObserver(c))
+	b.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	ref, _ := s.SpawnActor("echo", echoActor{})
+	if _, err := s.Request(context.Background(), ref, "hi"); err != nil {
+		b.Fatal(err)
+	}
+	o := <-c.first
+	b.Run("stage", func(b *testing.B) {
+		cpu := cputime.Used()
+		for b.Loop() {
+			i.Observe(&o)
+			if len(i.staging.cur) == i.staging.size {
+				b.StopTimer()
+				i.flush()
+				b.StartTimer()
+			}
+		}
+		cputime.PerOp(b, cpu)
+	})
+	b.Run("record", func(b *testing.B) {
+		batch := make([]staged, 1)
+		i.staging.put(&o)
+		batch[0] = i.staging.take()[0]
+		cpu := cputime.Used()
+		for b.Loop() {
+			i.mu.Lock()
+			i.record(&batch[0], 1)
+			i.mu.Unlock()
+		}
+		cputime.PerOp(b, cpu)
+	})
 }

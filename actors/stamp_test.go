@@ -76,3 +76,20 @@ func TestStampRecalibration(t *testing.T) {
 		}
 	}
 }
+
+var stampSink Stamp
+
+// BenchmarkStamp is the cost of one stamp, against time.Now's.
+func BenchmarkStamp(b *testing.B) {
+	startClock()
+	b.Run("stamp", func(b *testing.B) {
+		for b.Loop() {
+			stampSink += stamp()
+		}
+	})
+	b.Run("time.Now", func(b *testing.B) {
+		for b.Loop() {
+			stampSink += Stamp(time.Now().UnixNano())
+		}
+	})
+}

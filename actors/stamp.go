@@ -99,13 +99,17 @@ const calibrationSpan = time.Millisecond
 const maxCalibrationInterval = time.Second
 
 func (k *clock) start(tsc bool) {
+	if tsc {
+		k.origin = readPair()
+		time.Sleep(calibrationSpan)
+		// A counter that did not advance cannot time anything.
+		tsc = readCounter() > k.origin.ticks
+	}
 	k.tsc = tsc
 	if !tsc {
 		k.cal.Store(&calibration{nanosPerTick: 1, next: 1<<63 - 1})
 		return
 	}
-	k.origin = readPair()
-	time.Sleep(calibrationSpan)
 	k.recalibrate()
 }
 

@@ -38,6 +38,32 @@ func BenchmarkRequestModes(b *testing.B) {
 	}
 }
 
+// BenchmarkSamplingDecision is BenchmarkRequestModes' off against an
+// Inspector that traces (almost) nothing, at a rate of 10⁻¹²: what every
+// message pays for the decision when the inspector is on.
+func BenchmarkSamplingDecision(b *testing.B) {
+	for _, rate := range []float64{0, 1e-12} {
+		b.Run(fmt.Sprint(rate), func(b *testing.B) {
+			c := DefaultConfig()
+			c.Mode, c.SamplingRate, c.DetectCycles = Production, rate, false
+			if rate == 0 {
+				c.Mode = Off
+			}
+			_, s := testSystem(b, c, Options{})
+			ref, _ := s.SpawnActor("echo", echoActor{})
+			ctx := context.Background()
+			warmUp(func() { _, _ = s.Request(ctx, ref, "hi") })
+			cpu := cputime.Used()
+			for b.Loop() {
+				if _, err := s.Request(ctx, ref, "hi"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cputime.PerOp(b, cpu)
+		})
+	}
+}
+
 // BenchmarkNestedRequest is a request to an actor that requests another
 // before answering — the path the cycle detector watches — in production
 // mode with and without cycle detection, and with the inspector off.

@@ -231,3 +231,41 @@ type nopObserver struct{}
 func (nopObserver) Sample(context.Context, Ref, any) bool { return false }
 func (nopObserver) Observe(*Observation)                  {}
 func (nopObserver) Cycle(Cycle)                           {}
+
+// sampler traces every message, or none, and records nothing.
+type sampler bool
+
+func (s sampler) Sample(context.Context, Ref, any) bool { return bool(s) }
+func (sampler) Observe(*Observation)                    {}
+func (sampler) Cycle(Cycle)                             {}
+
+// BenchmarkRequestTraced is a Request without an Observer, with one that
+// traces nothing, and with one that traces everything but records
+// nothing: the actor core's share of a traced message — its stamps and
+// wrapper — apart from the inspector's (inspect.BenchmarkRecord).
+func BenchmarkRequestTraced(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		opts []Option
+	}{{"none", nil}, {"sample-none", []Option{WithObserver(sampler(false))}}, {"sample-all", []Option{WithObserver(sampler(true))}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := newTestSystem(b, bc.opts...)
+			ref, err := s.Spawn("", echoer)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			for range 10_000 {
+				_, _ = s.Request(ctx, ref, 1)
+			}
+			b.ReportAllocs()
+			cpu := cputime.Used()
+			for b.Loop() {
+				if _, err := s.Request(ctx, ref, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cputime.PerOp(b, cpu)
+		})
+	}
+}

@@ -79,8 +79,9 @@ type Observation struct {
 	Request bool
 	// When the message was queued, taken by Receive, answered and done;
 	// zero when that did not happen. A dead letter or a restart has only
-	// Ended: when it happened.
-	Enqueued, Started, Replied, Ended time.Time
+	// Ended: when it happened. Stamps are cheap to take and are converted
+	// (Stamp.Time, Stamp.Sub) by whoever reads them.
+	Enqueued, Started, Replied, Ended Stamp
 	// Outcome is how it ended (the Outcome* constants, or a dead letter's
 	// reason).
 	Outcome string
@@ -94,6 +95,7 @@ type Observation struct {
 func WithObserver(o Observer) Option {
 	return func(s *System) {
 		if o != nil {
+			startClock()
 			s.observe = &observing{o: o}
 		}
 	}
@@ -127,16 +129,6 @@ type traced struct {
 
 var tracedPool = sync.Pool{New: func() any { return new(traced) }}
 
-// epoch anchors the observation clock.
-var epoch = time.Now()
-
-// now is the time of an observation: the wall time at start-up plus the
-// monotonic time since, which costs one clock read where time.Now costs
-// two (32 ns against 47 on a KVM guest, four times per traced message).
-// It cannot go backwards; it drifts from the wall clock only by what NTP
-// corrects after start-up.
-func now() time.Time { return epoch.Add(time.Since(epoch)) }
-
 // enqueue asks the Observer whether to trace the message env carries to
 // to, and if so wraps it. Timer ticks are the actor's own business.
 func (ob *observing) enqueue(ctx context.Context, to *process, env *envelope) {
@@ -156,7 +148,7 @@ func (ob *observing) enqueue(ctx context.Context, to *process, env *envelope) {
 	t.msg = env.msg
 	t.o = Observation{
 		Kind: ObservedMessage, Actor: to.ref(), From: from, Message: msg,
-		Context: ctx, Request: request, Enqueued: now(),
+		Context: ctx, Request: request, Enqueued: stamp(),
 	}
 	env.msg = t
 }
@@ -164,7 +156,7 @@ func (ob *observing) enqueue(ctx context.Context, to *process, env *envelope) {
 // begin unwraps a traced message for Receive.
 func (p *process) begin(env *envelope, t *traced) {
 	env.msg = t.msg
-	t.o.Started = now()
+	t.o.Started = stamp()
 	p.obs.cur = t
 }
 
@@ -172,15 +164,15 @@ func (p *process) begin(env *envelope, t *traced) {
 // delivered is false when its caller had given up.
 func (o *observed) replied(delivered bool) {
 	if t := o.cur; t != nil {
-		t.o.Replied = now()
+		t.o.Replied = stamp()
 		if !delivered {
 			t.o.Outcome = OutcomeLateReply
 		}
 	}
 }
 
-// end reports the traced message in Receive: c says how Receive left it,
-// err is its failure, if any.
+// end reports the traced message in Receive, which invoke stamped Ended
+// when it returned: c says how Receive left it, err is its failure, if any.
 func (p *process) end(c *Context, err error) {
 	t := p.obs.cur
 	p.obs.cur = nil
@@ -197,7 +189,9 @@ func (p *process) end(c *Context, err error) {
 	default:
 		t.o.Outcome = OutcomeNoReply
 	}
-	t.o.Ended = now()
+	if t.o.Ended == 0 {
+		t.o.Ended = stamp() // Receive panicked
+	}
 	p.sys.observe.o.Observe(&t.o)
 	t.release()
 }
@@ -210,7 +204,7 @@ func (t *traced) release() {
 // deadLetter reports a dead letter and returns the message it carries,
 // unwrapped if it was traced.
 func (ob *observing) deadLetter(to Ref, env *envelope, reason string) any {
-	at := now()
+	at := stamp()
 	if t, ok := env.msg.(*traced); ok {
 		msg := t.msg
 		t.o.Outcome, t.o.Ended = reason, at
@@ -244,7 +238,7 @@ func (c *Context) cause() context.Context {
 // restarted reports that p was restarted after delay, because of reason.
 func (ob *observing) restarted(p *process, reason error, delay time.Duration) {
 	ob.o.Observe(&Observation{
-		Kind: ObservedRestart, Actor: p.ref(), Context: bg, Ended: now(),
+		Kind: ObservedRestart, Actor: p.ref(), Context: bg, Ended: stamp(),
 		Outcome: "restarted", Err: reason, Delay: delay,
 	})
 }

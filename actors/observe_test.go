@@ -107,7 +107,7 @@ func TestObserverTracesMessages(t *testing.T) {
 		if o.Kind != ObservedMessage || o.Actor != ref || o.Message != tc.msg || !o.Request || o.Outcome != tc.outcome {
 			t.Errorf("%v: observed %+v, want outcome %q", tc.msg, o, tc.outcome)
 		}
-		if o.Enqueued.IsZero() || o.Started.Before(o.Enqueued) || o.Ended.Before(o.Started) || o.Replied.IsZero() == tc.replied {
+		if o.Enqueued.IsZero() || o.Started < o.Enqueued || o.Ended < o.Started || o.Replied.IsZero() == tc.replied {
 			t.Errorf("%v: times enqueued %v started %v replied %v ended %v", tc.msg, o.Enqueued, o.Started, o.Replied, o.Ended)
 		}
 	}

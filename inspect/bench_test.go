@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/internal/cputime"
 )
 
@@ -26,6 +27,32 @@ func BenchmarkRequestModes(b *testing.B) {
 			ctx := context.Background()
 			warmUp(func() { _, _ = s.Request(ctx, ref, "hi") })
 			b.ReportAllocs()
+			cpu := cputime.Used()
+			for b.Loop() {
+				if _, err := s.Request(ctx, ref, "hi"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cputime.PerOp(b, cpu)
+		})
+	}
+}
+
+// BenchmarkSamplingDecision is BenchmarkRequestModes' off against an
+// Inspector that traces (almost) nothing, at a rate of 10⁻¹²: what every
+// message pays for the decision when the inspector is on.
+func BenchmarkSamplingDecision(b *testing.B) {
+	for _, rate := range []float64{0, 1e-12} {
+		b.Run(fmt.Sprint(rate), func(b *testing.B) {
+			c := DefaultConfig()
+			c.Mode, c.SamplingRate, c.DetectCycles = Production, rate, false
+			if rate == 0 {
+				c.Mode = Off
+			}
+			_, s := testSystem(b, c, Options{})
+			ref, _ := s.SpawnActor("echo", echoActor{})
+			ctx := context.Background()
+			warmUp(func() { _, _ = s.Request(ctx, ref, "hi") })
 			cpu := cputime.Used()
 			for b.Loop() {
 				if _, err := s.Request(ctx, ref, "hi"); err != nil {
@@ -106,4 +133,61 @@ func BenchmarkMemoryAtMaxEvents(b *testing.B) {
 			}
 		})
 	}
+}
+
+// capture is an Observer that keeps the first traced message's
+// observation and passes everything on to the Inspector.
+type capture struct {
+	*Inspector
+	first chan actors.Observation
+}
+
+func (c capture) Observe(o *actors.Observation) {
+	if o.Kind == actors.ObservedMessage {
+		select {
+		case c.first <- *o:
+		default:
+		}
+	}
+	c.Inspector.Observe(o)
+}
+
+// BenchmarkRecord is what the inspector itself does per traced message,
+// apart from the actor core's stamps and wrapper: staging the observation
+// on the actor's goroutine (stage), and turning it into an event and the
+// actor's figures on the recorder (record).
+func BenchmarkRecord(b *testing.B) {
+	i := New(devConfig(), Options{})
+	c := capture{i, make(chan actors.Observation, 1)}
+	s := actors.NewSystem(actors.WithObserver(c))
+	b.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	ref, _ := s.SpawnActor("echo", echoActor{})
+	if _, err := s.Request(context.Background(), ref, "hi"); err != nil {
+		b.Fatal(err)
+	}
+	o := <-c.first
+	b.Run("stage", func(b *testing.B) {
+		cpu := cputime.Used()
+		for b.Loop() {
+			i.Observe(&o)
+			if len(i.staging.cur) == i.staging.size {
+				b.StopTimer()
+				i.flush()
+				b.StartTimer()
+			}
+		}
+		cputime.PerOp(b, cpu)
+	})
+	b.Run("record", func(b *testing.B) {
+		batch := make([]staged, 1)
+		i.staging.put(&o)
+		batch[0] = i.staging.take()[0]
+		cpu := cputime.Used()
+		for b.Loop() {
+			i.mu.Lock()
+			i.record(&batch[0], 1)
+			i.mu.Unlock()
+		}
+		cputime.PerOp(b, cpu)
+	})
 }

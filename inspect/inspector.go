@@ -141,7 +141,7 @@ func (i *Inspector) flush() {
 	for k := range batch {
 		o := &batch[k]
 		i.record(o, rate)
-		if o.Kind == actors.ObservedMessage {
+		if i.adaptive != nil && o.Kind == actors.ObservedMessage {
 			work += o.Ended.Sub(o.Started)
 		}
 	}
@@ -156,11 +156,11 @@ func (i *Inspector) flush() {
 func (i *Inspector) record(o *staged, rate float64) {
 	f := factsOf(o)
 	name := label(o.Actor)
-	st := i.actors.get(o.Actor.ID(), name, o.Actor.Kind(), o.Ended)
+	st := i.actors.get(o.Actor.ID(), name, o.Actor.Kind(), f.ended)
 	keep := true
 	switch o.Kind {
 	case actors.ObservedMessage:
-		st.message(o.Ended, o.Started.Sub(o.Enqueued), o.Ended.Sub(o.Started), weight(rate), o.Outcome == actors.OutcomeFailed)
+		st.message(f.ended, f.wait, f.processing, weight(rate), o.Outcome == actors.OutcomeFailed)
 		if o.Err != nil {
 			st.LastError = f.err
 		}
@@ -209,26 +209,38 @@ func (i *Inspector) add(e Event) {
 	i.events.strings += p.ownBytes()
 }
 
-// facts are what an event needs from an observation that takes a lookup
-// or an allocation.
+// facts are what an event needs from an observation that takes a lookup,
+// an allocation or a conversion of its stamps.
 type facts struct {
 	msgType   string
 	err       string
 	requestID string
 	traceID   TraceID
+	ended     time.Time
+	// wait is the time in the mailbox: until Receive took a message, or
+	// until a traced message became a dead letter.
+	wait, processing time.Duration
 }
 
 func factsOf(o *staged) facts {
-	var f facts
+	f := facts{ended: o.Ended.Time()}
 	if o.typ != nil {
 		f.msgType = o.typ.String()
 	}
 	if o.Err != nil {
 		f.err = o.Err.Error()
 	}
-	if ctx := o.Context; ctx != nil {
+	if ctx := o.Context; ctx != nil && ctx != context.Background() {
 		f.traceID = TraceID(trace.SpanContextFromContext(ctx).TraceID())
 		f.requestID = reqinfo.RequestID(ctx)
+	}
+	switch {
+	case o.Kind == actors.ObservedMessage:
+		f.wait, f.processing = o.Started.Sub(o.Enqueued), o.Ended.Sub(o.Started)
+	case o.Kind == actors.ObservedDeadLetter && !o.Enqueued.IsZero():
+		f.wait = o.Ended.Sub(o.Enqueued)
+	case o.Kind == actors.ObservedRestart:
+		f.processing = o.Delay
 	}
 	return f
 }
@@ -245,20 +257,11 @@ func kindOf(k actors.ObservationKind) string {
 
 // fill writes o into the event e.
 func fill(e *Event, o *actors.Observation, name string, f *facts) {
-	e.Time, e.ActorID, e.Actor = o.Ended, o.Actor.ID(), name
+	e.Time, e.ActorID, e.Actor = f.ended, o.Actor.ID(), name
 	e.FromID, e.From, e.Request = o.From.ID(), label(o.From), o.Request
-	e.Enqueued, e.Started, e.Replied, e.Outcome = o.Enqueued, o.Started, o.Replied, o.Outcome
+	e.Enqueued, e.Started, e.Replied = o.Enqueued.Time(), o.Started.Time(), o.Replied.Time()
+	e.Outcome, e.Wait, e.Processing = o.Outcome, f.wait, f.processing
 	e.Message, e.Error, e.RequestID, e.TraceID = f.msgType, f.err, f.requestID, f.traceID
-	switch o.Kind {
-	case actors.ObservedMessage:
-		e.Wait, e.Processing = o.Started.Sub(o.Enqueued), o.Ended.Sub(o.Started)
-	case actors.ObservedDeadLetter:
-		if !o.Enqueued.IsZero() {
-			e.Wait = o.Ended.Sub(o.Enqueued)
-		}
-	case actors.ObservedRestart:
-		e.Processing = o.Delay
-	}
 }
 
 // label names an actor: its registered name, else its kind.

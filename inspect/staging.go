@@ -8,7 +8,7 @@ import (
 	"github.com/troupehq/troupe/actors"
 )
 
-// stagingSize bounds the observations waiting to be recorded: about 1 MB
+// stagingSize bounds the observations waiting to be recorded: 0.7 MB
 // (twice, for double buffering), several milliseconds of the busiest actor
 // system at every message traced. A buffer of fewer events stages fewer.
 const stagingSize = 4096

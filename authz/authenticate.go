@@ -118,13 +118,13 @@ func (a *authenticator) authenticate(r *http.Request, route string) (*http.Reque
 	ctx := r.Context()
 	token, found := bearerToken(r, a.cookie)
 	if !found {
-		a.metrics.authentication(ctx, "missing")
+		a.metrics.authentication("missing")
 		return nil, problem.NewError(http.StatusUnauthorized, invalidTokenDetail).WithHeader(headerWWWAuthenticate, challengeMissing)
 	}
 	p, err := a.verifier.Verify(ctx, token)
 	switch {
 	case errors.Is(err, ErrRevocationUnavailable):
-		a.metrics.authentication(ctx, "unavailable")
+		a.metrics.authentication("unavailable")
 		if ok, suppressed := a.outage.Allow(a.now()); ok {
 			a.logger.ErrorContext(ctx, "authentication unavailable", "error", err, "suppressed", suppressed)
 		}
@@ -132,13 +132,13 @@ func (a *authenticator) authenticate(r *http.Request, route string) (*http.Reque
 		pe.Err = err
 		return nil, pe
 	case err != nil:
-		a.metrics.authentication(ctx, "invalid")
+		a.metrics.authentication("invalid")
 		a.logger.InfoContext(ctx, "authentication failed", "reason", err.Error())
 		pe := problem.NewError(http.StatusUnauthorized, invalidTokenDetail).WithHeader(headerWWWAuthenticate, challengeInvalid)
 		pe.Err = err
 		return nil, pe
 	}
-	a.metrics.authentication(ctx, "ok")
+	a.metrics.authentication("ok")
 	if info := reqinfo.FromContext(ctx); info != nil {
 		info.Principal = p
 		return r, nil

@@ -111,7 +111,7 @@ func (z *authorizeStage) authorize(r *http.Request, route, clientIP string, para
 	if err == nil {
 		d, err = a.Authorize(ctx, req)
 		if a.cache != nil {
-			a.metrics.cacheLookup(ctx, "decision", d.Cached)
+			a.metrics.cacheLookup("decision", d.Cached)
 		}
 	}
 	allowed := err == nil && d.Allowed

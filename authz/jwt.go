@@ -174,7 +174,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 		// sha256 only reads them.
 		sum = sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 		p, ok := v.cache.get(&sum, v.now())
-		v.metrics.cacheLookup(ctx, "token", ok)
+		v.metrics.cacheLookup("token", ok)
 		if ok {
 			if err := v.checkRevoked(ctx, p); err != nil {
 				return nil, err

@@ -26,11 +26,11 @@ func TestMetricsRecord(t *testing.T) {
 	ctx := context.Background()
 
 	m := newMetrics(mp)
-	m.authentication(ctx, "invalid")
+	m.authentication("invalid")
 	m.decision(ctx, "/r", false, time.Microsecond)
-	m.cacheLookup(ctx, "token", true)
-	m.cacheLookup(ctx, "token", true)
-	m.cacheLookup(ctx, "decision", false)
+	m.cacheLookup("token", true)
+	m.cacheLookup("token", true)
+	m.cacheLookup("decision", false)
 
 	want := map[string][]string{
 		telemetry.MetricAuthnResults:     {"troupe.authn.result=invalid 1"},
@@ -85,8 +85,8 @@ func TestMetricsOff(t *testing.T) {
 		if m != nil {
 			t.Fatalf("newMetrics = %v, want nil", m)
 		}
-		m.authentication(ctx, "ok")
+		m.authentication("ok")
 		m.decision(ctx, "/r", true, time.Second)
-		m.cacheLookup(ctx, "token", false)
+		m.cacheLookup("token", false)
 	}
 }

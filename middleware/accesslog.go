@@ -13,6 +13,7 @@ import (
 	"github.com/troupehq/troupe/internal/fielderr"
 	"github.com/troupehq/troupe/internal/logjson"
 	"github.com/troupehq/troupe/internal/reqinfo"
+	troupetel "github.com/troupehq/troupe/internal/telemetry"
 )
 
 // statusClientClosedRequest is logged, never sent, when the client went away
@@ -65,8 +66,9 @@ func (c AccessLogConfig) Validate() error {
 type accessLogger struct {
 	skip    Skipper
 	handler slog.Handler
-	fast    *logjson.Handler // handler, when it can take attrs without a slog.Record
-	redact  map[string]bool  // canonical keys; nil when headers are not logged
+	fast    *logjson.Handler      // handler, when it can take attrs without a slog.Record
+	attrs   *troupetel.LogHandler // handler, when it is the service's, which takes attrs in place
+	redact  map[string]bool       // canonical keys; nil when headers are not logged
 }
 
 // newAccessLogger fills cfg's zero fields.
@@ -79,6 +81,7 @@ func newAccessLogger(cfg AccessLogConfig) *accessLogger {
 	}
 	l := &accessLogger{skip: cfg.Skipper, handler: cfg.Logger.Handler()}
 	l.fast, _ = l.handler.(*logjson.Handler)
+	l.attrs, _ = l.handler.(*troupetel.LogHandler)
 	if cfg.LogHeaders {
 		l.redact = make(map[string]bool, len(alwaysRedacted)+len(cfg.RedactHeaders))
 		for _, h := range slices.Concat(alwaysRedacted, cfg.RedactHeaders) {
@@ -136,6 +139,10 @@ func (l *accessLogger) log(r *http.Request, f requestFacts, res responseState, s
 	// A log write error has nowhere to go; Logger drops it too.
 	if l.fast != nil {
 		_ = l.fast.LogAttrs(now, level, "request", attrs[:n]...)
+		return
+	}
+	if l.attrs != nil {
+		_ = l.attrs.LogAttrs(ctx, now, level, "request", attrs[:n]...)
 		return
 	}
 	// What Logger.LogAttrs does, less runtime.Callers for the unused PC.

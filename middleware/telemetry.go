@@ -20,6 +20,7 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/troupehq/troupe/internal/reqinfo"
+	troupetel "github.com/troupehq/troupe/internal/telemetry"
 )
 
 // telemetryScope names the instrumentation scope of Troupe's spans and
@@ -79,7 +80,7 @@ type telemetry struct {
 	server     []attribute.KeyValue // server.address, when configured
 	metrics    bool
 	duration   metric.Float64Histogram
-	active     metric.Int64UpDownCounter
+	active     *troupetel.Counter[routeKey] // nil when metrics are off
 	bodyIn     metric.Int64Histogram
 	bodyOut    metric.Int64Histogram
 	routes     sync.Map     // routeKey → *routeLabels
@@ -128,9 +129,15 @@ func (t *telemetry) newInstruments(meter metric.Meter) {
 		metric.WithUnit("s"),
 		metric.WithDescription("Duration of HTTP server requests."),
 		metric.WithExplicitBucketBoundaries(durationBuckets...))
-	active, err2 := meter.Int64UpDownCounter("http.server.active_requests",
-		metric.WithUnit("{request}"),
-		metric.WithDescription("Number of active HTTP server requests."))
+	// Requests in flight go up and down twice per request: an atomic
+	// counter read at collection costs a fraction of two synchronous Adds
+	// (see troupetel.Counter).
+	active, err2 := troupetel.NewCounter(meter, troupetel.CounterSpec{
+		Name:        "http.server.active_requests",
+		Unit:        "{request}",
+		Description: "Number of active HTTP server requests.",
+		UpDown:      true,
+	}, activeAttributes)
 	bodyIn, err3 := meter.Int64Histogram("http.server.request.body.size",
 		metric.WithUnit("By"),
 		metric.WithDescription("Size of HTTP server request bodies."))
@@ -141,7 +148,7 @@ func (t *telemetry) newInstruments(meter metric.Meter) {
 		otel.Handle(err)
 	}
 	t.duration = orNoop[metric.Float64Histogram](duration, metricnoop.Float64Histogram{})
-	t.active = orNoop[metric.Int64UpDownCounter](active, metricnoop.Int64UpDownCounter{})
+	t.active = active
 	t.bodyIn = orNoop[metric.Int64Histogram](bodyIn, metricnoop.Int64Histogram{})
 	t.bodyOut = orNoop[metric.Int64Histogram](bodyOut, metricnoop.Int64Histogram{})
 }
@@ -182,7 +189,7 @@ func (t *telemetry) begin(r *http.Request, route string) (observed, *http.Reques
 		r = r.WithContext(ctx)
 	}
 	if t.metrics {
-		t.active.Add(ctx, 1, o.labels.activeOptions...)
+		o.labels.active.Add(1)
 	}
 	return o, r
 }
@@ -226,7 +233,7 @@ func (t *telemetry) end(o *observed, r *http.Request, res responseState, detail 
 	if !t.metrics {
 		return
 	}
-	t.active.Add(ctx, -1, o.labels.activeOptions...)
+	o.labels.active.Add(-1)
 	record := t.outcomeOptions(o.labels, statusClass(out.status), out.version)
 	t.duration.Record(ctx, time.Since(o.start).Seconds(), record...)
 	if out.bytesIn >= 0 {
@@ -331,13 +338,13 @@ type routeKey struct {
 
 // routeLabels holds what is prebuilt for one method and route.
 type routeLabels struct {
-	method        string
-	route         string // "" when no route matched, or for labels past the bound
-	spanName      string
-	startOptions  []trace.SpanStartOption
-	activeOptions []metric.AddOption
-	cached        bool     // false for labels built past the bound, which are not kept
-	outcomes      sync.Map // outcomeKey → []metric.RecordOption
+	method       string
+	route        string // "" when no route matched, or for labels past the bound
+	spanName     string
+	startOptions []trace.SpanStartOption
+	active       *troupetel.CounterCell // nil when metrics are off
+	cached       bool                   // false for labels built past the bound, which are not kept
+	outcomes     sync.Map               // outcomeKey → []metric.RecordOption
 }
 
 // outcomeKey identifies the labels of requests after they ran.
@@ -382,12 +389,18 @@ func (t *telemetry) newRouteLabels(k routeKey, cached bool) *routeLabels {
 	if cached {
 		l.route = k.route
 	}
-	active := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(k.method)}
-	if l.route != "" {
-		active = append(active, semconv.HTTPRoute(l.route))
-	}
-	l.activeOptions = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(active...))}
+	l.active = t.active.Cell(routeKey{method: k.method, route: l.route})
 	return l
+}
+
+// activeAttributes labels requests in flight by method and, for a cached
+// route, its template.
+func activeAttributes(k routeKey) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(k.method)}
+	if k.route != "" {
+		attrs = append(attrs, semconv.HTTPRoute(k.route))
+	}
+	return attrs
 }
 
 // outcomeOptions returns the measurement options for a request of l that

@@ -142,7 +142,7 @@ func (b *bulkheads) enter(ctx context.Context, method, route string) (slot, erro
 func (b *bulkheads) leave(ctx context.Context, s slot) {
 	if s.sem != nil {
 		s.sem.release()
-		b.metrics.released(ctx, s.group)
+		b.metrics.released(s.group)
 	}
 }
 

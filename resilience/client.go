@@ -256,7 +256,7 @@ func (t *transport) attempt(h *hostState, req *http.Request) (*http.Response, er
 		t.bulkheads.acquired(ctx, h.breaker.name, wait)
 		release = func() {
 			h.slots.release()
-			t.bulkheads.released(ctx, h.breaker.name)
+			t.bulkheads.released(h.breaker.name)
 		}
 	}
 	res, err := t.base.RoundTrip(req.WithContext(actx))

@@ -78,9 +78,9 @@ func TestInstrumentsRecord(t *testing.T) {
 	ctx := context.Background()
 
 	rl := newRateLimitMetrics(mp)
-	rl.decision(ctx, "/r", "user", "redis", true)
-	rl.decision(ctx, "/r", "user", "redis", true)
-	rl.decision(ctx, "/r", "ip", "memory", false)
+	rl.decision("/r", "user", "redis", true)
+	rl.decision("/r", "user", "redis", true)
+	rl.decision("/r", "ip", "memory", false)
 	rl.storeError(ctx, "redis")
 
 	br := newBreakerMetrics(mp)
@@ -92,7 +92,7 @@ func TestInstrumentsRecord(t *testing.T) {
 	bh := newBulkheadMetrics(mp)
 	bh.acquired(ctx, "db", time.Millisecond)
 	bh.acquired(ctx, "db", 0)
-	bh.released(ctx, "db")
+	bh.released("db")
 	bh.rejected(ctx, "db")
 
 	sh := newSheddingMetrics(mp)
@@ -145,12 +145,12 @@ func TestInstrumentsOff(t *testing.T) {
 	if rl != nil || br != nil || bh != nil || sh != nil || rt != nil {
 		t.Fatal("a nil provider built instruments")
 	}
-	rl.decision(ctx, "r", "ip", "memory", true)
+	rl.decision("r", "ip", "memory", true)
 	rl.storeError(ctx, "memory")
 	br.stateChange(ctx, "b", "inbound", "closed", "open")
 	br.rejected(ctx, "b", "inbound")
 	bh.acquired(ctx, "b", time.Second)
-	bh.released(ctx, "b")
+	bh.released("b")
 	bh.rejected(ctx, "b")
 	sh.rejected(ctx, "r")
 	sh.setLimit(ctx, 1)
@@ -165,9 +165,9 @@ func TestRecordingDoesNotAllocate(t *testing.T) {
 	rl, bh := newRateLimitMetrics(mp), newBulkheadMetrics(mp)
 	ctx := context.Background()
 	record := func() {
-		rl.decision(ctx, "/r", "ip", "memory", false)
+		rl.decision("/r", "ip", "memory", false)
 		bh.acquired(ctx, "v1", 0)
-		bh.released(ctx, "v1")
+		bh.released("v1")
 	}
 	record() // warm the attribute caches and the SDK's series
 	if n := testing.AllocsPerRun(100, record); n != 0 {
@@ -180,9 +180,8 @@ func TestRecordingDoesNotAllocate(t *testing.T) {
 func BenchmarkRateLimitDecision(b *testing.B) {
 	mp, _ := newManualProvider(b)
 	m := newRateLimitMetrics(mp)
-	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		m.decision(ctx, "/api/v1/orders/:id", "user", "redis", true)
+		m.decision("/api/v1/orders/:id", "user", "redis", true)
 	}
 }

@@ -215,7 +215,7 @@ func (lim *limiter) check(ctx context.Context, h http.Header, route string, l Li
 		lim.storeFailed(ctx, err)
 		return nil
 	}
-	lim.metrics.decision(ctx, route, kind, lim.cfg.Store.Name(), res.Allowed)
+	lim.metrics.decision(route, kind, lim.cfg.Store.Name(), res.Allowed)
 	h.Add(HeaderRateLimitPolicy, policyField(kind, l))
 	h.Add(HeaderRateLimit, rateLimitField(kind, res))
 	if res.Allowed {

@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/troupehq/troupe/internal/logjson"
 	"github.com/troupehq/troupe/internal/reqinfo"
 )
 
@@ -20,7 +22,9 @@ const (
 	Redacted        = "[REDACTED]"
 )
 
-// logHandler is the slog.Handler NewLogHandler returns.
+// LogHandler is the slog.Handler NewLogHandler returns: the service's
+// logger's. It is exported for the access log, which calls LogAttrs on it
+// directly (through an interface, the attributes would escape to the heap).
 //
 // Correlation attributes always go at the top level of a record, even from
 // a logger that opened groups with WithGroup: a log pipeline looks for
@@ -30,7 +34,7 @@ const (
 // made since (ops); a record that needs correlation from a grouped logger
 // replays ops onto base.WithAttrs(correlation). That costs a handler rebuild
 // per such record, which only grouped loggers inside a traced request pay.
-type logHandler struct {
+type LogHandler struct {
 	base   slog.Handler // the inner handler before the first WithGroup
 	next   slog.Handler // base with every WithGroup/WithAttrs applied
 	ops    []handlerOp  // WithGroup/WithAttrs calls since the first group
@@ -56,15 +60,15 @@ type handlerOp struct {
 //
 // A record with neither span nor request ID and no attribute to redact costs
 // two context lookups over h alone.
-func NewLogHandler(h slog.Handler, redact []string) slog.Handler {
-	return &logHandler{base: h, next: h, redact: slices.Clone(redact)}
+func NewLogHandler(h slog.Handler, redact []string) *LogHandler {
+	return &LogHandler{base: h, next: h, redact: slices.Clone(redact)}
 }
 
-func (h *logHandler) Enabled(ctx context.Context, level slog.Level) bool {
+func (h *LogHandler) Enabled(ctx context.Context, level slog.Level) bool {
 	return h.next.Enabled(ctx, level)
 }
 
-func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+func (h *LogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
@@ -80,7 +84,7 @@ func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return &c
 }
 
-func (h *logHandler) WithGroup(name string) slog.Handler {
+func (h *LogHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
@@ -90,7 +94,7 @@ func (h *logHandler) WithGroup(name string) slog.Handler {
 	return &c
 }
 
-func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
+func (h *LogHandler) Handle(ctx context.Context, r slog.Record) error {
 	if len(h.redact) > 0 && h.recordNeedsRedaction(r) {
 		r = h.redactRecord(r)
 	}
@@ -120,10 +124,40 @@ func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.next.Handle(ctx, r)
 }
 
+// LogAttrs writes what Handle writes for a record of t, level, msg and
+// attrs logged with ctx. When the record needs nothing added or masked and
+// the inner handler is logjson's, it reads attrs in place: the access log
+// calls it once per request, and building a slog.Record of its ~12
+// attributes allocated and copied them (~0.4 µs a request under load).
+// Callers check Enabled first, as Logger does.
+func (h *LogHandler) LogAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs ...slog.Attr) error {
+	if fast, ok := h.next.(*logjson.Handler); ok && !h.mustRewrite(ctx, attrs) {
+		return fast.LogAttrs(t, level, msg, attrs...)
+	}
+	r := slog.NewRecord(t, level, msg, 0)
+	r.AddAttrs(attrs...)
+	return h.Handle(ctx, r)
+}
+
+// mustRewrite reports whether Handle would mask or add attributes to a
+// record of attrs logged with ctx.
+func (h *LogHandler) mustRewrite(ctx context.Context, attrs []slog.Attr) bool {
+	if len(h.redact) > 0 && slices.ContainsFunc(attrs, h.needsRedaction) {
+		return true
+	}
+	if trace.SpanContextFromContext(ctx).IsValid() {
+		return true
+	}
+	if h.hasRequestID || reqinfo.RequestID(ctx) == "" {
+		return false
+	}
+	return !slices.ContainsFunc(attrs, func(a slog.Attr) bool { return a.Key == LogKeyRequestID })
+}
+
 // handleGrouped handles r for a logger with open groups: corr must go above
 // them, so the groups and attributes since the first one are replayed onto
 // base with corr added first.
-func (h *logHandler) handleGrouped(ctx context.Context, r slog.Record, corr []slog.Attr) error {
+func (h *LogHandler) handleGrouped(ctx context.Context, r slog.Record, corr []slog.Attr) error {
 	inner := h.base.WithAttrs(corr)
 	for _, op := range h.ops {
 		if op.group != "" {
@@ -157,7 +191,7 @@ func recordHas(r slog.Record, key string) bool {
 	return found
 }
 
-func (h *logHandler) recordNeedsRedaction(r slog.Record) bool {
+func (h *LogHandler) recordNeedsRedaction(r slog.Record) bool {
 	found := false
 	r.Attrs(func(a slog.Attr) bool {
 		found = h.needsRedaction(a)
@@ -167,7 +201,7 @@ func (h *logHandler) recordNeedsRedaction(r slog.Record) bool {
 }
 
 // redactRecord returns a copy of r with its attributes redacted.
-func (h *logHandler) redactRecord(r slog.Record) slog.Record {
+func (h *LogHandler) redactRecord(r slog.Record) slog.Record {
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.redactAttr(a))
@@ -176,7 +210,7 @@ func (h *logHandler) redactRecord(r slog.Record) slog.Record {
 	return out
 }
 
-func (h *logHandler) isRedacted(key string) bool {
+func (h *LogHandler) isRedacted(key string) bool {
 	for _, k := range h.redact {
 		if strings.EqualFold(k, key) {
 			return true
@@ -187,7 +221,7 @@ func (h *logHandler) isRedacted(key string) bool {
 
 // needsRedaction reports whether a, or an attribute nested in it, has a
 // redacted key.
-func (h *logHandler) needsRedaction(a slog.Attr) bool {
+func (h *LogHandler) needsRedaction(a slog.Attr) bool {
 	if h.isRedacted(a.Key) {
 		return true
 	}
@@ -201,7 +235,7 @@ func (h *logHandler) needsRedaction(a slog.Attr) bool {
 	return slices.ContainsFunc(v.Group(), h.needsRedaction)
 }
 
-func (h *logHandler) redactAttrs(attrs []slog.Attr) []slog.Attr {
+func (h *LogHandler) redactAttrs(attrs []slog.Attr) []slog.Attr {
 	if len(h.redact) == 0 || !slices.ContainsFunc(attrs, h.needsRedaction) {
 		return attrs
 	}
@@ -215,7 +249,7 @@ func (h *logHandler) redactAttrs(attrs []slog.Attr) []slog.Attr {
 // redactAttr returns a with its value, or the values of nested attributes,
 // replaced where the key is redacted. A LogValuer is resolved first, since
 // it may expand into a group holding a secret.
-func (h *logHandler) redactAttr(a slog.Attr) slog.Attr {
+func (h *LogHandler) redactAttr(a slog.Attr) slog.Attr {
 	if h.isRedacted(a.Key) {
 		return slog.String(a.Key, Redacted)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -26,7 +27,16 @@ const ExitWithStdinFlag = "exit-with-stdin"
 // -exit-with-stdin, until stdin ends — then shuts down and exits.
 func Main(start func() (*Server, error)) {
 	exitWithStdin := flag.Bool(ExitWithStdinFlag, false, "also stop when stdin ends (the harness's way to stop the server)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole serving time to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", os.Args[0], err)
+			os.Exit(1)
+		}
+		defer stopProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *exitWithStdin {
@@ -40,6 +50,23 @@ func Main(start func() (*Server, error)) {
 		stop()
 		os.Exit(1)
 	}
+}
+
+// startCPUProfile profiles the server from start to stop, so that a load
+// run against the pinned process can be read with go tool pprof.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }
 
 // Serve starts a server with start, announces its address on out and

@@ -1,7 +1,6 @@
 package guest
 
 import (
-	"encoding/json"
 	"errors"
 	"runtime/debug"
 	"strconv"
@@ -21,8 +20,8 @@ const (
 type registry struct {
 	message func(Context, []byte) ([]byte, error)
 	// http takes the raw kind 2 message: HandleHTTP wraps the handler
-	// with the JSON codec, so that components serving no HTTP do not link
-	// encoding/json, a sixth of a small module.
+	// with the JSON codec (httpcodec.go), so that components serving no
+	// HTTP do not link it.
 	http        func(Context, []byte) ([]byte, error)
 	publication func(Context, string, []byte) error
 	init        func() error
@@ -154,7 +153,7 @@ func (r *registry) handle(kind Kind, msg []byte) (payload []byte, err error) {
 func httpCodec(h func(Context, *HTTPRequest) (*HTTPResponse, error)) func(Context, []byte) ([]byte, error) {
 	return func(ctx Context, msg []byte) ([]byte, error) {
 		var req HTTPRequest
-		if err := json.Unmarshal(msg, &req); err != nil {
+		if err := decodeHTTPRequest(msg, &req); err != nil {
 			return nil, errors.New("malformed HTTP request: " + err.Error())
 		}
 		resp, err := h(ctx, &req)
@@ -169,7 +168,7 @@ func httpCodec(h func(Context, *HTTPRequest) (*HTTPResponse, error)) func(Contex
 		if resp.Status != 0 && (resp.Status < 100 || resp.Status > 999) {
 			return nil, errors.New("HTTP handler returned status " + strconv.Itoa(resp.Status) + ", not a 3-digit code")
 		}
-		return json.Marshal(resp)
+		return encodeHTTPResponse(nil, resp), nil
 	}
 }
 

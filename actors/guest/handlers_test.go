@@ -74,7 +74,7 @@ func TestReceive(t *testing.T) {
 		{"http error", testRegistry(), KindHTTP, `{"params":{"id":"err"}}`, "\x01no such note"},
 		{"http bad status", testRegistry(), KindHTTP, `{"params":{"id":"status"}}`, "\x01HTTP handler returned status 42, not a 3-digit code"},
 		{"http panic", testRegistry(), KindHTTP, `{"params":{"id":"x"}}`, "\x01http handler panicked: runtime error: invalid memory address or nil pointer dereference"},
-		{"http bad json", testRegistry(), KindHTTP, `{`, "\x01malformed HTTP request: unexpected end of JSON input"},
+		{"http bad json", testRegistry(), KindHTTP, `{`, "\x01malformed HTTP request: json: unexpected end of input"},
 		{"publication", testRegistry(), KindPublication, string(publication("orders.new", "o1")), ""},
 		{"publication error", testRegistry(), KindPublication, string(publication("bad", "o2")), "\x01bad subject o2"},
 		{"publication short", testRegistry(), KindPublication, "\x05\x00\x00\x00abc", "\x01" + errShortPublication.Error()},

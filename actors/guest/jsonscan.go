@@ -1,0 +1,444 @@
+package guest
+
+import (
+	"errors"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// A Go guest pays for every branch it takes: wazero compiles a termination
+// check, an exit from machine code to Go and back (~27 ns), into every loop
+// header, and Go's wasm port turns every jump between basic blocks into a
+// branch to its function's dispatch loop. encoding/json, which walks a
+// value through reflection with many small calls, is five times slower
+// in a checked guest than unchecked: decoding the showcase's 330-byte HTTP
+// request took ~280 µs, a 110-byte reply ~100 µs (docs/benchmarks.md,
+// issue 19 item 3). The scanner below reads the same JSON in one pass with
+// few calls, and returns strings without copying their escapes twice.
+
+// maxJSONDepth is how deeply values may nest, as in encoding/json.
+const maxJSONDepth = 10000
+
+// JSONValue is one value of a JSON document that ScanJSONObject or
+// ScanJSONArray found: its raw, syntactically valid bytes, which alias the
+// scanned document.
+type JSONValue struct {
+	raw []byte
+}
+
+// Raw returns the value's JSON text, aliasing the scanned document.
+func (v JSONValue) Raw() []byte { return v.raw }
+
+// IsNull reports whether the value is JSON null.
+func (v JSONValue) IsNull() bool { return string(v.raw) == "null" }
+
+// AsString returns the value of a JSON string, unescaped, with invalid
+// UTF-8 replaced by U+FFFD as encoding/json does. Any other value is an
+// error.
+func (v JSONValue) AsString() (string, error) {
+	if len(v.raw) == 0 || v.raw[0] != '"' {
+		return "", errNotJSON("a string", v.raw)
+	}
+	return unquoteJSON(v.raw), nil
+}
+
+// AsInt returns the value of a JSON number written as an integer that fits
+// an int; a fraction, an exponent or an overflow is an error, as
+// encoding/json reports for an int field.
+func (v JSONValue) AsInt() (int, error) {
+	n, err := strconv.ParseInt(string(v.raw), 10, strconv.IntSize)
+	if err != nil {
+		return 0, errNotJSON("an integer", v.raw)
+	}
+	return int(n), nil
+}
+
+// AsBool returns the value of JSON true or false; anything else is an
+// error.
+func (v JSONValue) AsBool() (bool, error) {
+	switch string(v.raw) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, errNotJSON("a boolean", v.raw)
+}
+
+// errNotJSON says that raw is not the kind of value wanted.
+func errNotJSON(want string, raw []byte) error {
+	if len(raw) > 40 {
+		raw = raw[:40]
+	}
+	return errors.New("json: want " + want + ", got " + strconv.Quote(string(raw)))
+}
+
+// ScanJSONObject calls f with the key and value of each member of the JSON
+// object data, in order, and fails on the first error f returns or on any
+// syntax error, which it finds before calling f for members past it. Values
+// alias data. It allocates only the keys, so a component reads a flat
+// message without encoding/json's reflection: nested objects and arrays
+// arrive raw, for another ScanJSONObject or ScanJSONArray.
+func ScanJSONObject(data []byte, f func(key string, v JSONValue) error) error {
+	s := jsonScanner{data: data}
+	s.space()
+	if s.peek() != '{' {
+		return s.fail("want an object")
+	}
+	return s.document(func() error { return s.members(0, f) })
+}
+
+// ScanJSONArray calls f with each element of the JSON array data, in
+// order, and fails on the first error f returns or on a syntax error.
+func ScanJSONArray(data []byte, f func(v JSONValue) error) error {
+	s := jsonScanner{data: data}
+	s.space()
+	if s.peek() != '[' {
+		return s.fail("want an array")
+	}
+	return s.document(func() error { return s.elements(0, f) })
+}
+
+// jsonScanner reads one JSON document; pos is the next byte.
+type jsonScanner struct {
+	data []byte
+	pos  int
+}
+
+// document runs body, which consumes one value, and requires that only
+// white space follows it.
+func (s *jsonScanner) document(body func() error) error {
+	if err := body(); err != nil {
+		return err
+	}
+	s.space()
+	if s.pos != len(s.data) {
+		return s.fail("unexpected data after the value")
+	}
+	return nil
+}
+
+// fail reports a syntax error at pos: msg, or the end of the input when
+// pos is there.
+func (s *jsonScanner) fail(msg string) error {
+	if s.pos >= len(s.data) {
+		return errors.New("json: unexpected end of input")
+	}
+	return errors.New("json: " + msg + " at offset " + strconv.Itoa(s.pos))
+}
+
+// peek returns the next byte, or 0 at the end.
+func (s *jsonScanner) peek() byte {
+	if s.pos < len(s.data) {
+		return s.data[s.pos]
+	}
+	return 0
+}
+
+func (s *jsonScanner) space() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// members reads an object from its '{', calling f for each member; depth
+// is the object's nesting.
+func (s *jsonScanner) members(depth int, f func(string, JSONValue) error) error {
+	if depth >= maxJSONDepth {
+		return s.fail("values nested too deeply")
+	}
+	s.pos++ // '{'
+	s.space()
+	if s.peek() == '}' {
+		s.pos++
+		return nil
+	}
+	for {
+		if s.peek() != '"' {
+			return s.fail("want a string key")
+		}
+		start := s.pos
+		if err := s.str(); err != nil {
+			return err
+		}
+		rawKey := s.data[start:s.pos]
+		s.space()
+		if s.peek() != ':' {
+			return s.fail("want ':' after an object key")
+		}
+		s.pos++
+		s.space()
+		v, err := s.value(depth + 1)
+		if err != nil {
+			return err
+		}
+		if f != nil {
+			if err := f(unquoteJSON(rawKey), v); err != nil {
+				return err
+			}
+		}
+		s.space()
+		switch s.peek() {
+		case ',':
+			s.pos++
+			s.space()
+		case '}':
+			s.pos++
+			return nil
+		default:
+			return s.fail("want ',' or '}' in an object")
+		}
+	}
+}
+
+// elements reads an array from its '[', calling f for each element.
+func (s *jsonScanner) elements(depth int, f func(JSONValue) error) error {
+	if depth >= maxJSONDepth {
+		return s.fail("values nested too deeply")
+	}
+	s.pos++ // '['
+	s.space()
+	if s.peek() == ']' {
+		s.pos++
+		return nil
+	}
+	for {
+		v, err := s.value(depth + 1)
+		if err != nil {
+			return err
+		}
+		if f != nil {
+			if err := f(v); err != nil {
+				return err
+			}
+		}
+		s.space()
+		switch s.peek() {
+		case ',':
+			s.pos++
+			s.space()
+		case ']':
+			s.pos++
+			return nil
+		default:
+			return s.fail("want ',' or ']' in an array")
+		}
+	}
+}
+
+// value reads one value at pos and returns it.
+func (s *jsonScanner) value(depth int) (JSONValue, error) {
+	start := s.pos
+	var err error
+	switch c := s.peek(); {
+	case c == '"':
+		err = s.str()
+	case c == '{':
+		err = s.members(depth, nil)
+	case c == '[':
+		err = s.elements(depth, nil)
+	case c == 't':
+		err = s.literal("true")
+	case c == 'f':
+		err = s.literal("false")
+	case c == 'n':
+		err = s.literal("null")
+	case c == '-' || '0' <= c && c <= '9':
+		err = s.number()
+	default:
+		err = s.fail("want a value")
+	}
+	return JSONValue{raw: s.data[start:s.pos]}, err
+}
+
+func (s *jsonScanner) literal(word string) error {
+	if len(s.data)-s.pos < len(word) || string(s.data[s.pos:s.pos+len(word)]) != word {
+		return s.fail("want " + word)
+	}
+	s.pos += len(word)
+	return nil
+}
+
+// number reads -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+func (s *jsonScanner) number() error {
+	if s.peek() == '-' {
+		s.pos++
+	}
+	switch c := s.peek(); {
+	case c == '0':
+		s.pos++
+	case '1' <= c && c <= '9':
+		s.digits()
+	default:
+		return s.fail("want a digit")
+	}
+	if s.peek() == '.' {
+		s.pos++
+		if !s.digits() {
+			return s.fail("want a digit after '.'")
+		}
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.pos++
+		if c := s.peek(); c == '+' || c == '-' {
+			s.pos++
+		}
+		if !s.digits() {
+			return s.fail("want a digit in the exponent")
+		}
+	}
+	return nil
+}
+
+// digits skips a run of digits and reports whether there was one.
+func (s *jsonScanner) digits() bool {
+	start := s.pos
+	for s.pos < len(s.data) && '0' <= s.data[s.pos] && s.data[s.pos] <= '9' {
+		s.pos++
+	}
+	return s.pos > start
+}
+
+// str reads a string from its opening quote, checking its escapes.
+func (s *jsonScanner) str() error {
+	s.pos++ // '"'
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			return nil
+		case c < 0x20:
+			return s.fail("control character in a string")
+		case c == '\\':
+			if err := s.escape(); err != nil {
+				return err
+			}
+		default:
+			s.pos++
+		}
+	}
+	return s.fail("unterminated string")
+}
+
+// escape checks the escape sequence at pos.
+func (s *jsonScanner) escape() error {
+	if s.pos+1 >= len(s.data) {
+		return s.fail("unterminated string")
+	}
+	switch s.data[s.pos+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		s.pos += 2
+		return nil
+	case 'u':
+		if s.pos+6 > len(s.data) || hex4(s.data[s.pos+2:s.pos+6]) < 0 {
+			return s.fail("bad \\u escape")
+		}
+		s.pos += 6
+		return nil
+	}
+	return s.fail("bad escape")
+}
+
+// hex4 decodes four hex digits, or returns -1.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// unquoteJSON returns the text of the valid JSON string q, quotes
+// included, as encoding/json does: escapes resolved, invalid UTF-8 and
+// unpaired surrogates replaced by U+FFFD. Plain ASCII, the common case, is
+// one conversion.
+func unquoteJSON(q []byte) string {
+	body := q[1 : len(q)-1]
+	plain := true
+	for _, c := range body {
+		if c == '\\' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain || utf8.Valid(body) && !hasBackslash(body) {
+		return string(body)
+	}
+	out := make([]byte, 0, len(body))
+	for i := 0; i < len(body); {
+		c := body[i]
+		switch {
+		case c == '\\':
+			var r rune
+			r, i = unescape(body, i)
+			out = utf8.AppendRune(out, r)
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(body[i:])
+			out = utf8.AppendRune(out, r) // RuneError for a bad byte, as encoding/json
+			i += n
+		}
+	}
+	return string(out)
+}
+
+func hasBackslash(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// unescape decodes the checked escape at body[i] and returns the rune and
+// the index after it, joining a surrogate pair.
+func unescape(body []byte, i int) (rune, int) {
+	switch c := body[i+1]; c {
+	case 'b':
+		return '\b', i + 2
+	case 'f':
+		return '\f', i + 2
+	case 'n':
+		return '\n', i + 2
+	case 'r':
+		return '\r', i + 2
+	case 't':
+		return '\t', i + 2
+	case 'u':
+	default: // '"', '\\', '/'
+		return rune(c), i + 2
+	}
+	r := hex4(body[i+2:])
+	i += 6
+	if !utf16.IsSurrogate(r) {
+		return r, i
+	}
+	if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
+		if r2 := hex4(body[i+2:]); r2 >= 0 {
+			if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+				return dec, i + 6
+			}
+		}
+	}
+	return utf8.RuneError, i
+}

@@ -41,10 +41,11 @@ func fieldName(key string, fields []string) string {
 
 // decodeHTTPRequest decodes a kind 2 message into req.
 func decodeHTTPRequest(msg []byte, req *HTTPRequest) error {
-	if isJSONNull(msg) {
+	doc := string(msg) // the one copy every string of req is part of
+	if isJSONNull(doc) {
 		return nil // encoding/json leaves the value alone
 	}
-	return ScanJSONObject(msg, func(key string, v JSONValue) error {
+	return scanObject(doc, func(key string, v JSONValue) error {
 		var err error
 		switch fieldName(key, requestFields) {
 		case "method":
@@ -69,7 +70,7 @@ func decodeHTTPRequest(msg []byte, req *HTTPRequest) error {
 }
 
 // isJSONNull reports whether msg is null between JSON white space.
-func isJSONNull(msg []byte) bool {
+func isJSONNull(msg string) bool {
 	s := jsonScanner{data: msg}
 	s.space()
 	if s.literal("null") != nil {
@@ -99,7 +100,7 @@ func decodeStringList(v JSONValue, old []string) ([]string, error) {
 		return nil, nil
 	}
 	list := []string{}
-	err := ScanJSONArray(v.Raw(), func(e JSONValue) error {
+	err := v.Array(func(e JSONValue) error {
 		var s string
 		if i := len(list); i < len(old) {
 			s = old[i]
@@ -120,7 +121,7 @@ func decodeStringMap(v JSONValue, m map[string]string) (map[string]string, error
 	if m == nil {
 		m = map[string]string{}
 	}
-	return m, ScanJSONObject(v.Raw(), func(key string, e JSONValue) error {
+	return m, v.Object(func(key string, e JSONValue) error {
 		var s string // a map element starts from zero, even over a key seen before
 		if err := decodeString(e, &s); err != nil {
 			return err
@@ -139,7 +140,7 @@ func decodeListMap[M ~map[string][]string](v JSONValue, m M) (M, error) {
 	if m == nil {
 		m = M{}
 	}
-	return m, ScanJSONObject(v.Raw(), func(key string, e JSONValue) error {
+	return m, v.Object(func(key string, e JSONValue) error {
 		list, err := decodeStringList(e, nil)
 		m[key] = list
 		return err
@@ -152,15 +153,12 @@ func decodeBase64(v JSONValue) ([]byte, error) {
 	if v.IsNull() {
 		return nil, nil
 	}
-	if len(v.Raw()) == 0 || v.Raw()[0] != '"' {
+	s, err := v.AsString()
+	if err != nil {
 		return nil, errNotJSON("a base64 string", v.Raw())
 	}
-	s := v.Raw()[1 : len(v.Raw())-1]
-	if hasBackslash(s) {
-		s = []byte(unquoteJSON(v.Raw()))
-	}
 	b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
-	n, err := base64.StdEncoding.Decode(b, s)
+	n, err := base64.StdEncoding.Decode(b, []byte(s))
 	if err != nil {
 		return nil, errors.New("json: body is not base64: " + err.Error())
 	}
@@ -176,7 +174,7 @@ func decodePrincipal(v JSONValue, p *Principal) (*Principal, error) {
 	if p == nil {
 		p = &Principal{}
 	}
-	return p, ScanJSONObject(v.Raw(), func(key string, e JSONValue) error {
+	return p, v.Object(func(key string, e JSONValue) error {
 		var err error
 		switch fieldName(key, principalFields) {
 		case "subject":

@@ -44,7 +44,7 @@ func TestScanJSONObject(t *testing.T) {
 		keys = append(keys, key)
 		switch key {
 		case "note":
-			return ScanJSONObject(v.Raw(), func(key string, v JSONValue) error {
+			return v.Object(func(key string, v JSONValue) error {
 				var err error
 				switch key {
 				case "id":

@@ -3,6 +3,7 @@ package guest
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -21,17 +22,31 @@ import (
 const maxJSONDepth = 10000
 
 // JSONValue is one value of a JSON document that ScanJSONObject or
-// ScanJSONArray found: its raw, syntactically valid bytes, which alias the
-// scanned document.
+// ScanJSONArray found: its syntactically valid text, a substring of the
+// one copy of the document they make, so that neither the value nor the
+// strings read from it cost an allocation of their own (an allocation
+// costs a checked guest ~1 µs).
 type JSONValue struct {
-	raw []byte
+	raw string
 }
 
-// Raw returns the value's JSON text, aliasing the scanned document.
-func (v JSONValue) Raw() []byte { return v.raw }
+// Raw returns the value's JSON text.
+func (v JSONValue) Raw() string { return v.raw }
 
 // IsNull reports whether the value is JSON null.
-func (v JSONValue) IsNull() bool { return string(v.raw) == "null" }
+func (v JSONValue) IsNull() bool { return v.raw == "null" }
+
+// Object scans the value, which must be an object, as ScanJSONObject does,
+// without copying it again.
+func (v JSONValue) Object(f func(key string, v JSONValue) error) error {
+	return scanObject(v.raw, f)
+}
+
+// Array scans the value, which must be an array, as ScanJSONArray does,
+// without copying it again.
+func (v JSONValue) Array(f func(v JSONValue) error) error {
+	return scanArray(v.raw, f)
+}
 
 // AsString returns the value of a JSON string, unescaped, with invalid
 // UTF-8 replaced by U+FFFD as encoding/json does. Any other value is an
@@ -47,7 +62,7 @@ func (v JSONValue) AsString() (string, error) {
 // an int; a fraction, an exponent or an overflow is an error, as
 // encoding/json reports for an int field.
 func (v JSONValue) AsInt() (int, error) {
-	n, err := strconv.ParseInt(string(v.raw), 10, strconv.IntSize)
+	n, err := strconv.ParseInt(v.raw, 10, strconv.IntSize)
 	if err != nil {
 		return 0, errNotJSON("an integer", v.raw)
 	}
@@ -57,7 +72,7 @@ func (v JSONValue) AsInt() (int, error) {
 // AsBool returns the value of JSON true or false; anything else is an
 // error.
 func (v JSONValue) AsBool() (bool, error) {
-	switch string(v.raw) {
+	switch v.raw {
 	case "true":
 		return true, nil
 	case "false":
@@ -67,51 +82,62 @@ func (v JSONValue) AsBool() (bool, error) {
 }
 
 // errNotJSON says that raw is not the kind of value wanted.
-func errNotJSON(want string, raw []byte) error {
+func errNotJSON(want string, raw string) error {
 	if len(raw) > 40 {
 		raw = raw[:40]
 	}
-	return errors.New("json: want " + want + ", got " + strconv.Quote(string(raw)))
+	return errors.New("json: want " + want + ", got " + strconv.Quote(raw))
 }
 
 // ScanJSONObject calls f with the key and value of each member of the JSON
 // object data, in order, and fails on the first error f returns or on any
 // syntax error, which it finds before calling f for members past it. Values
-// alias data. It allocates only the keys, so a component reads a flat
-// message without encoding/json's reflection: nested objects and arrays
-// arrive raw, for another ScanJSONObject or ScanJSONArray.
+// are substrings of one copy of data, so a component reads a flat message
+// without encoding/json's reflection, and with one allocation: nested
+// objects and arrays arrive as values to scan with their Object and Array
+// methods.
 func ScanJSONObject(data []byte, f func(key string, v JSONValue) error) error {
-	s := jsonScanner{data: data}
-	s.space()
-	if s.peek() != '{' {
-		return s.fail("want an object")
-	}
-	return s.document(func() error { return s.members(0, f) })
+	return scanObject(string(data), f)
 }
 
 // ScanJSONArray calls f with each element of the JSON array data, in
 // order, and fails on the first error f returns or on a syntax error.
 func ScanJSONArray(data []byte, f func(v JSONValue) error) error {
-	s := jsonScanner{data: data}
+	return scanArray(string(data), f)
+}
+
+func scanObject(doc string, f func(string, JSONValue) error) error {
+	s := jsonScanner{data: doc}
+	s.space()
+	if s.peek() != '{' {
+		return s.fail("want an object")
+	}
+	if err := s.members(0, f); err != nil {
+		return err
+	}
+	return s.end()
+}
+
+func scanArray(doc string, f func(JSONValue) error) error {
+	s := jsonScanner{data: doc}
 	s.space()
 	if s.peek() != '[' {
 		return s.fail("want an array")
 	}
-	return s.document(func() error { return s.elements(0, f) })
+	if err := s.elements(0, f); err != nil {
+		return err
+	}
+	return s.end()
 }
 
 // jsonScanner reads one JSON document; pos is the next byte.
 type jsonScanner struct {
-	data []byte
+	data string
 	pos  int
 }
 
-// document runs body, which consumes one value, and requires that only
-// white space follows it.
-func (s *jsonScanner) document(body func() error) error {
-	if err := body(); err != nil {
-		return err
-	}
+// end requires that only white space follows the value read.
+func (s *jsonScanner) end() error {
 	s.space()
 	if s.pos != len(s.data) {
 		return s.fail("unexpected data after the value")
@@ -258,7 +284,7 @@ func (s *jsonScanner) value(depth int) (JSONValue, error) {
 }
 
 func (s *jsonScanner) literal(word string) error {
-	if len(s.data)-s.pos < len(word) || string(s.data[s.pos:s.pos+len(word)]) != word {
+	if len(s.data)-s.pos < len(word) || s.data[s.pos:s.pos+len(word)] != word {
 		return s.fail("want " + word)
 	}
 	s.pos += len(word)
@@ -347,9 +373,9 @@ func (s *jsonScanner) escape() error {
 }
 
 // hex4 decodes four hex digits, or returns -1.
-func hex4(b []byte) rune {
+func hex4(b string) rune {
 	var r rune
-	for _, c := range b[:4] {
+	for _, c := range []byte(b[:4]) {
 		switch {
 		case '0' <= c && c <= '9':
 			c -= '0'
@@ -369,7 +395,7 @@ func hex4(b []byte) rune {
 // included, as encoding/json does: escapes resolved, invalid UTF-8 and
 // unpaired surrogates replaced by U+FFFD. Plain ASCII, the common case, is
 // one conversion.
-func unquoteJSON(q []byte) string {
+func unquoteJSON(q string) string {
 	body := q[1 : len(q)-1]
 	plain := true
 	for _, c := range body {
@@ -378,8 +404,8 @@ func unquoteJSON(q []byte) string {
 			break
 		}
 	}
-	if plain || utf8.Valid(body) && !hasBackslash(body) {
-		return string(body)
+	if plain || utf8.ValidString(body) && !hasBackslash(body) {
+		return body
 	}
 	out := make([]byte, 0, len(body))
 	for i := 0; i < len(body); {
@@ -393,7 +419,7 @@ func unquoteJSON(q []byte) string {
 			out = append(out, c)
 			i++
 		default:
-			r, n := utf8.DecodeRune(body[i:])
+			r, n := utf8.DecodeRuneInString(body[i:])
 			out = utf8.AppendRune(out, r) // RuneError for a bad byte, as encoding/json
 			i += n
 		}
@@ -401,18 +427,13 @@ func unquoteJSON(q []byte) string {
 	return string(out)
 }
 
-func hasBackslash(b []byte) bool {
-	for _, c := range b {
-		if c == '\\' {
-			return true
-		}
-	}
-	return false
+func hasBackslash(b string) bool {
+	return strings.IndexByte(b, '\\') >= 0
 }
 
 // unescape decodes the checked escape at body[i] and returns the rune and
 // the index after it, joining a surrogate pair.
-func unescape(body []byte, i int) (rune, int) {
+func unescape(body string, i int) (rune, int) {
 	switch c := body[i+1]; c {
 	case 'b':
 		return '\b', i + 2

@@ -27,7 +27,8 @@ const maxJSONDepth = 10000
 // strings read from it cost an allocation of their own (an allocation
 // costs a checked guest ~1 µs).
 type JSONValue struct {
-	raw string
+	raw   string
+	plain bool // a string of printable ASCII without escapes
 }
 
 // Raw returns the value's JSON text.
@@ -52,8 +53,11 @@ func (v JSONValue) Array(f func(v JSONValue) error) error {
 // UTF-8 replaced by U+FFFD as encoding/json does. Any other value is an
 // error.
 func (v JSONValue) AsString() (string, error) {
-	if len(v.raw) == 0 || v.raw[0] != '"' {
+	switch {
+	case len(v.raw) == 0 || v.raw[0] != '"':
 		return "", errNotJSON("a string", v.raw)
+	case v.plain:
+		return v.raw[1 : len(v.raw)-1], nil
 	}
 	return unquoteJSON(v.raw), nil
 }
@@ -190,10 +194,14 @@ func (s *jsonScanner) members(depth int, f func(string, JSONValue) error) error 
 			return s.fail("want a string key")
 		}
 		start := s.pos
-		if err := s.str(); err != nil {
+		plain, err := s.strPlain()
+		if err != nil {
 			return err
 		}
-		rawKey := s.data[start:s.pos]
+		key := s.data[start+1 : s.pos-1]
+		if !plain {
+			key = unquoteJSON(s.data[start:s.pos])
+		}
 		s.space()
 		if s.peek() != ':' {
 			return s.fail("want ':' after an object key")
@@ -205,7 +213,7 @@ func (s *jsonScanner) members(depth int, f func(string, JSONValue) error) error 
 			return err
 		}
 		if f != nil {
-			if err := f(unquoteJSON(rawKey), v); err != nil {
+			if err := f(key, v); err != nil {
 				return err
 			}
 		}
@@ -262,9 +270,10 @@ func (s *jsonScanner) elements(depth int, f func(JSONValue) error) error {
 func (s *jsonScanner) value(depth int) (JSONValue, error) {
 	start := s.pos
 	var err error
+	plain := false
 	switch c := s.peek(); {
 	case c == '"':
-		err = s.str()
+		plain, err = s.strPlain()
 	case c == '{':
 		err = s.members(depth, nil)
 	case c == '[':
@@ -280,7 +289,7 @@ func (s *jsonScanner) value(depth int) (JSONValue, error) {
 	default:
 		err = s.fail("want a value")
 	}
-	return JSONValue{raw: s.data[start:s.pos]}, err
+	return JSONValue{raw: s.data[start:s.pos], plain: plain}, err
 }
 
 func (s *jsonScanner) literal(word string) error {
@@ -331,26 +340,39 @@ func (s *jsonScanner) digits() bool {
 	return s.pos > start
 }
 
-// str reads a string from its opening quote, checking its escapes.
-func (s *jsonScanner) str() error {
-	s.pos++ // '"'
-	for s.pos < len(s.data) {
-		c := s.data[s.pos]
-		switch {
-		case c == '"':
-			s.pos++
-			return nil
-		case c < 0x20:
-			return s.fail("control character in a string")
-		case c == '\\':
-			if err := s.escape(); err != nil {
-				return err
-			}
-		default:
-			s.pos++
+// strPlain reads a string from its opening quote, checking its escapes,
+// and reports whether the string holds only printable ASCII
+// without escapes, which unquoteJSON then returns as is. The loop over
+// plain bytes is one test a byte: in a guest each taken branch costs a
+// termination check.
+func (s *jsonScanner) strPlain() (plain bool, err error) {
+	d, i := s.data, s.pos+1
+	plain = true
+	for {
+		for i < len(d) && d[i] >= 0x20 && d[i] != '"' && d[i] != '\\' && d[i] < utf8.RuneSelf {
+			i++
 		}
+		switch {
+		case i >= len(d):
+			s.pos = i
+			return false, s.fail("unterminated string")
+		case d[i] == '"':
+			s.pos = i + 1
+			return plain, nil
+		case d[i] < 0x20:
+			s.pos = i
+			return false, s.fail("control character in a string")
+		case d[i] == '\\':
+			s.pos = i
+			if err := s.escape(); err != nil {
+				return false, err
+			}
+			i = s.pos
+		default: // a byte of a multi-byte character
+			i++
+		}
+		plain = false
 	}
-	return s.fail("unterminated string")
 }
 
 // escape checks the escape sequence at pos.

@@ -58,7 +58,7 @@ func Handle(h func(ctx Context, msg []byte) ([]byte, error)) {
 }
 
 // HandleHTTP registers the handler of HTTP requests routed to the component
-// with actors.Route (kind 2). A nil response is 200 with no body; an error
+// with actors.Route (kind 4, or kind 2 from an older host). A nil response is 200 with no body; an error
 // makes the host answer a generic 500 and log the error. Call HandleHTTP
 // from an init function.
 func HandleHTTP(h func(ctx Context, req *HTTPRequest) (*HTTPResponse, error)) {

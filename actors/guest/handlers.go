@@ -3,7 +3,6 @@ package guest
 import (
 	"errors"
 	"runtime/debug"
-	"slices"
 	"strconv"
 
 	"github.com/troupehq/troupe/actors/internal/abi"
@@ -179,10 +178,11 @@ func httpCodec(h func(Context, *HTTPRequest) (*HTTPResponse, error)) func(Contex
 		} else {
 			scratch = encodeHTTPResponse(scratch[:0], resp)
 		}
+		out := scratch
 		if cap(scratch) > retainBytes {
-			return slices.Clip(scratch), nil // not kept: see buffer.get
+			scratch = nil // one large response does not pin its memory: see buffer.get
 		}
-		return scratch, nil
+		return out, nil
 	}
 }
 

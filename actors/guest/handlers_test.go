@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // testRegistry has a handler of every kind: messages echo (or fail on
@@ -252,6 +254,29 @@ func TestPanicText(t *testing.T) {
 	for _, tt := range tests {
 		if got := panicText(tt.v); got != tt.want {
 			t.Errorf("panicText(%#v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
+
+// TestHTTPScratchNotPinned checks that one large response does not keep
+// its buffer for the instance's life: the next small one is encoded in a
+// small buffer.
+func TestHTTPScratchNotPinned(t *testing.T) {
+	big := make([]byte, 2*retainBytes)
+	codec := httpCodec(func(_ Context, req *HTTPRequest) (*HTTPResponse, error) {
+		if req.Method == "BIG" {
+			return &HTTPResponse{Body: big}, nil
+		}
+		return &HTTPResponse{Body: []byte("small")}, nil
+	})
+	for _, method := range []string{"BIG", "GET"} {
+		msg := abi.AppendHTTPRequest(nil, &abi.HTTPRequest{Method: method})
+		out, err := codec(Context{}, kindHTTPBinary, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if method == "GET" && cap(out) > retainBytes {
+			t.Fatalf("a small response after a large one is in a %d-byte buffer", cap(out))
 		}
 	}
 }

@@ -290,6 +290,9 @@ func (a *componentActor) answerHTTP(ctx *actors.Context, req *actors.HTTPRequest
 	kind := uint32(abi.KindHTTP)
 	if in.v.binaryHTTP {
 		kind, in.scratch = abi.KindHTTPBinary, b
+		if cap(b) > maxRetainedResult {
+			in.scratch = nil // one large request does not pin its memory
+		}
 	}
 	view, err := in.send(kind, b)
 	if err != nil {

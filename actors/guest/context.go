@@ -20,6 +20,10 @@ const (
 	// KindPublication is a message on a subscribed topic, handled by
 	// HandlePublication.
 	KindPublication Kind = abi.KindPublication
+	// kindHTTPBinary is an HTTP request in the binary layout, which the
+	// host sends to guests exporting troupe_http_binary, as this SDK's do;
+	// handlers see it as KindHTTP.
+	kindHTTPBinary Kind = abi.KindHTTPBinary
 )
 
 // String returns the kind's name, or "kind N" for an unknown kind.
@@ -27,7 +31,7 @@ func (k Kind) String() string {
 	switch k {
 	case KindMessage:
 		return "message"
-	case KindHTTP:
+	case KindHTTP, kindHTTPBinary:
 		return "http"
 	case KindPublication:
 		return "publication"

@@ -73,6 +73,29 @@
 // random and stdout work too: WASI provides real clocks and random, and
 // stdout and stderr go to the component's log.
 //
+// # JSON and what a guest pays for
+//
+// A guest runs under the host's termination checks (wazero leaves the
+// compiled code for Go at every loop iteration, ~27 ns), and Go's wasm
+// port turns every jump between basic blocks into such an iteration, so
+// branches and allocations, not bytes copied, set a guest's cost: a heap
+// allocation costs ~1 µs, a small map several, reading JSON ~30–200 ns a
+// byte, and encoding/json, which does all of these through reflection,
+// ~280 µs to decode a 330-byte HTTP request. Hence:
+//
+//   - HTTP requests and responses need nothing: the SDK asks the host for
+//     the binary layout (kind 4) and reads it field by field.
+//   - Read flat JSON messages with ScanJSONObject (and a value's Object and
+//     Array methods for nested ones), and write them with JSONWriter. Both
+//     make one allocation per document.
+//   - Keep encoding/json (and JSONResponse, which uses it) for rare or deeply
+//     nested messages, and do not import net/http or fmt: each doubles a
+//     module's size and start-up work.
+//   - Build a response's fixed headers once, in a package variable: the SDK
+//     only reads them.
+//
+// docs/components.md ("JSON in a guest") has the figures.
+//
 // The package also builds for other platforms, where every host call fails
 // with ErrUnavailable, so that a component's pure logic can be unit-tested
 // with go test. The ABI is specified in docs/wasm-abi.md.

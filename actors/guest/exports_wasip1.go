@@ -18,6 +18,13 @@ func exportABIv1() {}
 // memory as the ABI's 0: the runtime traps, and the host discards the
 // instance, which is the ABI's answer to a trap.
 //
+// exportHTTPBinary asks the host for HTTP requests in the binary layout
+// (kind 4), which the guest reads field by field instead of scanning JSON
+// byte by byte (docs/wasm-abi.md).
+//
+//go:wasmexport troupe_http_binary
+func exportHTTPBinary() {}
+
 //go:wasmexport troupe_alloc
 func exportAlloc(size int32) unsafe.Pointer {
 	if size < 0 {

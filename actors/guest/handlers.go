@@ -1,7 +1,6 @@
 package guest
 
 import (
-	"encoding/json"
 	"errors"
 	"runtime/debug"
 	"strconv"
@@ -20,10 +19,10 @@ const (
 // registry; tests build their own.
 type registry struct {
 	message func(Context, []byte) ([]byte, error)
-	// http takes the raw kind 2 message: HandleHTTP wraps the handler
-	// with the JSON codec, so that components serving no HTTP do not link
-	// encoding/json, a sixth of a small module.
-	http        func(Context, []byte) ([]byte, error)
+	// http takes the raw kind 2 (JSON) or kind 4 (binary) message:
+	// HandleHTTP wraps the handler with both codecs, so that components
+	// serving no HTTP do not link them.
+	http        func(Context, Kind, []byte) ([]byte, error)
 	publication func(Context, string, []byte) error
 	init        func() error
 	health      func() error
@@ -58,7 +57,7 @@ func Handle(h func(ctx Context, msg []byte) ([]byte, error)) {
 }
 
 // HandleHTTP registers the handler of HTTP requests routed to the component
-// with actors.Route (kind 2). A nil response is 200 with no body; an error
+// with actors.Route (kind 4, or kind 2 from an older host). A nil response is 200 with no body; an error
 // makes the host answer a generic 500 and log the error. Call HandleHTTP
 // from an init function.
 func HandleHTTP(h func(ctx Context, req *HTTPRequest) (*HTTPResponse, error)) {
@@ -133,9 +132,10 @@ func (r *registry) handle(kind Kind, msg []byte) (payload []byte, err error) {
 		if r.message != nil {
 			return r.message(ctx, msg)
 		}
-	case KindHTTP:
+	case KindHTTP, kindHTTPBinary:
 		if r.http != nil {
-			return r.http(ctx, msg)
+			ctx.kind = KindHTTP
+			return r.http(ctx, kind, msg)
 		}
 	case KindPublication:
 		if r.publication != nil {
@@ -149,15 +149,19 @@ func (r *registry) handle(kind Kind, msg []byte) (payload []byte, err error) {
 	return nil, errors.New("component has no handler for " + kind.String() + " messages")
 }
 
-// httpCodec wraps an HTTP handler with the decoding of kind 2 messages and
-// the encoding of its responses.
-func httpCodec(h func(Context, *HTTPRequest) (*HTTPResponse, error)) func(Context, []byte) ([]byte, error) {
-	return func(ctx Context, msg []byte) ([]byte, error) {
-		var req HTTPRequest
-		if err := json.Unmarshal(msg, &req); err != nil {
+// httpCodec wraps an HTTP handler with the decoding of kind 2 (JSON) and
+// kind 4 (binary) messages and the encoding of its responses in the same
+// layout.
+func httpCodec(h func(Context, *HTTPRequest) (*HTTPResponse, error)) func(Context, Kind, []byte) ([]byte, error) {
+	// scratch holds the encoded response until receive copies it into the
+	// reply buffer: one buffer for every response, no allocation.
+	var scratch []byte
+	return func(ctx Context, kind Kind, msg []byte) ([]byte, error) {
+		req, err := decodeRequest(kind, msg)
+		if err != nil {
 			return nil, errors.New("malformed HTTP request: " + err.Error())
 		}
-		resp, err := h(ctx, &req)
+		resp, err := h(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -169,8 +173,29 @@ func httpCodec(h func(Context, *HTTPRequest) (*HTTPResponse, error)) func(Contex
 		if resp.Status != 0 && (resp.Status < 100 || resp.Status > 999) {
 			return nil, errors.New("HTTP handler returned status " + strconv.Itoa(resp.Status) + ", not a 3-digit code")
 		}
-		return json.Marshal(resp)
+		if kind == kindHTTPBinary {
+			scratch = abi.AppendHTTPResponse(scratch[:0], resp)
+		} else {
+			scratch = encodeHTTPResponse(scratch[:0], resp)
+		}
+		out := scratch
+		if cap(scratch) > retainBytes {
+			scratch = nil // one large response does not pin its memory: see buffer.get
+		}
+		return out, nil
 	}
+}
+
+// decodeRequest decodes an HTTP request of either layout.
+func decodeRequest(kind Kind, msg []byte) (*HTTPRequest, error) {
+	if kind == kindHTTPBinary {
+		return abi.DecodeHTTPRequest(msg)
+	}
+	var req HTTPRequest
+	if err := decodeHTTPRequest(msg, &req); err != nil {
+		return nil, err
+	}
+	return &req, nil
 }
 
 // panicText renders a recovered value without fmt, which would add a

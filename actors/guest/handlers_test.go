@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // testRegistry has a handler of every kind: messages echo (or fail on
@@ -74,7 +76,7 @@ func TestReceive(t *testing.T) {
 		{"http error", testRegistry(), KindHTTP, `{"params":{"id":"err"}}`, "\x01no such note"},
 		{"http bad status", testRegistry(), KindHTTP, `{"params":{"id":"status"}}`, "\x01HTTP handler returned status 42, not a 3-digit code"},
 		{"http panic", testRegistry(), KindHTTP, `{"params":{"id":"x"}}`, "\x01http handler panicked: runtime error: invalid memory address or nil pointer dereference"},
-		{"http bad json", testRegistry(), KindHTTP, `{`, "\x01malformed HTTP request: unexpected end of JSON input"},
+		{"http bad json", testRegistry(), KindHTTP, `{`, "\x01malformed HTTP request: json: unexpected end of input"},
 		{"publication", testRegistry(), KindPublication, string(publication("orders.new", "o1")), ""},
 		{"publication error", testRegistry(), KindPublication, string(publication("bad", "o2")), "\x01bad subject o2"},
 		{"publication short", testRegistry(), KindPublication, "\x05\x00\x00\x00abc", "\x01" + errShortPublication.Error()},
@@ -252,6 +254,29 @@ func TestPanicText(t *testing.T) {
 	for _, tt := range tests {
 		if got := panicText(tt.v); got != tt.want {
 			t.Errorf("panicText(%#v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
+
+// TestHTTPScratchNotPinned checks that one large response does not keep
+// its buffer for the instance's life: the next small one is encoded in a
+// small buffer.
+func TestHTTPScratchNotPinned(t *testing.T) {
+	big := make([]byte, 2*retainBytes)
+	codec := httpCodec(func(_ Context, req *HTTPRequest) (*HTTPResponse, error) {
+		if req.Method == "BIG" {
+			return &HTTPResponse{Body: big}, nil
+		}
+		return &HTTPResponse{Body: []byte("small")}, nil
+	})
+	for _, method := range []string{"BIG", "GET"} {
+		msg := abi.AppendHTTPRequest(nil, &abi.HTTPRequest{Method: method})
+		out, err := codec(Context{}, kindHTTPBinary, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if method == "GET" && cap(out) > retainBytes {
+			t.Fatalf("a small response after a large one is in a %d-byte buffer", cap(out))
 		}
 	}
 }

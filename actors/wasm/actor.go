@@ -281,12 +281,20 @@ func (a *componentActor) refused(ctx *actors.Context, err error) {
 // which actors.Route answers with a generic 500. A reply that is not a
 // valid HTTP response is an ABI violation.
 func (a *componentActor) answerHTTP(ctx *actors.Context, req *actors.HTTPRequest) {
-	b, err := encodeHTTPRequest(req)
+	in := a.inst
+	b, err := encodeHTTPRequest(req, in.v.binaryHTTP, in.scratch[:0])
 	if err != nil {
 		ctx.Respond(fmt.Errorf("wasm: component %q: encoding the HTTP request: %w", a.c.name, err))
 		return
 	}
-	view, err := a.inst.send(abi.KindHTTP, b)
+	kind := uint32(abi.KindHTTP)
+	if in.v.binaryHTTP {
+		kind, in.scratch = abi.KindHTTPBinary, b
+		if cap(b) > maxRetainedResult {
+			in.scratch = nil // one large request does not pin its memory
+		}
+	}
+	view, err := in.send(kind, b)
 	if err != nil {
 		a.refused(ctx, err)
 		return
@@ -299,7 +307,7 @@ func (a *componentActor) answerHTTP(ctx *actors.Context, req *actors.HTTPRequest
 		a.inst.v.env.log.Warn("component answered an HTTP request with an error", "route", req.Route, "err", ge.Message)
 		ctx.Respond(ge)
 	default:
-		resp, err := decodeHTTPResponse(view[1:])
+		resp, err := decodeHTTPResponse(view[1:], in.v.binaryHTTP)
 		if err != nil {
 			a.check(a.inst.abi("%v", err))
 		}

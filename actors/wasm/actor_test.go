@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/actors/internal/abi"
+	"github.com/troupehq/troupe/internal/principal"
 	"github.com/troupehq/troupe/problem"
 )
 
@@ -128,13 +131,30 @@ func TestEncodeHTTPRequest(t *testing.T) {
 	b, err := encodeHTTPRequest(&actors.HTTPRequest{
 		Method: "GET", Route: "/api/v2/notes/:id", Params: map[string]string{"id": "n1"},
 		Header: http.Header{"Accept": {"application/json"}}, Body: []byte("hi"), RemoteIP: "192.0.2.1",
-	})
+	}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `{"method":"GET","route":"/api/v2/notes/:id","params":{"id":"n1"},"header":{"Accept":["application/json"]},"body":"aGk=","remote_ip":"192.0.2.1"}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
+	}
+	// The binary layout carries the same request, reusing the buffer.
+	buf := make([]byte, 0, 512)
+	b, err = encodeHTTPRequest(&actors.HTTPRequest{
+		Method: "GET", Route: "/api/v2/notes/:id", Params: map[string]string{"id": "n1"},
+		Header: http.Header{"Accept": {"application/json"}}, Body: []byte("hi"), RemoteIP: "192.0.2.1",
+		Principal: &principal.Principal{Subject: "alice", Kind: principal.User},
+	}, true, buf)
+	if err != nil || &b[0] != &buf[:1][0] {
+		t.Fatalf("binary encoding: %v, or not in the buffer given", err)
+	}
+	got, err := abi.DecodeHTTPRequest(b)
+	wantReq := &abi.HTTPRequest{Method: "GET", Route: "/api/v2/notes/:id", Params: map[string]string{"id": "n1"},
+		Header: abi.Header{"Accept": {"application/json"}}, Body: []byte("hi"), RemoteIP: "192.0.2.1",
+		Principal: &abi.Principal{Subject: "alice", Kind: "user", Roles: []string{}, Scopes: []string{}}}
+	if err != nil || !reflect.DeepEqual(got, wantReq) {
+		t.Errorf("binary request decodes to %#v, %v; want %#v", got, err, wantReq)
 	}
 }
 
@@ -153,7 +173,7 @@ func TestDecodeHTTPResponse(t *testing.T) {
 		{`{"body":"!!"}`, 0, "", true},
 	}
 	for _, tt := range tests {
-		resp, err := decodeHTTPResponse([]byte(tt.in))
+		resp, err := decodeHTTPResponse([]byte(tt.in), false)
 		if (err != nil) != tt.wantErr {
 			t.Errorf("%s: err = %v, want error %v", tt.in, err, tt.wantErr)
 			continue
@@ -168,10 +188,14 @@ func FuzzDecodeHTTPResponse(f *testing.F) {
 	f.Add([]byte(`{"status":201,"header":{"A":["b"]},"body":"aGk="}`))
 	f.Add([]byte(`{"status":-1}`))
 	f.Add([]byte(`[]`))
+	f.Add(abi.AppendHTTPResponse(nil, &abi.HTTPResponse{Status: 201, Header: abi.Header{"A": {"b"}}, Body: []byte("hi")}))
+	f.Add(abi.AppendHTTPResponse(nil, &abi.HTTPResponse{Status: -1}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		resp, err := decodeHTTPResponse(b)
-		if err == nil && (resp.Status < 100 || resp.Status > 999) {
-			t.Fatalf("accepted status %d", resp.Status)
+		for _, binary := range []bool{false, true} {
+			resp, err := decodeHTTPResponse(b, binary)
+			if err == nil && (resp.Status < 100 || resp.Status > 999) {
+				t.Fatalf("accepted status %d (binary %v)", resp.Status, binary)
+			}
 		}
 	})
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/troupehq/troupe/actors"
+
+	"github.com/troupehq/troupe/actors/internal/abi"
 )
 
 // Component is a loaded WASM component: a name and its current version. Hot
@@ -83,6 +85,9 @@ type version struct {
 	modCfg  wazero.ModuleConfig
 	env     *componentEnv
 	timeout time.Duration
+	// binaryHTTP is set when the guest exports troupe_http_binary: it
+	// gets HTTP requests as kind 4 and answers them in the same layout.
+	binaryHTTP bool
 
 	mu        sync.Mutex
 	warm      []*instance
@@ -107,6 +112,7 @@ var (
 		{"troupe_init", nil, []api.ValueType{i32}},
 		{"troupe_health", nil, []api.ValueType{i32}},
 		{"troupe_stop", nil, nil},
+		{abi.HTTPBinaryExport, nil, nil},
 	}
 )
 
@@ -186,8 +192,9 @@ func (r *Runtime) newVersion(ctx context.Context, m *Manifest, wasm []byte) (v *
 	v = &version{
 		rt: r, name: m.Component.Name, m: m, digest: sha256.Sum256(wasm),
 		wrt: wrt, compiled: cm, loop: loop, modCfg: modCfg,
-		timeout: time.Duration(m.Runtime.MessageTimeoutMS) * time.Millisecond,
-		env:     r.componentEnv(m),
+		timeout:    time.Duration(m.Runtime.MessageTimeoutMS) * time.Millisecond,
+		env:        r.componentEnv(m),
+		binaryHTTP: cm.ExportedFunctions()[abi.HTTPBinaryExport] != nil,
 	}
 	in, err := v.instantiate(ctx)
 	if err != nil {

@@ -42,6 +42,9 @@ type instance struct {
 	// which saves a call into the guest — the costliest step — per message.
 	inbox    uint32
 	inboxCap int
+	// scratch holds the last binary HTTP request encoded for the guest,
+	// whose memory the next one reuses.
+	scratch []byte
 }
 
 // minInbox is the smallest buffer asked of troupe_alloc, so that a stream

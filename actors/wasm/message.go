@@ -75,8 +75,9 @@ func (e *GuestError) Error() string {
 	return fmt.Sprintf("wasm: component %q: %s", e.Component, e.Message)
 }
 
-// encodeHTTPRequest renders r as the kind 2 JSON message.
-func encodeHTTPRequest(r *actors.HTTPRequest) ([]byte, error) {
+// encodeHTTPRequest renders r as the kind 2 JSON message, or, for a guest
+// that asked for it, appends the kind 4 binary message to buf.
+func encodeHTTPRequest(r *actors.HTTPRequest, binary bool, buf []byte) ([]byte, error) {
 	m := abi.HTTPRequest{
 		Method: r.Method, Route: r.Route, Params: r.Params, Query: r.Query,
 		Header: abi.Header(r.Header), Body: r.Body, RemoteIP: r.RemoteIP,
@@ -86,6 +87,9 @@ func encodeHTTPRequest(r *actors.HTTPRequest) ([]byte, error) {
 			Subject: p.Subject, Kind: string(p.Kind),
 			Roles: nonNil(p.Roles), Scopes: nonNil(p.Scopes),
 		}
+	}
+	if binary {
+		return abi.AppendHTTPRequest(buf, &m), nil
 	}
 	return json.Marshal(&m)
 }
@@ -97,12 +101,18 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// decodeHTTPResponse parses an ok reply payload to a kind 2 message. A
-// status outside 100–999 (other than 0, which means 200) is an error, since
-// net/http would panic on it.
-func decodeHTTPResponse(payload []byte) (*actors.HTTPResponse, error) {
+// decodeHTTPResponse parses an ok reply payload to a kind 2 message (JSON)
+// or a kind 4 message (binary). A status outside 100–999 (other than 0,
+// which means 200) is an error, since net/http would panic on it.
+func decodeHTTPResponse(payload []byte, binary bool) (*actors.HTTPResponse, error) {
 	var m abi.HTTPResponse
-	if err := json.Unmarshal(payload, &m); err != nil {
+	if binary {
+		r, err := abi.DecodeHTTPResponse(payload)
+		if err != nil {
+			return nil, fmt.Errorf("HTTP reply is not a binary response: %w", err)
+		}
+		m = *r
+	} else if err := json.Unmarshal(payload, &m); err != nil {
 		return nil, fmt.Errorf("HTTP reply is not valid JSON: %w", err)
 	}
 	if m.Status == 0 {

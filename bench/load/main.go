@@ -56,6 +56,7 @@ type settings struct {
 	Pinned      bool          // servers in their own processes, pinned
 	ServerCPU   int           // the pinned servers' CPU
 	ClientCPU   int           // the pinned generator's CPU
+	Showcase    bool          // the showcase's native and WASM routes, pinned (showcase.go)
 }
 
 // validate rejects settings that would measure nothing.
@@ -73,7 +74,7 @@ func (s settings) validate() error {
 	if s.Warmup < 0 {
 		errs = append(errs, fmt.Errorf("-warmup must not be negative, got %s", s.Warmup))
 	}
-	if s.Pinned && (s.ServerCPU < 0 || s.ClientCPU < 0) {
+	if (s.Pinned || s.Showcase) && (s.ServerCPU < 0 || s.ClientCPU < 0) {
 		errs = append(errs, fmt.Errorf("-server-cpu and -client-cpu must not be negative, got %d and %d", s.ServerCPU, s.ClientCPU))
 	}
 	return errors.Join(errs...)
@@ -82,7 +83,10 @@ func (s settings) validate() error {
 // command returns the command line that reproduces these settings.
 func (s settings) command() string {
 	pinned := ""
-	if s.Pinned {
+	switch {
+	case s.Showcase:
+		pinned = fmt.Sprintf(" -showcase -server-cpu %d -client-cpu %d", s.ServerCPU, s.ClientCPU)
+	case s.Pinned:
 		pinned = fmt.Sprintf(" -pinned -server-cpu %d -client-cpu %d", s.ServerCPU, s.ClientCPU)
 	}
 	return fmt.Sprintf("go run ./bench/load%s -duration %s -rounds %d -concurrency %d -warmup %s",
@@ -101,6 +105,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&s.Concurrency, "concurrency", 32, "closed-loop workers, each on its own keep-alive connection")
 	fs.DurationVar(&s.Warmup, "warmup", time.Second, "length of the unmeasured warm-up round, per target")
 	fs.BoolVar(&s.Pinned, "pinned", false, "run each server in its own process pinned to -server-cpu, the generator pinned to -client-cpu, and report server CPU per request and RSS")
+	fs.BoolVar(&s.Showcase, "showcase", false, "run examples/showcase pinned like -pinned and compare its native GET /api/v2/notes/:id with its WASM GET /api/v2/notes/:id/summary")
 	fs.IntVar(&s.ServerCPU, "server-cpu", 1, "with -pinned: the CPU every server process is confined to")
 	fs.IntVar(&s.ClientCPU, "client-cpu", 0, "with -pinned: the CPU the load generator is confined to")
 	if err := fs.Parse(args); err != nil {
@@ -119,9 +124,12 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	var rep interface{ errors() uint64 }
 	var err error
-	if s.Pinned {
+	switch {
+	case s.Showcase:
+		rep, err = runShowcase(ctx, s, stdout)
+	case s.Pinned:
 		rep, err = runPinned(ctx, s, stdout)
-	} else {
+	default:
 		rep, err = run(ctx, s, stdout)
 	}
 	if err != nil {

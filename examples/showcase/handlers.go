@@ -28,6 +28,12 @@ const maxTitleLen = 200
 // every note created or deleted.
 type notesActor struct {
 	store *noteStore
+	keys  *idempotency // answers to creates with an Idempotency-Key
+}
+
+// newNotesActor returns a notes actor with seed notes.
+func newNotesActor(seed int) *notesActor {
+	return &notesActor{store: newNoteStore(seed), keys: newIdempotency()}
 }
 
 // noteEvent is published on notes.events.created and notes.events.deleted.
@@ -38,9 +44,23 @@ type noteEvent struct {
 	Note *note
 }
 
-// noteEntity asks the notes actor for a note as a Cedar entity, with its
-// owner as an attribute, for the owner-only delete policy.
-type noteEntity struct{ id int }
+// noteEntity asks the notes actor who owns a note, for the owner-only
+// delete policy. In a cluster it crosses nodes, so its fields are exported
+// and it has a wire name (wire.go).
+type noteEntity struct {
+	ID int `json:"id"`
+}
+
+// noteOwner is the notes actor's answer to noteEntity: the note's title
+// and owner, from which the entity provider builds the Cedar entity.
+type noteOwner struct {
+	Found bool   `json:"found"`
+	Title string `json:"title,omitempty"`
+	// OwnerType is the owner's Cedar entity type (User or Client), "" for
+	// a note nobody owns.
+	OwnerType string `json:"owner_type,omitempty"`
+	Owner     string `json:"owner,omitempty"`
+}
 
 // Receive answers each routed request with the reply Route renders, and
 // the authorizer's questions about notes.
@@ -49,7 +69,7 @@ func (a *notesActor) Receive(c *actors.Context, msg any) {
 	case *actors.HTTPRequest:
 		c.Respond(a.serve(c, m))
 	case noteEntity:
-		c.Respond(a.entity(m.id))
+		c.Respond(a.owner(m.ID))
 	case []byte:
 		c.Respond(a.query(m))
 	}
@@ -78,17 +98,13 @@ func (a *notesActor) query(msg []byte) []byte {
 	return out
 }
 
-// entity returns the note as a Cedar entity, or nil when there is none.
-func (a *notesActor) entity(id int) *cedar.Entity {
+// owner answers noteEntity.
+func (a *notesActor) owner(id int) noteOwner {
 	n, ok := a.store.get(id)
 	if !ok {
-		return nil
+		return noteOwner{}
 	}
-	attrs := cedar.RecordMap{"title": cedar.String(n.Title)}
-	if n.Owner != "" {
-		attrs["owner"] = cedar.NewEntityUID(cedar.EntityType(n.ownerEntity), cedar.String(n.Owner))
-	}
-	return &cedar.Entity{UID: cedar.NewEntityUID("Note", cedar.String(strconv.Itoa(id))), Attributes: cedar.NewRecord(attrs)}
+	return noteOwner{Found: true, Title: n.Title, OwnerType: n.ownerEntity, Owner: n.Owner}
 }
 
 func (a *notesActor) serve(c *actors.Context, req *actors.HTTPRequest) any {
@@ -97,7 +113,7 @@ func (a *notesActor) serve(c *actors.Context, req *actors.HTTPRequest) any {
 		return a.listV1()
 	case "GET /api/v2/notes":
 		notes := a.store.list()
-		return map[string]any{"notes": notes, "count": len(notes)}
+		return noteList{Count: len(notes), Notes: notes}
 	case "GET /api/v2/notes/:id":
 		id, err := noteID(req)
 		if err != nil {
@@ -124,6 +140,12 @@ func (a *notesActor) serve(c *actors.Context, req *actors.HTTPRequest) any {
 	return problem.NewError(http.StatusNotFound, "no such notes route")
 }
 
+// noteList is the body of GET /api/v2/notes.
+type noteList struct {
+	Count int    `json:"count"`
+	Notes []note `json:"notes"`
+}
+
 // noteV1 is the v1 shape of a note: no timestamps.
 type noteV1 struct {
 	ID    int    `json:"id"`
@@ -146,8 +168,27 @@ type createRequest struct {
 	Body  string `json:"body"`
 }
 
-// create is POST /api/v2/notes: 201 with a Location header.
+// create is POST /api/v2/notes: 201 with a Location header. With an
+// Idempotency-Key, a retry gets the first answer again (idempotency.go).
 func (a *notesActor) create(c *actors.Context, req *actors.HTTPRequest) any {
+	key, err := idempotencyKey(req)
+	if err != nil {
+		return err
+	}
+	if key != "" {
+		if r := a.keys.replay(key, req.Body); r != nil {
+			return r
+		}
+	}
+	resp := a.add(c, req)
+	if r, ok := resp.(*actors.HTTPResponse); ok && key != "" {
+		a.keys.remember(key, req.Body, r)
+	}
+	return resp
+}
+
+// add decodes and checks a new note, stores it and announces it.
+func (a *notesActor) add(c *actors.Context, req *actors.HTTPRequest) any {
 	var cr createRequest
 	dec := json.NewDecoder(bytes.NewReader(req.Body))
 	dec.DisallowUnknownFields()
@@ -253,13 +294,17 @@ var noteEntities = authz.EntityProviderFunc(func(ctx context.Context, uid cedar.
 	if err != nil {
 		return cedar.Entity{}, false, err
 	}
-	reply, err := sys.Request(ctx, ref, noteEntity{id: id})
+	reply, err := sys.Request(ctx, ref, noteEntity{ID: id})
 	if err != nil {
 		return cedar.Entity{}, false, err
 	}
-	e, _ := reply.(*cedar.Entity)
-	if e == nil {
+	o, _ := reply.(noteOwner)
+	if !o.Found {
 		return cedar.Entity{}, false, nil
 	}
-	return *e, true, nil
+	attrs := cedar.RecordMap{"title": cedar.String(o.Title)}
+	if o.Owner != "" {
+		attrs["owner"] = cedar.NewEntityUID(cedar.EntityType(o.OwnerType), cedar.String(o.Owner))
+	}
+	return cedar.Entity{UID: uid, Attributes: cedar.NewRecord(attrs)}, true, nil
 })

@@ -96,10 +96,16 @@ func options() []service.Option {
 		service.WithComponents(showcaseDir("components")),
 		service.WithEntityProvider(noteEntities),
 		// stats and live first: they must be subscribed before notes publishes.
-		service.WithActor("stats", func() actors.Actor { return &statsActor{} }),
-		service.WithActor("live", func() actors.Actor { return &liveActor{hub: hub} }),
+		// As a cluster (actors.cluster.enabled, cluster.sh) every node runs
+		// the same code: stats is a singleton, one instance counting the
+		// events of every node, which moves when its node leaves; live is
+		// a pool, one member per node, feeding that node's realtime clients
+		// the events of every node. On one node both options change nothing.
+		service.WithActor("stats", func() actors.Actor { return &statsActor{} }, actors.WithSingleton()),
+		service.WithActor("live", func() actors.Actor { return &liveActor{hub: hub} }, actors.WithPool()),
 		// The producer runs at start, after New has loaded app.seed_notes.
-		service.WithActor("notes", func() actors.Actor { return &notesActor{store: newNoteStore(app.SeedNotes)} }),
+		// The notes live in its memory: one notes actor in the cluster.
+		service.WithActor("notes", func() actors.Actor { return newNotesActor(app.SeedNotes) }, actors.WithSingleton()),
 		// The demos' actors, spawned only with app.demo_routes.
 		service.WithSubsystem(demo),
 		service.WithSetup(func(s *service.Service) error { demo.svc = s; return nil }),

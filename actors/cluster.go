@@ -27,7 +27,8 @@ type ClusterConfig struct {
 	// id and waits (at most LeaseTTL) for its previous lease to age out.
 	Node string
 	// Service names the cluster: subjects start with "troupe.<Service>."
-	// and the lease buckets are "troupe_<Service>_names" and "_nodes".
+	// and the lease buckets are "troupe_<Service>_names", "_nodes" and,
+	// with WithSharding kinds, "_entities".
 	// Same charset as Node.
 	Service string
 	// LeaseTTL is how long a name (and a node's membership) outlives the
@@ -133,6 +134,10 @@ func WithCluster(c ClusterConfig) Option {
 // On failure nothing is left running.
 func NewSystemContext(ctx context.Context, opts ...Option) (*System, error) {
 	s := newSystem(opts)
+	if err := s.shards.err(); err != nil {
+		_ = s.Shutdown(context.Background())
+		return nil, err
+	}
 	if s.clusterCfg == nil {
 		return s, nil
 	}
@@ -165,6 +170,8 @@ func (s *System) JoinCluster(ctx context.Context, c ClusterConfig) error {
 		return fmt.Errorf("actors: JoinCluster: %w", ErrStopped)
 	case s.hasNames() || s.topics.Len() > 0:
 		return errJoinLate
+	case s.shards != nil && s.shards.active():
+		return errEntitiesActive
 	}
 	cl, err := joinCluster(ctx, s, c)
 	if err != nil {
@@ -221,9 +228,11 @@ type cluster struct {
 	refs    refTable
 	exports sync.Map // id → *process: local senders a remote Ref may name
 	names   *nameRegistry
-	members *membership
-	topics  topicSubs
-	watches watchTable
+	// entities is nil unless the System has WithSharding kinds.
+	entities *entityLeases
+	members  *membership
+	topics   topicSubs
+	watches  watchTable
 
 	outboxMu sync.Mutex
 	outboxes map[string]*outbox // by subject
@@ -284,6 +293,11 @@ func joinCluster(ctx context.Context, s *System, cfg ClusterConfig) (_ *cluster,
 	if c.names, err = openNames(ctx, c, js); err != nil {
 		return nil, err
 	}
+	if s.shards != nil {
+		if c.entities, err = openEntities(ctx, c, js); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.nc.FlushWithContext(ctx); err != nil {
 		return nil, fmt.Errorf("actors: cluster: registering subscriptions: %w", err)
 	}
@@ -320,6 +334,10 @@ func (c *cluster) leaveNow() {
 	if c.names != nil {
 		c.names.close()
 	}
+	if c.entities != nil {
+		c.entities.close()
+	}
+	c.drainNodeSub()
 	if c.members != nil {
 		c.members.close()
 	}
@@ -330,6 +348,28 @@ func (c *cluster) leaveNow() {
 	c.mux.close()
 	c.wg.Wait()
 	c.refs.closeAll()
+}
+
+// drainNodeSub stops taking messages for this node's actors before the
+// node leaves: what NATS delivered is still handled (a message for an
+// entity gets ErrNotOwner, a request to a stopped actor ErrStopped), and
+// once the server confirmed, a request to this node gets "no responders"
+// at once instead of waiting for the others to see the node leave — so a
+// sender finds the entities this node handed over without a wait. Bounded
+// by releaseTimeout when NATS does not answer.
+func (c *cluster) drainNodeSub() {
+	if c.nodeSub == nil || !c.connected() {
+		return
+	}
+	drained := make(chan struct{})
+	c.nodeSub.SetClosedHandler(func(string) { close(drained) })
+	if c.nodeSub.Drain() != nil {
+		return
+	}
+	select {
+	case <-drained:
+	case <-time.After(releaseTimeout):
+	}
 }
 
 // connected reports whether the connection can carry a message now. A

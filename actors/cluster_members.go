@@ -94,7 +94,7 @@ func (m *membership) onEntry(e jetstream.KeyValueEntry) {
 		return
 	}
 	if e.Operation() != jetstream.KeyValuePut {
-		m.left(e.Key())
+		m.left(e.Key(), true)
 		return
 	}
 	m.mu.Lock()
@@ -125,12 +125,21 @@ func (m *membership) expire() {
 	}
 	m.mu.Unlock()
 	for _, node := range gone {
-		m.left(node)
+		m.left(node, false)
 	}
 }
 
-// left ends what this node knows of a node that left.
-func (m *membership) left(node string) {
+// known reports whether node is in the cluster as this node sees it.
+func (m *membership) known(node string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.seen[node]
+	return ok
+}
+
+// left ends what this node knows of a node that left, gracefully (its
+// lease deleted) or not (aged out).
+func (m *membership) left(node string, graceful bool) {
 	m.mu.Lock()
 	_, known := m.seen[node]
 	delete(m.seen, node)
@@ -138,7 +147,7 @@ func (m *membership) left(node string) {
 	if known {
 		m.c.logger.Info("node left the cluster", "left", node)
 	}
-	m.c.nodeLeft(node)
+	m.c.nodeLeft(node, graceful)
 }
 
 // renewFailed re-takes this node's lease after it lapsed (a long
@@ -175,8 +184,19 @@ func (m *membership) releaseSelf() {
 }
 
 // nodeLeft ends the Done of node's actors and fails the calls waiting on
-// them.
-func (c *cluster) nodeLeft(node string) {
+// them with ErrStopped: whether a message reached the actor before the
+// node died is unknown. A node that left gracefully drained its
+// subscription first, so it answered everything it took; a call to one of
+// its entities still waiting was not processed and fails with ErrNotOwner,
+// which an entity Request retries on the entity's next owner.
+func (c *cluster) nodeLeft(node string, graceful bool) {
 	c.refs.nodeLeft(node)
+	entity := func(to Ref) bool {
+		rr, ok := to.ep.(*remoteRef)
+		return ok && rr.entity
+	}
+	if graceful {
+		c.mux.failWhere(func(to Ref) bool { return to.Node() == node && entity(to) }, ErrNotOwner)
+	}
 	c.mux.failWhere(func(to Ref) bool { return to.Node() == node }, ErrStopped)
 }

@@ -99,10 +99,15 @@ type Config struct {
 	// BackoffMin and BackoffMax bound the delay before a restart: it doubles
 	// with each failure inside the window, with jitter.
 	BackoffMin, BackoffMax time.Duration
+	// EntityIdleTimeout is how long a sharded entity (WithSharding) stays
+	// active without a message before it is passivated: stopped, its stop
+	// hook run, its lease released.
+	EntityIdleTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults: 1024-message mailboxes that block for
-// up to a second, 10 restarts per 10 s with 1 ms–1 s backoff, 10 s shutdown.
+// up to a second, 10 restarts per 10 s with 1 ms–1 s backoff, 10 s shutdown,
+// entities passivated after 2 minutes idle.
 // They are the defaults of a service's [actors] section too.
 func DefaultConfig() Config {
 	return Config{
@@ -114,6 +119,8 @@ func DefaultConfig() Config {
 		RestartWindow:   10 * time.Second,
 		BackoffMin:      time.Millisecond,
 		BackoffMax:      time.Second,
+
+		EntityIdleTimeout: 2 * time.Minute,
 	}
 }
 
@@ -143,6 +150,7 @@ func (c Config) Validate() error {
 	atLeastOne("MaxRestarts", c.MaxRestarts)
 	positive("RestartWindow", c.RestartWindow)
 	positive("BackoffMin", c.BackoffMin)
+	positive("EntityIdleTimeout", c.EntityIdleTimeout)
 	if c.BackoffMax < c.BackoffMin {
 		errs = append(errs, fielderr.New("BackoffMax", "must not be less than the minimum backoff (%s), got %s", c.BackoffMin, c.BackoffMax))
 	}
@@ -169,6 +177,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BackoffMin <= 0 {
 		c.BackoffMin = d.BackoffMin
+	}
+	if c.EntityIdleTimeout <= 0 {
+		c.EntityIdleTimeout = d.EntityIdleTimeout
 	}
 	if c.BackoffMax < c.BackoffMin {
 		c.BackoffMax = max(d.BackoffMax, c.BackoffMin)

@@ -49,6 +49,8 @@ func TestConfigValidate(t *testing.T) {
 		"MaxRestarts":     "must be at least 1, got 0",
 		"RestartWindow":   "must be greater than 0, got 0s",
 		"BackoffMax":      "must not be less than the minimum backoff (2s), got 1s",
+
+		"EntityIdleTimeout": "must be greater than 0, got 0s",
 	}
 	errs := fielderr.All(bad.Validate())
 	got := map[string]string{}
@@ -83,6 +85,7 @@ func TestDefaultConfigMatchesServiceDefaults(t *testing.T) {
 		BlockTimeout: a.BlockTimeout, ShutdownTimeout: a.ShutdownTimeout,
 		MaxRestarts: a.MaxRestarts, RestartWindow: a.RestartWindow,
 		BackoffMin: a.BackoffMin, BackoffMax: a.BackoffMax,
+		EntityIdleTimeout: a.Sharding.IdleTimeout,
 	}
 	if d := DefaultConfig(); d != fromFile {
 		t.Errorf("DefaultConfig() = %+v\nconfig.Default().Actors gives %+v", d, fromFile)

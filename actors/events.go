@@ -52,12 +52,17 @@ const (
 	// ReasonExpired: the caller's deadline passed before the message
 	// reached Receive on the receiving node.
 	ReasonExpired = "deadline passed"
+	// ReasonNotOwner: a message to a sharded entity that a node refused
+	// without processing it (ErrNotOwner): its lease lapsed (fencing), it
+	// was handing the entity over, or the entity could not be activated.
+	ReasonNotOwner = "not owner"
 )
 
 // deadLetterReasons orders the reasons for the Stats counters.
 var deadLetterReasons = [...]string{
 	ReasonStopped, ReasonMailboxFull, ReasonDroppedOldest, ReasonDroppedNewest, ReasonLateReply, ReasonNoSender,
 	ReasonUnavailable, ReasonUnknownType, ReasonOversized, ReasonMalformed, ReasonVersion, ReasonExpired,
+	ReasonNotOwner,
 }
 
 // DeadLetter is a message that did not reach Receive (or a reply nobody

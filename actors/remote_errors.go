@@ -60,6 +60,8 @@ func encodeError(err error) (errCode, string) {
 	switch {
 	case errors.Is(err, ErrTimeout):
 		return errCodeTimeout, ""
+	case errors.Is(err, ErrNotOwner):
+		return errCodeNotOwner, ""
 	case errors.As(err, &nf):
 		return errCodeNotFound, nf.Name
 	case errors.Is(err, ErrStopped):
@@ -105,6 +107,8 @@ func decodeError(w *wireMsg, v any, to Ref) error {
 		return fmt.Errorf("%w (%s)", ErrMessageTooLarge, w.errText)
 	case errCodeSelfRequest:
 		return ErrSelfRequest
+	case errCodeNotOwner:
+		return ErrNotOwner
 	case errCodeProblem:
 		if pe, ok := v.(*problem.Error); ok {
 			return pe

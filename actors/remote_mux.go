@@ -154,6 +154,9 @@ func (c *cluster) decodeReply(msg *nats.Msg, to Ref) (any, error) {
 		if to.Node() == "" {
 			return nil, &NotFoundError{Name: to.Name()}
 		}
+		if rr, ok := to.ep.(*remoteRef); ok && rr.entity {
+			return nil, ErrNotOwner // the node is gone: not processed
+		}
 		return nil, ErrStopped
 	}
 	c.metrics.received(kindReply)

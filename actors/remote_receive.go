@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -86,7 +87,18 @@ func (c *cluster) decodeEnvelope(data []byte, reply string, w *wireMsg) bool {
 
 // deliverInbound decodes a message and queues it for its local target.
 func (c *cluster) deliverInbound(reply string, w *wireMsg) {
-	target := c.localTarget(w.to)
+	var target endpoint
+	var entity bool
+	isEntity := isEntityAddr(w.to)
+	if isEntity {
+		// An entity with no activation here is activated here: the sender
+		// found this node in the lease, or held a hint to it.
+		if e := c.sys.shards.byName(w.to.name); e != nil {
+			target, entity = entityHere{e}, true
+		}
+	} else if p := c.localTarget(w.to); p != nil {
+		target = p
+	}
 	to := c.targetRef(target, w.to)
 	cd := wireTypes.forName([]byte(w.typeName))
 	if cd == nil || cd.content != w.content {
@@ -101,8 +113,8 @@ func (c *cluster) deliverInbound(reply string, w *wireMsg) {
 	case w.deadline != 0 && time.Now().UnixNano() > w.deadline:
 		c.refuse(reply, w, to, msg, ReasonExpired, errCodeTimeout, "")
 		return
-	case target == nil && w.to.node == "":
-		c.refuse(reply, w, to, msg, ReasonStopped, errCodeNotFound, w.to.name)
+	case target == nil && (w.to.node == "" || isEntity):
+		c.refuse(reply, w, to, msg, ReasonStopped, errCodeNotFound, strings.TrimPrefix(w.to.name, entityMark))
 		return
 	case target == nil:
 		c.refuse(reply, w, to, msg, ReasonStopped, errCodeStopped, "")
@@ -122,7 +134,11 @@ func (c *cluster) deliverInbound(reply string, w *wireMsg) {
 		env.msg = in
 	}
 	// A refusal was dead-lettered by the mailbox; a request learns why.
-	if err := target.deliver(noWait, env); err != nil && in != nil {
+	err = target.deliver(noWait, env)
+	if entity && errors.Is(err, ErrStopped) {
+		err = ErrNotOwner // an activation stopping as it arrived: not processed
+	}
+	if err != nil && in != nil {
 		if err == errDropped {
 			err = ErrMailboxFull
 		}
@@ -162,11 +178,14 @@ func (c *cluster) localTarget(to wireAddr) *process {
 	return nil
 }
 
-// targetRef names an envelope's target in dead letters: the live actor,
-// else its address on this node (or its pool).
-func (c *cluster) targetRef(p *process, to wireAddr) Ref {
-	if p != nil {
-		return p.ref()
+// targetRef names an envelope's target in dead letters: the live actor or
+// entity, else its address on this node (or its pool).
+func (c *cluster) targetRef(ep endpoint, to wireAddr) Ref {
+	switch ep := ep.(type) {
+	case *process:
+		return ep.ref()
+	case entityHere:
+		return Ref{ep: ep.entityRef}
 	}
 	if to.node == "" {
 		return c.refs.get(refKey{pool: to.name}, to.name, "pool")
@@ -190,6 +209,10 @@ func (c *cluster) senderRef(a wireAddr) Ref {
 
 // serveControl answers a control call on a local actor.
 func (c *cluster) serveControl(reply string, w *wireMsg) {
+	if isEntityAddr(w.to) {
+		c.serveEntityControl(reply, w)
+		return
+	}
 	target := c.localTarget(w.to)
 	var err error
 	switch {

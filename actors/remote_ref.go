@@ -16,6 +16,7 @@ import (
 type remoteRef struct {
 	address
 	node    string // "" for a pool
+	entity  bool   // a sharded entity on node, addressed by name
 	subject string
 	out     *outbox
 	c       *cluster
@@ -36,7 +37,12 @@ func (r *remoteRef) stop() error { return r.c.control(r, kindStop) }
 
 func (r *remoteRef) addr() *address { return &r.address }
 
-func (r *remoteRef) wire() wireAddr { return wireAddr{node: r.node, id: r.id, name: r.name} }
+func (r *remoteRef) wire() wireAddr {
+	if r.entity {
+		return wireAddr{node: r.node, name: entityMark + r.name}
+	}
+	return wireAddr{node: r.node, id: r.id, name: r.name}
+}
 
 // done asks the owning node, once, to report the actor's end. A pool has
 // no single end: its channel closes when this System shuts down.
@@ -75,9 +81,10 @@ func (r *remoteRef) terminated() {
 // refKey identifies a remote endpoint: an actor by node and id (ids are
 // unique per node, across restarts), a pool by its name.
 type refKey struct {
-	node string
-	id   uint64
-	pool string
+	node   string
+	id     uint64
+	pool   string
+	entity string // a sharded entity's name, "kind/key", on node
 }
 
 // refTable interns remote endpoints, so two Refs to one remote actor are
@@ -108,10 +115,14 @@ func (t *refTable) get(key refKey, name, kind string) Ref {
 		node:    key.node,
 		c:       t.c,
 	}
-	if key.node == "" {
+	switch {
+	case key.node == "":
 		r.name = key.pool
 		r.subject = t.c.poolSubject(key.pool)
-	} else {
+	case key.entity != "":
+		r.name, r.entity = key.entity, true
+		r.subject = t.c.nodeSubject(key.node)
+	default:
 		r.subject = t.c.nodeSubject(key.node)
 	}
 	r.out = t.c.outboxFor(r.subject)

@@ -44,7 +44,8 @@ const (
 	errCodeSelfRequest
 	errCodeProblem // a *problem.Error, as the payload
 	errCodeRemote  // any other error: its text
-	errCodeLast    = errCodeRemote
+	errCodeNotOwner
+	errCodeLast = errCodeNotOwner
 )
 
 // Bounds of the envelope's fields. They keep a hostile or corrupt

@@ -54,6 +54,14 @@ func (e *mailboxFullError) Unwrap() []error { return []error{ErrMailboxFull, e.c
 // request sends msg to to and waits for the reply. from is the requesting
 // actor (nil outside the System); its Stop ends the wait.
 func (s *System) request(ctx context.Context, from *process, to Ref, msg any) (any, error) {
+	if e, ok := to.ep.(*entityRef); ok {
+		return e.request(ctx, from, msg)
+	}
+	return s.requestOnce(ctx, from, to, msg)
+}
+
+// requestOnce is one attempt of request.
+func (s *System) requestOnce(ctx context.Context, from *process, to Ref, msg any) (any, error) {
 	if to.ep == nil {
 		return nil, &NotFoundError{}
 	}

@@ -42,6 +42,7 @@ type System struct {
 	unobserve     func()
 	observe       *observing     // nil without WithObserver (observe.go)
 	cycles        *cycleDetector // nil without WithCycleDetection (cycles.go)
+	shards        *shards        // nil without WithSharding (entity.go)
 
 	root   *process // the guardian: parent of top-level actors, never runs
 	names  sync.Map // string → *process
@@ -67,6 +68,9 @@ func NewSystem(opts ...Option) *System {
 	if s.clusterCfg != nil {
 		panic("actors: NewSystem with WithCluster: use NewSystemContext, which reports a failure to join")
 	}
+	if err := s.shards.err(); err != nil {
+		panic(err)
+	}
 	return s
 }
 
@@ -88,6 +92,7 @@ func newSystem(opts []Option) *System {
 		s.unobserve = s.metrics.observeDepth(s.reportDepth)
 		s.post.metrics = s.metrics
 	}
+	s.shards.start()
 	return s
 }
 
@@ -392,6 +397,7 @@ func (s *System) shutdown(ctx context.Context) error {
 	if err != nil {
 		err = s.hardStop(kids, err)
 	}
+	s.shards.stop()
 	s.leaveCluster()
 	if s.unobserve != nil {
 		s.unobserve()

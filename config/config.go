@@ -334,6 +334,10 @@ type ActorsSharding struct {
 	// last renewal (every LeaseTTL/3): how long a crashed node's names
 	// stay taken.
 	LeaseTTL time.Duration `koanf:"lease_ttl"`
+	// IdleTimeout is how long a sharded entity (service.WithEntity) stays
+	// active without a message before it is passivated: stopped, its stop
+	// hook run, its lease released.
+	IdleTimeout time.Duration `koanf:"idle_timeout"`
 }
 
 // Components is the [actors.components] section: limits and behaviour for
@@ -829,7 +833,7 @@ func Default() Config {
 				KVMaxKeys:       100_000,
 			},
 			Cluster:  ActorsCluster{JoinTimeout: 2 * time.Minute},
-			Sharding: ActorsSharding{LeaseTTL: 10 * time.Second},
+			Sharding: ActorsSharding{LeaseTTL: 10 * time.Second, IdleTimeout: 2 * time.Minute},
 		},
 		Auth: Auth{
 			PublicPaths: []string{},

@@ -39,8 +39,9 @@ type actorsPart struct{}
 
 // actorKeys maps the actors.Config fields whose names are not their keys.
 var actorKeys = map[string]string{
-	"MailboxSize": "actors.message_queue_size",
-	"Overflow":    "actors.overflow_policy",
+	"MailboxSize":       "actors.message_queue_size",
+	"Overflow":          "actors.overflow_policy",
+	"EntityIdleTimeout": "actors.sharding.idle_timeout",
 }
 
 func (actorsPart) check(c *checker) {
@@ -56,6 +57,8 @@ func (actorsPart) check(c *checker) {
 func (actorsPart) build(b *builder) {
 	ac, _ := actorsConfig(b.cfg.Actors) // checked
 	opts := []actors.Option{actors.WithDefaults(ac), actors.WithLogger(b.logger)}
+	opts = append(opts, shardingOptions(b.s.opts.entityKinds)...)
+	b.state = appStore(b)
 	// Per-message metrics cost a clock read and a histogram update; pay
 	// them only when someone can see the result.
 	if b.tel.MetricsEnabled() {
@@ -72,6 +75,7 @@ func actorsConfig(a config.Actors) (actors.Config, error) {
 	c := actors.DefaultConfig()
 	c.MailboxSize, c.Overflow, c.BlockTimeout, c.ShutdownTimeout = a.MessageQueueSize, policy, a.BlockTimeout, a.ShutdownTimeout
 	c.MaxRestarts, c.RestartWindow, c.BackoffMin, c.BackoffMax = a.MaxRestarts, a.RestartWindow, a.BackoffMin, a.BackoffMax
+	c.EntityIdleTimeout = a.Sharding.IdleTimeout
 	return c, err
 }
 

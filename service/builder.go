@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/actors/state"
 	"github.com/troupehq/troupe/actors/wasm"
 	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/config"
@@ -83,6 +84,7 @@ type builder struct {
 	tel        *telemetry.Telemetry
 	nats       *natsRun // natsPart: nil when nothing uses NATS
 	actors     *actors.System
+	state      state.Store        // actorsPart: Service.State's
 	authorizer *authz.Authorizer  // authPart: nil without Cedar policies
 	hub        *realtime.Hub      // realtimePart: nil without realtime routes
 	inspector  *inspect.Inspector // inspectPart, before the actor system it watches

@@ -103,6 +103,7 @@ var configKeyTests = []struct{ key, test string }{
 	{"actors.cluster.enabled", "TestActorsClusterNamesAreClusterWide"},
 	{"actors.cluster.join_timeout", "TestActorsClusterJoinTimeout"},
 	{"actors.sharding.lease_ttl", "TestActorsCluster"},
+	{"actors.sharding.idle_timeout", "TestEntityIdleTimeout"},
 	{"actors.components.build_missing", "TestComponentsBuildMissing"},
 	{"actors.components.cache_dir", "TestComponentsServeAndLimit"},
 	{"actors.components.dir", "TestComponentsServeAndLimit"},

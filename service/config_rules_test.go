@@ -53,6 +53,7 @@ func TestNewReportsSubsystemRulesByKey(t *testing.T) {
 		{"backoff max", func(c *config.Config) { c.Actors.BackoffMax = time.Microsecond }, "actors.backoff_max", "must not be less than the minimum backoff (1ms), got 1µs"},
 		{"short lease", func(c *config.Config) { c.Actors.Sharding.LeaseTTL = 100 * time.Millisecond }, "actors.sharding.lease_ttl", "must be at least 300ms (renewal runs every TTL/3), got 100ms"},
 		{"zero lease", func(c *config.Config) { c.Actors.Sharding.LeaseTTL = 0 }, "actors.sharding.lease_ttl", "must be at least 300ms (renewal runs every TTL/3), got 0s"},
+		{"zero entity idle", func(c *config.Config) { c.Actors.Sharding.IdleTimeout = 0 }, "actors.sharding.idle_timeout", "must be greater than 0, got 0s"},
 		{"alg none", func(c *config.Config) { c.Auth.JWT.Algorithms = []string{"RS256", "none"} }, "auth.jwt.algorithms", `"none" is never allowed`},
 		{"short secret", func(c *config.Config) {
 			c.Auth.JWT.HMACSecret = "short"

@@ -48,7 +48,9 @@ func componentStore(b *builder) state.Store {
 		return state.NewRedis(b.redis, "troupe:"+b.s.name+":kv:")
 	case kvNATS:
 		s := &natsStore{run: b.nats, bucket: "troupe_" + b.s.name + "_kv", wait: b.cfg.NATS.ConnectTimeout,
-			optional: b.cfg.NATS.Optional, logger: b.logger, source: b.s.effective.Source}
+			optional: b.cfg.NATS.Optional, logger: b.logger, source: b.s.effective.Source,
+			name: "kv", key: "actors.components.kv_store", purpose: "component state (actors.components.kv_store)",
+			why: `is "nats" (or "auto" with NATS on), but`}
 		b.run(s)
 		return s
 	}
@@ -74,18 +76,25 @@ type natsStore struct {
 	optional bool
 	logger   *slog.Logger
 	source   func(key string) string
+	// name is the run's; key the config key a failure to open names,
+	// purpose the store's in logs and the bucket's description, why the
+	// start of the failure's text.
+	name, key, purpose, why string
 
 	opening sync.Mutex // held by the one call opening the bucket
-	store   atomic.Pointer[state.JetStream]
+	// queue makes calls wait (within their context) for the one opening
+	// the bucket rather than fail: for a store opened on first use.
+	queue bool
+	store atomic.Pointer[state.JetStream]
 }
 
-func (s *natsStore) Name() string { return "kv" }
+func (s *natsStore) Name() string { return s.name }
 
 func (s *natsStore) Start(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.wait)
 	defer cancel()
 	if node := s.run.current(); s.optional && (node == nil || node.Check(ctx) != nil) {
-		s.logger.Warn("component state: NATS is down; the JetStream bucket opens on the first kv call after it is back", "bucket", s.bucket)
+		s.logger.Warn(s.purpose+": NATS is down; the JetStream bucket opens on the first call after it is back", "bucket", s.bucket)
 		return nil
 	}
 	_, err := s.open(ctx)
@@ -93,11 +102,11 @@ func (s *natsStore) Start(ctx context.Context) error {
 	case err == nil:
 		return nil
 	case s.optional:
-		s.logger.Warn("component state: JetStream bucket not open; retried on the next kv call", "bucket", s.bucket, "error", err)
+		s.logger.Warn(s.purpose+": JetStream bucket not open; retried on the next call", "bucket", s.bucket, "error", err)
 		return nil
 	}
-	return &config.Error{Key: "actors.components.kv_store", Source: s.source("actors.components.kv_store"),
-		Err: fmt.Errorf(`is "nats" (or "auto" with NATS on), but the JetStream bucket %s did not open within nats.connect_timeout (%s): %w`, s.bucket, s.wait, err)}
+	return &config.Error{Key: s.key, Source: s.source(s.key),
+		Err: fmt.Errorf(`%s the JetStream bucket %s did not open within nats.connect_timeout (%s): %w`, s.why, s.bucket, s.wait, err)}
 }
 
 // Stop does nothing: the bucket outlives the service, and the components
@@ -114,7 +123,12 @@ func (s *natsStore) open(ctx context.Context) (*state.JetStream, error) {
 		return st, nil
 	}
 	if !s.opening.TryLock() {
-		return nil, errOpening
+		if !s.queue {
+			return nil, errOpening
+		}
+		if err := lockWithin(ctx, &s.opening); err != nil {
+			return nil, err
+		}
 	}
 	defer s.opening.Unlock()
 	if st := s.store.Load(); st != nil {
@@ -125,7 +139,7 @@ func (s *natsStore) open(ctx context.Context) (*state.JetStream, error) {
 		return nil, natsnode.ErrUnavailable
 	}
 	st, err := state.NewJetStream(ctx, node.JetStream(), state.JetStreamConfig{
-		Bucket: s.bucket, Description: "Troupe component state (actors.components.kv_store)",
+		Bucket: s.bucket, Description: "Troupe " + s.purpose,
 		Replicas: node.Replicas(), Storage: node.Storage(), OpenTimeout: s.wait,
 	})
 	if err != nil {
@@ -177,3 +191,15 @@ func (s *natsStore) Delete(ctx context.Context, key string) error {
 
 // notOpen wraps the reason a call found no bucket.
 func notOpen(err error) error { return fmt.Errorf("state: JetStream bucket not open: %w", err) }
+
+// lockWithin takes mu, giving up when ctx ends first.
+func lockWithin(ctx context.Context, mu *sync.Mutex) error {
+	for !mu.TryLock() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
+}

@@ -14,23 +14,24 @@ import (
 type Option func(*options)
 
 type options struct {
-	api        *versioning.API
-	configFile string
-	loader     *config.Loader
-	logOutput  io.Writer
-	version    string
-	readiness  []*check
-	liveness   []*check
-	subsystems []Subsystem
-	actors     []actorSpec
-	defaults   []func(*config.Config)
-	entities   authz.EntityProvider
-	setup      []func(*Service) error
-	realtime   []realtime.Option
-	realtimeOn bool // WithRealtime was given
-	assets     []assetMount
-	app        any  // the [app] section's struct, from WithAppConfig
-	nats       bool // WithNATS
+	api         *versioning.API
+	configFile  string
+	loader      *config.Loader
+	logOutput   io.Writer
+	version     string
+	readiness   []*check
+	liveness    []*check
+	subsystems  []Subsystem
+	actors      []actorSpec
+	entityKinds []entitySpec
+	defaults    []func(*config.Config)
+	entities    authz.EntityProvider
+	setup       []func(*Service) error
+	realtime    []realtime.Option
+	realtimeOn  bool // WithRealtime was given
+	assets      []assetMount
+	app         any  // the [app] section's struct, from WithAppConfig
+	nats        bool // WithNATS
 }
 
 // WithSetup runs f at the end of New, once everything is built and before

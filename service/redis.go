@@ -48,5 +48,6 @@ func usesRedis(c *config.Config, o *options) bool {
 	onRedis := func(store string) bool { return store == "redis" || store == "auto" }
 	return c.RateLimit.Enabled && onRedis(c.RateLimit.Store) ||
 		c.Auth.Enabled() && c.Auth.Revocation.Enabled && c.Auth.Revocation.Store == "redis" ||
-		componentsKV(c, o) == kvRedis
+		componentsKV(c, o) == kvRedis ||
+		!natsWanted(c, o) // Service.State
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/actors/state"
 	"github.com/troupehq/troupe/actors/wasm"
 	"github.com/troupehq/troupe/authz"
 	"github.com/troupehq/troupe/config"
@@ -39,6 +40,7 @@ type Service struct {
 	tel         *telemetry.Telemetry
 	nats        *natsRun
 	actorSystem *actors.System
+	state       state.Store // State's
 	inspector   *inspect.Inspector
 	components  *wasm.Runtime // nil without components
 	created     time.Time     // when New began: the console's uptime
@@ -78,6 +80,7 @@ func New(name string, opts ...Option) (*Service, error) {
 		return nil, fmt.Errorf("service %s: %w", name, err)
 	}
 	s.health, s.tel, s.actorSystem, s.hub, s.nats = b.health, b.tel, b.actors, b.hub, b.nats
+	s.state = b.state
 	s.inspector, s.components = b.inspector, b.components
 	s.runs, s.releases = b.runs, b.releases
 	for _, f := range s.opts.setup {
@@ -111,7 +114,7 @@ func (s *Service) load() error {
 	eff, err := loader.Load(&cfg)
 	problems := []error{err}
 	s.collectSubsystemChecks()
-	problems = append(problems, s.checkRegistrations(), checkActors(s.opts.actors), checkAssets(s.opts.assets))
+	problems = append(problems, s.checkRegistrations(), checkActors(s.opts.actors), checkEntities(s.opts.entityKinds), checkAssets(s.opts.assets))
 	if err := errors.Join(problems...); err != nil {
 		// The API's own mistakes are reported in the same run.
 		return errors.Join(err, checkAPI(s.opts.api))

@@ -69,6 +69,19 @@ func (l *lines) contains(s string) bool {
 	return false
 }
 
+// grep returns the lines that hold s.
+func (l *lines) grep(s string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.all {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 func (l *lines) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -2,11 +2,8 @@ package main
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/troupehq/troupe/actors"
 
 	"github.com/troupehq/troupe/service/servicetest"
 )
@@ -55,24 +52,5 @@ func TestShowcaseIdempotentCreate(t *testing.T) {
 	}
 	if _, stats := svc.Do(t, http.MethodGet, "/api/v2/stats", "", nil); strings.TrimSpace(stats) != `{"created":3,"deleted":0}` {
 		t.Errorf("stats = %s: a replay is no creation", stats)
-	}
-}
-
-// TestIdempotencyForgetsTheOldestKey: the notes actor remembers at most
-// maxIdempotencyKeys answers, forgetting the oldest first.
-func TestIdempotencyForgetsTheOldestKey(t *testing.T) {
-	m := newIdempotency()
-	resp := &actors.HTTPResponse{Status: http.StatusCreated}
-	for i := range maxIdempotencyKeys + 1 {
-		m.remember(strconv.Itoa(i), nil, resp)
-	}
-	if len(m.answers) != maxIdempotencyKeys || len(m.order) != maxIdempotencyKeys {
-		t.Fatalf("%d answers, %d in order; want %d", len(m.answers), len(m.order), maxIdempotencyKeys)
-	}
-	if m.replay("0", nil) != nil {
-		t.Error("the oldest key is still remembered")
-	}
-	if m.replay("1", nil) == nil || m.replay(strconv.Itoa(maxIdempotencyKeys), nil) == nil {
-		t.Error("a newer key was forgotten")
 	}
 }

@@ -15,6 +15,7 @@ func init() {
 	actors.RegisterMessage[noteEntity]("showcase.note_entity")
 	actors.RegisterMessage[noteOwner]("showcase.note_owner")
 	actors.RegisterMessage[note]("showcase.note")
+	actors.RegisterMessage[noteCreate]("showcase.note_create")
 	actors.RegisterMessage[noteList]("showcase.note_list")
 	actors.RegisterMessage[[]noteV1]("showcase.notes_v1")
 	actors.RegisterMessage[stats]("showcase.stats")

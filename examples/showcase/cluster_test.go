@@ -40,6 +40,9 @@ func TestShowcaseCluster(t *testing.T) {
 	})
 	for _, n := range nodes {
 		eventuallyStatus(t, n.admin+"/readyz", http.StatusOK)
+		// The state bucket opens on first use, which in a cluster that
+		// has just formed can take seconds: 503 meanwhile.
+		eventuallyStatus(t, n.api+"/api/v2/notes", http.StatusOK)
 	}
 	checkOneCluster(t, nodes)
 	checkNodeKilled(t, nodes)
@@ -170,9 +173,26 @@ func checkNodeKilled(t *testing.T, nodes []*showcaseNode) {
 		t.Fatalf("%d answers during the move were neither 200 nor 503/504 problem+json, first: %s", len(bad), bad[0])
 	}
 	t.Logf("during the move: %d answers 200, %d answers 503/504 problem+json", l.okCount(), l.unavailableCount())
-	status, body, _ := call(t, http.MethodPost, survivors[1].api+"/api/v2/notes", `{"title":"after"}`, nil)
+	// At-least-once after the move: the create is retried, through either
+	// survivor, until it is answered, with one Idempotency-Key, and makes
+	// one note however many attempts reached the notes actor.
+	key := http.Header{"Idempotency-Key": {"after-the-move"}}
+	attempts := 0
+	eventuallyDo(t, func() bool {
+		attempts++
+		status, body, _ := call(t, http.MethodPost, survivors[attempts%2].api+"/api/v2/notes", `{"title":"after the move"}`, key)
+		if status != http.StatusCreated && status != http.StatusServiceUnavailable && status != http.StatusConflict {
+			t.Fatalf("POST after the move = %d %s, want 201, or 503 or 409 to retry", status, body)
+		}
+		return status == http.StatusCreated
+	})
+	status, body, _ := call(t, http.MethodPost, survivors[0].api+"/api/v2/notes", `{"title":"after the move"}`, key)
 	if status != http.StatusCreated {
-		t.Fatalf("POST after the move = %d %s", status, body)
+		t.Fatalf("the create's replay = %d %s", status, body)
+	}
+	_, list, _ := call(t, http.MethodGet, survivors[1].api+"/api/v2/notes", "", nil)
+	if n := strings.Count(list, `"after the move"`); n != 1 {
+		t.Errorf("%d notes titled \"after the move\" after %d attempts and a replay, want 1: %s", n, attempts, list)
 	}
 	for _, n := range survivors {
 		eventuallyStatus(t, n.admin+"/readyz", http.StatusOK)
@@ -295,6 +315,18 @@ func call(t *testing.T, method, url, body string, header http.Header) (int, stri
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, strings.TrimSpace(string(b)), resp.Header
+}
+
+// eventuallyDo calls try until it reports success.
+func eventuallyDo(t *testing.T, try func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(clusterStartTimeout)
+	for !try() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no success within %s", clusterStartTimeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // eventuallyStatus polls url until it answers status.

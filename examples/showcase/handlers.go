@@ -32,9 +32,10 @@ const maxTitleLen = 200
 // directly.) Each create or delete
 // is published by the entity on notes.events.<kind>.
 type notesActor struct {
-	book notebook
-	seed int
-	keys idempotency // answers to creates with an Idempotency-Key
+	book   notebook
+	seed   int         // app.seed_notes
+	seeded bool        // the notebook has its index (seeded here or elsewhere)
+	keys   idempotency // answers to creates with an Idempotency-Key
 }
 
 // noteEvent is published on notes.events.created and notes.events.deleted.
@@ -70,16 +71,25 @@ type noteQuery struct {
 	Get int `json:"get"`
 }
 
-// Receive seeds the notebook at start, then answers each routed request
-// and the questions about notes.
+// Receive answers each routed request and the component's questions,
+// seeding the notebook before the first.
 func (a *notesActor) Receive(c *actors.Context, msg any) {
-	switch m := msg.(type) {
-	case actors.Started:
-		ctx, cancel := context.WithTimeout(c.Context(), time.Minute)
-		defer cancel()
-		if err := a.book.seed(ctx, a.seed); err != nil {
-			panic(fmt.Errorf("seeding the notes: %w", err)) // the supervisor retries
+	switch msg.(type) {
+	case *actors.HTTPRequest, []byte:
+	default:
+		return
+	}
+	if !a.seeded {
+		ctx, cancel := context.WithTimeout(c.Context(), storeTimeout)
+		err := a.book.seed(ctx, a.seed)
+		cancel()
+		if err != nil {
+			c.Respond(storeUnavailable(fmt.Errorf("seeding the notes: %w", err)))
+			return
 		}
+		a.seeded = true
+	}
+	switch m := msg.(type) {
 	case *actors.HTTPRequest:
 		if r := a.serve(c, m); r != nil {
 			c.Respond(r)

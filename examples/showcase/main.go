@@ -108,8 +108,8 @@ func options() []service.Option {
 		// Each note is a sharded entity, "note/<id>", whose state is in the
 		// service's store (JetStream KV in a cluster, memory alone); notes,
 		// on every node, lists them, creates them and forwards the rest to
-		// the note's entity. It seeds app.seed_notes notes at start, unless
-		// the store has notes already.
+		// the note's entity. It seeds app.seed_notes notes before its first
+		// request, unless the store has notes already.
 		service.WithEntity(noteKind, newNoteActor(func() notebook { return notebook{store: store} })),
 		service.WithActor("notes", func() actors.Actor {
 			return &notesActor{book: notebook{store: store}, seed: app.SeedNotes, keys: idempotency{store: store}}

@@ -71,6 +71,38 @@ func checkOneCluster(t *testing.T, nodes []*showcaseNode) {
 		t.Fatalf("DELETE %s through node 3 = %d %s", created[0], status, body)
 	}
 
+	// IDs are unique in the cluster: creates racing through three nodes
+	// each get their own.
+	locs := make(chan string, 15)
+	var wg sync.WaitGroup
+	for i := range 15 {
+		wg.Go(func() {
+			for range 50 { // a 503 while a bucket is busy is retried
+				resp, err := http.Post(nodes[i%3].api+"/api/v2/notes", "application/json", strings.NewReader(`{"title":"race"}`))
+				if err != nil {
+					locs <- err.Error()
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusServiceUnavailable {
+					locs <- fmt.Sprint(resp.StatusCode, " ", resp.Header.Get("Location"))
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			locs <- "503 each time"
+		})
+	}
+	wg.Wait()
+	close(locs)
+	seen := map[string]bool{}
+	for loc := range locs {
+		if !strings.HasPrefix(loc, "201 /api/v2/notes/") || seen[loc] {
+			t.Fatalf("racing creates: %q (a failure, or an ID given twice)", loc)
+		}
+		seen[loc] = true
+	}
+
 	// At-least-once: a create retried through another node with the same
 	// Idempotency-Key gets the first answer, and no second note.
 	key := http.Header{"Idempotency-Key": {"cluster-test-1"}}
@@ -84,10 +116,11 @@ func checkOneCluster(t *testing.T, nodes []*showcaseNode) {
 			again.Get("Idempotent-Replayed"), body)
 	}
 
-	// Four notes created and one deleted, through three nodes, counted
-	// once each by the one stats actor; events cross nodes asynchronously.
+	// Nineteen notes created and one deleted, through three nodes,
+	// counted once each by the one stats actor; events cross nodes
+	// asynchronously.
 	for _, n := range nodes {
-		eventuallyBody(t, n.api+"/api/v2/stats", `{"created":4,"deleted":1}`)
+		eventuallyBody(t, n.api+"/api/v2/stats", `{"created":19,"deleted":1}`)
 	}
 	running := 0
 	for _, n := range nodes {

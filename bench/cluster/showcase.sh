@@ -8,8 +8,9 @@
 # DURATION each: the single node (no NATS: none of the nats.* keys, cluster
 # off) gets CONNS connections from one wrk; the cluster gets CONNS split
 # over its three nodes (three wrks at once), so the offered concurrency is
-# the same. Each route reaches the notes actor, a singleton in the cluster:
-# two requests in three cross NATS to the node that runs it. Idle RSS
+# the same. The default route reaches a note's entity through the notes
+# pool: in the cluster the pool's member and the entity may each be on
+# another node than the one the request came in on (NATS hops). Idle RSS
 # (VmRSS) is read after start-up settles, before any load: the single
 # node, a lone node with the cluster on (embedded NATS, JetStream on disk),
 # and each node of the three. Needs wrk and curl.
@@ -62,6 +63,13 @@ for i in 1 2 3; do
 		SHOWCASE_NATS__CLUSTER__LISTEN=127.0.0.1:$((26221 + i)) SHOWCASE_NATS__CLUSTER__ROUTES=$routes
 done
 for p in 29080 29090 29081 29082 29083; do ready $p; done
+# The state bucket opens, and the notes are seeded, on first use.
+for p in 28080 28081 28082 28083; do
+	for _ in $(seq 600); do
+		curl -fs -o /dev/null "http://127.0.0.1:$p$ROUTE" && break
+		sleep 0.1
+	done
+done
 sleep 5 # start-up settles: the component compiled, the cluster's buckets placed
 echo "# idle RSS"
 echo "single node, no NATS: $(rss "$pid_single")"
@@ -72,6 +80,9 @@ kill -TERM "$pid_lone"
 # reqs OUTPUT...: the sum of wrk's Requests/sec lines.
 reqs() { awk '/^Requests\/sec/ {s += $2} END {printf "%.0f", s}' "$@"; }
 
+# A warm-up round each, not counted.
+wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:28080$ROUTE" >/dev/null
+for i in 1 2 3; do wrk -t1 -c$((CONNS / 3)) -d2s "http://127.0.0.1:$((28080 + i))$ROUTE" >/dev/null; done
 echo "# $ROUTE, $CONNS connections, $DURATION per round; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq "$ROUNDS"); do
 	wrk -t1 -c"$CONNS" -d"$DURATION" "http://127.0.0.1:28080$ROUTE" >"$dir/one"

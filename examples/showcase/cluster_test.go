@@ -185,7 +185,7 @@ func checkNodeKilled(t *testing.T, nodes []*showcaseNode) {
 		victim.n, clusterLeaseTTL, failover.Round(time.Millisecond), entities.Round(time.Millisecond))
 	// The target is lease TTL + 1 s (3 s here); the bounds leave room for a
 	// loaded CI machine, and for the notes, for the runs (about one in
-	// three) where the survivors' entity leases are refused after the
+	// four) where the survivors' entity leases are refused after the
 	// bucket's leader died with the node, and the entities come back only
 	// after a request timeout (30 s; docs/benchmarks.md#cluster).
 	if failover > 8*clusterLeaseTTL || entities > 45*time.Second {

@@ -150,7 +150,7 @@ func requestError(err error) error {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return err
 	case errors.Is(err, ErrMailboxFull), errors.Is(err, ErrStopped), errors.Is(err, ErrNotFound),
-		errors.Is(err, ErrUnavailable):
+		errors.Is(err, ErrUnavailable), errors.Is(err, ErrNotOwner):
 		return unavailable(err)
 	}
 	return failed(err)

@@ -261,3 +261,23 @@ func BenchmarkRoute(b *testing.B) {
 		e.ServeHTTP(w, req)
 	}
 }
+
+// TestRouteRequestErrors: a request that no actor processed — a full
+// mailbox, a stopped or unknown actor, NATS down, or a sharded entity
+// whose node refused it (ErrNotOwner, while the entity moves) — is a 503
+// the client may retry, with Retry-After; any other failure a 500.
+func TestRouteRequestErrors(t *testing.T) {
+	for _, err := range []error{ErrMailboxFull, ErrStopped, ErrNotFound, ErrUnavailable, ErrNotOwner} {
+		var pe *problem.Error
+		if !errors.As(requestError(fmt.Errorf("wrapped: %w", err)), &pe) || pe.Status != http.StatusServiceUnavailable || pe.Header.Get("Retry-After") != "1" {
+			t.Errorf("%v: %v, want 503 with Retry-After", err, requestError(err))
+		}
+	}
+	var pe *problem.Error
+	if !errors.As(requestError(errors.New("boom")), &pe) || pe.Status != http.StatusInternalServerError {
+		t.Errorf("another error: %v, want 500", requestError(errors.New("boom")))
+	}
+	if err := requestError(context.DeadlineExceeded); err != context.DeadlineExceeded {
+		t.Errorf("a deadline: %v, want it passed through", err)
+	}
+}

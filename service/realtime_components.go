@@ -28,10 +28,15 @@ type roomPublisher struct {
 	log *slog.Logger
 }
 
-// spawnRoomPublisher starts the bridge and subscribes it.
+// spawnRoomPublisher starts the bridge and subscribes it. Every node of an
+// actor cluster runs its own, for its own hub's rooms, so the bridge is a
+// pool member: a plain name is unique in a cluster, and the second node
+// would fail to start. Each node's bridge hears every node's publications
+// (pub/sub crosses nodes), so a component's publication reaches the room's
+// clients on every node.
 func spawnRoomPublisher(sys *actors.System, hub *realtime.Hub, log *slog.Logger) (actors.Ref, error) {
 	ref, err := sys.SpawnActor(strings.TrimSuffix(roomPublishPrefix, "."), &roomPublisher{hub: hub, log: log},
-		actors.WithKind("realtime.publisher"))
+		actors.WithKind("realtime.publisher"), actors.WithPool())
 	if err != nil {
 		return actors.Ref{}, fmt.Errorf("realtime: starting the room publisher: %w", err)
 	}

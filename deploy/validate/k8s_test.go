@@ -157,6 +157,11 @@ func TestManifests(t *testing.T) {
 				for _, p := range checkCluster(r, cfg) {
 					t.Error(p)
 				}
+				// The showcase runs as one actor cluster (singletons and
+				// pools), as cluster.sh runs it on one machine.
+				if !cfg.cfg.Actors.Cluster.Enabled {
+					t.Error("the cluster layer's pods do not join the actor cluster (actors.cluster.enabled)")
+				}
 			}
 			if strings.HasSuffix(name, "overlays/prod") {
 				for _, p := range checkProd(r) {

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/problem"
 	"github.com/troupehq/troupe/service"
 )
@@ -106,6 +107,14 @@ func (d *demoActors) Name() string { return "demo" }
 func (d *demoActors) Start(context.Context) error {
 	if !d.app.DemoRoutes {
 		return nil
+	}
+	// A subsystem starts before the actor system joins the cluster, and a
+	// clustered system refuses to join with named actors it cannot know
+	// were free (docs/cluster.md): say so now rather than let the join
+	// retry until actors.cluster.join_timeout.
+	if d.svc.Config().Actors.Cluster.Enabled {
+		return &config.Error{Key: "app.demo_routes", Source: d.svc.EffectiveConfig().Source("app.demo_routes"),
+			Err: errors.New("the request-cycle demo runs on one node: turn it off, or actors.cluster.enabled")}
 	}
 	for _, name := range []string{demoA, demoB} {
 		if _, err := d.svc.Actors().SpawnActor(name, &demoActor{}); err != nil {

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/inspect"
+	"github.com/troupehq/troupe/service"
 	"github.com/troupehq/troupe/service/servicetest"
 )
 
@@ -48,5 +53,25 @@ func adminJSON(t *testing.T, url string, v any) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("%s: %v", url, err)
+	}
+}
+
+// TestShowcaseDemoIsForOneNode: the demo's actors are spawned before a
+// clustered actor system joins, so the showcase refuses to start with both,
+// naming the key, rather than retry the join for two minutes.
+func TestShowcaseDemoIsForOneNode(t *testing.T) {
+	svc, err := service.New("showcase", append(testOptions(), service.WithLogOutput(io.Discard), service.WithConfigLoader(config.Loader{
+		Environ: []string{"SHOWCASE_APP__DEMO_ROUTES=true", "SHOWCASE_ACTORS__CLUSTER__ENABLED=true", "SHOWCASE_NATS__JETSTREAM__STORE=memory",
+			"SHOWCASE_HTTP__ADDRESS=127.0.0.1:0", "SHOWCASE_ADMIN__ADDRESS=127.0.0.1:0"},
+		ConfigHome: t.TempDir(), ConfigDirs: []string{}, WorkDir: t.TempDir(),
+	}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = svc.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "app.demo_routes (from env SHOWCASE_APP__DEMO_ROUTES): the request-cycle demo runs on one node") {
+		t.Fatalf("Run = %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/actors/state"
 	"github.com/troupehq/troupe/config"
 	"github.com/troupehq/troupe/realtime"
 	"github.com/troupehq/troupe/service"
@@ -56,6 +57,7 @@ func options() []service.Option {
 		}).
 		Deprecate(1, versioning.Sunset(sunsetV1), versioning.Successor(2))
 	var hub *realtime.Hub // set once New has built it, before any actor starts
+	var store state.Store // the service's state store, likewise
 	return []service.Option{
 		service.WithAPI(api),
 		// The showcase's own settings: [app] in its config, SHOWCASE_APP__*.
@@ -90,16 +92,28 @@ func options() []service.Option {
 			realtime.RoomConfig{Pattern: "notes", History: 100},
 			realtime.RoomConfig{Pattern: "chat.*", History: 50, Presence: true},
 		)),
-		service.WithSetup(func(s *service.Service) error { hub = s.Realtime(); return nil }),
+		service.WithSetup(func(s *service.Service) error { hub, store = s.Realtime(), s.State(); return nil }),
 		// The summarizer component; built from its Go source on first start
 		// when its .wasm is missing (actors.components.build_missing).
 		service.WithComponents(showcaseDir("components")),
 		service.WithEntityProvider(noteEntities),
 		// stats and live first: they must be subscribed before notes publishes.
-		service.WithActor("stats", func() actors.Actor { return &statsActor{} }),
-		service.WithActor("live", func() actors.Actor { return &liveActor{hub: hub} }),
-		// The producer runs at start, after New has loaded app.seed_notes.
-		service.WithActor("notes", func() actors.Actor { return &notesActor{store: newNoteStore(app.SeedNotes)} }),
+		// As a cluster (actors.cluster.enabled, cluster.sh) every node runs
+		// the same code: stats is a singleton, one instance counting the
+		// events of every node, which moves when its node leaves; live is
+		// a pool, one member per node, feeding that node's realtime clients
+		// the events of every node. On one node both options change nothing.
+		service.WithActor("stats", func() actors.Actor { return &statsActor{} }, actors.WithSingleton()),
+		service.WithActor("live", func() actors.Actor { return &liveActor{hub: hub} }, actors.WithPool()),
+		// Each note is a sharded entity, "note/<id>", whose state is in the
+		// service's store (JetStream KV in a cluster, memory alone); notes,
+		// on every node, lists them, creates them and forwards the rest to
+		// the note's entity. It seeds app.seed_notes notes before its first
+		// request, unless the store has notes already.
+		service.WithEntity(noteKind, newNoteActor(func() notebook { return notebook{store: store} })),
+		service.WithActor("notes", func() actors.Actor {
+			return &notesActor{book: notebook{store: store}, seed: app.SeedNotes, keys: idempotency{store: store}}
+		}, actors.WithPool()),
 		// The demos' actors, spawned only with app.demo_routes.
 		service.WithSubsystem(demo),
 		service.WithSetup(func(s *service.Service) error { demo.svc = s; return nil }),

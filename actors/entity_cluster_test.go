@@ -203,8 +203,10 @@ func TestEntityFencing(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	stopSending := sync.OnceFunc(func() { close(stop); wg.Wait() })
-	defer stopSending() // before the nodes shut down, also when the test fails
-	wg.Go(func() { // n1 keeps sending locally
+	// Stopped before the nodes shut down, also when the test fails.
+	defer stopSending()
+	// n1 keeps sending locally.
+	wg.Go(func() {
 		for {
 			select {
 			case <-stop:

@@ -202,7 +202,11 @@ func TestEntityFencing(t *testing.T) {
 	refused := make(chan error, 1)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { // n1 keeps sending locally
+	stopSending := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	// Stopped before the nodes shut down, also when the test fails.
+	defer stopSending()
+	// n1 keeps sending locally.
+	wg.Go(func() {
 		for {
 			select {
 			case <-stop:
@@ -232,10 +236,14 @@ func TestEntityFencing(t *testing.T) {
 	for range 20 { // both keep sending for a while
 		_, _ = ask(t, nodes["n2"], ref2, slow{})
 	}
-	close(stop)
-	wg.Wait()
-	if err := <-refused; !errors.Is(err, ErrNotOwner) && !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrTimeout) {
-		t.Errorf("n1's requests after the fence failed with %v", err)
+	stopSending()
+	select {
+	case err := <-refused:
+		if !errors.Is(err, ErrNotOwner) && !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrTimeout) {
+			t.Errorf("n1's requests after the fence failed with %v", err)
+		}
+	default:
+		t.Error("n1 went on processing its local requests after its lease lapsed")
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -169,7 +169,10 @@ func TestInspectBounds(t *testing.T) {
 		post(t, r, "/api/v1/echo/hi", 2)
 		post(t, r, "/api/v1/other/hi", 2)
 		eventually(t, "4 recorded", func() bool { return stats(t, r).Recorded == 4 })
-		if st := stats(t, r); st.Actors != 1 || st.ActorsEvicted != 1 {
+		// The recorder takes staged events in no promised order across
+		// goroutines, so echo's and other's may alternate and evict each
+		// other more than once; the bound is what must hold.
+		if st := stats(t, r); st.Actors != 1 || st.ActorsEvicted < 1 {
 			t.Errorf("stats %+v", st)
 		}
 	})

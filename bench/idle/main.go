@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/troupehq/troupe/bench/internal/loadavg"
 )
 
 func main() {
@@ -81,7 +83,7 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	loadBefore := loadavg()
+	loadBefore := loadavg.Read()
 	results := make(map[string]*result)
 	for _, b := range builds {
 		if err := warm(b); err != nil {
@@ -100,7 +102,7 @@ func run(cfg config) error {
 			results[b.label].add(r)
 		}
 	}
-	report(os.Stdout, cfg, builds, results, loadBefore, loadavg())
+	report(os.Stdout, cfg, builds, results, loadBefore, loadavg.Read())
 	return nil
 }
 
@@ -179,17 +181,4 @@ func measure(cfg config, b build) (reading, error) {
 		err = stopErr
 	}
 	return r, err
-}
-
-// loadavg is the first three fields of /proc/loadavg.
-func loadavg() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

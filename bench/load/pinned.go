@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/troupehq/troupe/bench/internal/histogram"
+	"github.com/troupehq/troupe/bench/internal/loadavg"
 )
 
 // The pinned mode measures what the in-process mode cannot: a server's own
@@ -40,7 +41,7 @@ func runPinned(ctx context.Context, s settings, out io.Writer) (rep *pinnedRepor
 	if err != nil {
 		return nil, err
 	}
-	rep = &pinnedReport{settings: s, loadBefore: loadAverage()}
+	rep = &pinnedReport{settings: s, loadBefore: loadavg.Read()}
 	var procs []*serverProcess
 	defer func() {
 		for _, p := range procs {
@@ -89,7 +90,7 @@ func (r *pinnedReport) finish(procs []*serverProcess, out io.Writer) error {
 		}
 		r.targets[i].endRSS = rss
 	}
-	r.loadAfter = loadAverage()
+	r.loadAfter = loadavg.Read()
 	return r.write(out)
 }
 

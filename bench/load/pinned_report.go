@@ -59,18 +59,11 @@ func (r *pinnedReport) errors() uint64 {
 func (r *pinnedReport) write(w io.Writer) error {
 	var b strings.Builder
 	s := r.settings
-	fmt.Fprintf(&b, "\ncommand:  %s\n", s.command())
-	fmt.Fprintf(&b, "go:       %s %s, NumCPU=%d\n", r.env.goVersion, r.env.platform, r.env.numCPU)
-	fmt.Fprintf(&b, "cpu:      %s\n", r.env.cpu)
-	fmt.Fprintf(&b, "machine:  load average %s before, %s after (1, 5, 15 min)\n", r.loadBefore, r.loadAfter)
-	fmt.Fprintf(&b, "pinning:  each server in its own process on CPU %d with GOMAXPROCS=1; generator (Go, raw HTTP/1.1) on CPU %d with GOMAXPROCS=%d\n",
-		s.ServerCPU, s.ClientCPU, r.env.maxProcs)
+	r.writeContext(&b, "each server in its own process")
 	fmt.Fprintf(&b, "load:     closed loop, %d keep-alive connections, GET %s (%d-byte JSON),\n"+
 		"          %d×%s rounds per server taking turns after a %s warm-up\n",
 		s.Concurrency, helloPath, len(wantBody)+1, s.Rounds, s.Duration, s.Warmup)
-	for _, t := range r.targets {
-		fmt.Fprintf(&b, "per round, %s: req/s %s; server µs/req %s\n", t.name, joinFloats(t.rps, "%.0f"), joinFloats(t.cpuPerRequest, "%.1f"))
-	}
+	r.writeRounds(&b)
 
 	fmt.Fprintf(&b, "\n| server (same run) | req/s (median of %d) | ratio to %s | server CPU per request | over %s | start RSS | RSS after load | p50 | p99 | server core busy | generator core busy | errors |\n",
 		s.Rounds, r.baseName(), r.baseName())
@@ -82,16 +75,40 @@ func (r *pinnedReport) write(w io.Writer) error {
 			mebibytes(t.startRSS), mebibytes(t.endRSS), millis(h.Quantile(0.50)), millis(h.Quantile(0.99)),
 			100*median(t.serverBusy), 100*median(t.generatorBusy), t.total.errors)
 	}
+	r.writeFailures(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeContext prints the run's command, machine and pinning, the
+// server's side of it described by server.
+func (r *pinnedReport) writeContext(b *strings.Builder, server string) {
+	s := r.settings
+	fmt.Fprintf(b, "\ncommand:  %s\n", s.command())
+	fmt.Fprintf(b, "go:       %s %s, NumCPU=%d\n", r.env.goVersion, r.env.platform, r.env.numCPU)
+	fmt.Fprintf(b, "cpu:      %s\n", r.env.cpu)
+	fmt.Fprintf(b, "machine:  load average %s before, %s after (1, 5, 15 min)\n", r.loadBefore, r.loadAfter)
+	fmt.Fprintf(b, "pinning:  %s on CPU %d with GOMAXPROCS=1; generator (Go, raw HTTP/1.1) on CPU %d with GOMAXPROCS=%d\n",
+		server, s.ServerCPU, s.ClientCPU, r.env.maxProcs)
+}
+
+// writeRounds prints each target's req/s and server CPU round by round.
+func (r *pinnedReport) writeRounds(b *strings.Builder) {
+	for _, t := range r.targets {
+		fmt.Fprintf(b, "per round, %s: req/s %s; server µs/req %s\n", t.name, joinFloats(t.rps, "%.0f"), joinFloats(t.cpuPerRequest, "%.1f"))
+	}
+}
+
+// writeFailures prints a few failed requests of each target that had any.
+func (r *pinnedReport) writeFailures(b *strings.Builder) {
 	for _, t := range r.targets {
 		if t.total.errors > 0 {
-			fmt.Fprintf(&b, "\n%s: %d failed requests, e.g.:\n", t.name, t.total.errors)
+			fmt.Fprintf(b, "\n%s: %d failed requests, e.g.:\n", t.name, t.total.errors)
 			for _, msg := range t.total.samples {
-				fmt.Fprintf(&b, "  %s\n", msg)
+				fmt.Fprintf(b, "  %s\n", msg)
 			}
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 func (r *pinnedReport) baseName() string {

@@ -114,17 +114,3 @@ func threadCPUs(pid int) ([]string, error) {
 	}
 	return lists, nil
 }
-
-// loadAverage returns the first three fields of /proc/loadavg (the 1, 5 and
-// 15 minute load averages), or "unknown".
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}

@@ -157,13 +157,20 @@ func checkResponse(r rawResponse) error {
 // previous response is read, until duration has passed. Requests in flight
 // at the end finish and count. It returns ctx's error if ctx ends first.
 func loadRaw(ctx context.Context, addr string, reqs [][]byte, duration time.Duration) (*roundResult, error) {
+	return loadChecked(ctx, addr, reqs, duration, checkResponse)
+}
+
+// loadChecked is loadRaw with the answer's check: an answer counts when
+// check returns nil. Every worker sends at least one request, so a run of
+// a millisecond still probes the route.
+func loadChecked(ctx context.Context, addr string, reqs [][]byte, duration time.Duration, check func(rawResponse) error) (*roundResult, error) {
 	workers := make([]roundResult, len(reqs))
 	start := time.Now()
 	end := start.Add(duration)
 	var wg sync.WaitGroup
 	for i := range workers {
 		workers[i].hist = histogram.New()
-		wg.Go(func() { rawWork(ctx, addr, reqs[i], end, &workers[i]) })
+		wg.Go(func() { rawWork(ctx, addr, reqs[i], end, check, &workers[i]) })
 	}
 	wg.Wait()
 	total := &roundResult{elapsed: time.Since(start), hist: histogram.New()}
@@ -179,7 +186,7 @@ func loadRaw(ctx context.Context, addr string, reqs [][]byte, duration time.Dura
 // rawWork is one closed-loop client on one connection (a new one after a
 // failure): it records every successful request's latency, from writing the
 // request to having read the whole body, into res.
-func rawWork(ctx context.Context, addr string, req []byte, end time.Time, res *roundResult) {
+func rawWork(ctx context.Context, addr string, req []byte, end time.Time, check func(rawResponse) error, res *roundResult) {
 	fail := func(err error) {
 		res.errors++
 		if len(res.samples) < maxErrorSamples {
@@ -189,7 +196,7 @@ func rawWork(ctx context.Context, addr string, req []byte, end time.Time, res *r
 	var conn *rawConn
 	defer func() { conn.close() }()
 	body := make([]byte, 0, 512)
-	for time.Now().Before(end) && ctx.Err() == nil {
+	for first := true; first || time.Now().Before(end) && ctx.Err() == nil; first = false {
 		if conn == nil {
 			c, err := dialRaw(ctx, addr, end.Add(requestGrace))
 			if err != nil {
@@ -209,7 +216,7 @@ func rawWork(ctx context.Context, addr string, req []byte, end time.Time, res *r
 			continue
 		}
 		body = resp.body[:0]
-		if err := checkResponse(resp); err != nil {
+		if err := check(resp); err != nil {
 			fail(err)
 		} else {
 			res.requests++

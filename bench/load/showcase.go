@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/troupehq/troupe/bench/internal/histogram"
+	"github.com/troupehq/troupe/bench/internal/loadavg"
 )
 
 // The showcase mode measures two routes of one process, the example
@@ -59,7 +60,7 @@ func runShowcase(ctx context.Context, s settings, out io.Writer) (rep *showcaseR
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, p.stop()) }()
-	rep = &showcaseReport{settings: s, loadBefore: loadAverage()}
+	rep = &showcaseReport{pinnedReport: pinnedReport{settings: s, loadBefore: loadavg.Read()}}
 	if rep.startRSS, err = processRSS(p.pid); err != nil {
 		return nil, err
 	}
@@ -76,7 +77,7 @@ func runShowcase(ctx context.Context, s settings, out io.Writer) (rep *showcaseR
 	if rep.endRSS, err = processRSS(p.pid); err != nil {
 		return nil, err
 	}
-	rep.loadAfter = loadAverage()
+	rep.loadAfter = loadavg.Read()
 	return rep, rep.write(out)
 }
 
@@ -85,7 +86,7 @@ func runShowcase(ctx context.Context, s settings, out io.Writer) (rep *showcaseR
 func showcaseRounds(ctx context.Context, s settings, p *showcaseProcess, rep *showcaseReport, out io.Writer) error {
 	reqs := make([][][]byte, len(showcaseRoutes))
 	for i, r := range showcaseRoutes {
-		rep.routes = append(rep.routes, &pinnedTarget{name: r.name, total: roundResult{hist: histogram.New()}})
+		rep.targets = append(rep.targets, &pinnedTarget{name: r.name, total: roundResult{hist: histogram.New()}})
 		reqs[i] = make([][]byte, s.Concurrency)
 		for w := range reqs[i] {
 			reqs[i][w] = []byte("GET " + r.path + " HTTP/1.1\r\nHost: " + p.addr + "\r\nUser-Agent: troupe-load\r\n\r\n")
@@ -95,7 +96,7 @@ func showcaseRounds(ctx context.Context, s settings, p *showcaseProcess, rep *sh
 			if err != nil {
 				return err
 			}
-			rep.routes[i].addWarmup(res)
+			rep.targets[i].addWarmup(res)
 		}
 	}
 	for round := 1; round <= s.Rounds; round++ {
@@ -105,7 +106,7 @@ func showcaseRounds(ctx context.Context, s settings, p *showcaseProcess, rep *sh
 			if err != nil {
 				return err
 			}
-			rep.routes[i].addRound(pr)
+			rep.targets[i].addRound(pr)
 			_, err = fmt.Fprintf(out, "round %d/%d  %-26s %8.0f req/s  p50 %s  p99 %s  server %6.1f µs/req, core %3.0f%%  generator core %3.0f%%  errors %d\n",
 				round, s.Rounds, r.name, pr.result.rps(), millis(pr.result.hist.Quantile(0.50)), millis(pr.result.hist.Quantile(0.99)),
 				pr.cpuPerRequest(), 100*pr.serverBusy(), 100*pr.generatorBusy(), pr.result.errors)

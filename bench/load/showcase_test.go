@@ -34,10 +34,10 @@ func TestRunShowcase(t *testing.T) {
 	if err != nil {
 		t.Fatalf("runShowcase: %v\n%s", err, out.String())
 	}
-	if len(rep.routes) != len(showcaseRoutes) {
-		t.Fatalf("%d routes, want %d", len(rep.routes), len(showcaseRoutes))
+	if len(rep.targets) != len(showcaseRoutes) {
+		t.Fatalf("%d routes, want %d", len(rep.targets), len(showcaseRoutes))
 	}
-	for _, r := range rep.routes {
+	for _, r := range rep.targets {
 		if r.total.requests == 0 || r.total.errors != 0 {
 			t.Errorf("%s: %d requests, %d errors (%q); want some and none", r.name, r.total.requests, r.total.errors, r.total.samples)
 		}

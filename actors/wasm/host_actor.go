@@ -41,7 +41,10 @@ func (e *instanceEnv) actorError(name string, err error) int64 {
 		return e.fail(abi.CodeNotFound, "not_found: no actor named "+name)
 	case errors.Is(err, actors.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return e.fail(abi.CodeTimeout, "timeout: "+name+" did not answer before the deadline")
-	case errors.Is(err, actors.ErrMailboxFull), errors.Is(err, actors.ErrStopped):
+	case errors.Is(err, actors.ErrMailboxFull), errors.Is(err, actors.ErrStopped),
+		errors.Is(err, actors.ErrUnavailable), errors.Is(err, actors.ErrNotOwner):
+		// Not processed, or not now (NATS down, an entity moving between
+		// nodes): the guest may answer 503 and its caller retry.
 		return e.fail(abi.CodeUnavailable, "unavailable: "+err.Error())
 	}
 	return e.fail(abi.CodeFailed, "failed: "+err.Error())

@@ -142,6 +142,8 @@ func TestHostActorErrorCodes(t *testing.T) {
 		{context.DeadlineExceeded, -abi.CodeTimeout},
 		{actors.ErrMailboxFull, -abi.CodeUnavailable},
 		{fmt.Errorf("wrapped: %w", actors.ErrStopped), -abi.CodeUnavailable},
+		{fmt.Errorf("%w: moving", actors.ErrNotOwner), -abi.CodeUnavailable},
+		{actors.ErrUnavailable, -abi.CodeUnavailable},
 		{actors.ErrNoReply, -abi.CodeFailed},
 		{&actors.PanicError{Value: "boom"}, -abi.CodeFailed},
 	} {

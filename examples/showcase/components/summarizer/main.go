@@ -52,7 +52,16 @@ func summarize(_ guest.Context, req *guest.HTTPRequest) (*guest.HTTPResponse, er
 	query.Reset(make([]byte, 0, 32)) // one allocation: growing costs several
 	query.Int("get", id)
 	raw, err := guest.Request("notes", query.Bytes(), time.Second)
-	if err != nil {
+	switch {
+	case errors.Is(err, guest.ErrUnavailable):
+		// The note's entity is moving between nodes, or NATS is down:
+		// not processed, so the client may retry, as the native routes say.
+		resp := problem(statusUnavailable, "the notes are unavailable for now; retry")
+		resp.Header = retryHeader
+		return resp, nil
+	case errors.Is(err, guest.ErrTimeout):
+		return problem(statusTimeout, "the notes did not answer in time"), nil
+	case err != nil:
 		return nil, err
 	}
 	n, found, err := parseNoteReply(raw)
@@ -118,16 +127,21 @@ func (s summary) json() []byte {
 	return w.Bytes()
 }
 
-// The client errors the component answers, with their titles: net/http's
+// The errors the component answers, with their titles: net/http's
 // StatusText would link net/http, which doubles the module.
 const (
-	statusBadRequest = 400
-	statusNotFound   = 404
+	statusBadRequest  = 400
+	statusNotFound    = 404
+	statusUnavailable = 503
+	statusTimeout     = 504
 )
 
-var statusTitles = map[int]string{statusBadRequest: "Bad Request", statusNotFound: "Not Found"}
+var statusTitles = map[int]string{
+	statusBadRequest: "Bad Request", statusNotFound: "Not Found",
+	statusUnavailable: "Service Unavailable", statusTimeout: "Gateway Timeout",
+}
 
-// problem is an RFC 9457 client error.
+// problem is an RFC 9457 problem response.
 func problem(status int, detail string) *guest.HTTPResponse {
 	var w guest.JSONWriter
 	w.Str("type", "about:blank")
@@ -142,4 +156,5 @@ func problem(status int, detail string) *guest.HTTPResponse {
 var (
 	jsonHeader    = guest.Header{"Content-Type": {"application/json"}}
 	problemHeader = guest.Header{"Content-Type": {"application/problem+json"}}
+	retryHeader   = guest.Header{"Content-Type": {"application/problem+json"}, "Retry-After": {"1"}}
 )

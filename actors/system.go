@@ -144,7 +144,7 @@ func (s *System) spawnWith(parent *process, name string, prod Producer, a Actor,
 		p.kind = reflect.TypeOf(a).String()
 	}
 	if name != "" {
-		if err := s.register(name, p, sc.pool); err != nil {
+		if err := s.register(name, p, sc); err != nil {
 			return Ref{}, err
 		}
 	}
@@ -199,7 +199,7 @@ func (s *System) newProcess(parent *process, name string, sc *spawnConfig) *proc
 
 // register takes name for p: in this System, then, in a cluster, across
 // the cluster (a lease; see cluster_names.go).
-func (s *System) register(name string, p *process, pool bool) error {
+func (s *System) register(name string, p *process, sc *spawnConfig) error {
 	s.joinMu.RLock()
 	defer s.joinMu.RUnlock()
 	c := s.cluster.Load()
@@ -224,7 +224,7 @@ func (s *System) register(name string, p *process, pool bool) error {
 	if _, taken := s.names.Load(name); taken {
 		return &NameTakenError{Name: name}
 	}
-	if err := c.names.claim(name, p, pool); err != nil {
+	if err := c.names.claim(name, p, sc.pool, sc.standby); err != nil {
 		return err
 	}
 	s.names.Store(name, p)

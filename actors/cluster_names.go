@@ -97,7 +97,13 @@ func (n *nameRegistry) close() {
 }
 
 // claim leases name for p, or for a pool member, and starts renewing it.
-func (n *nameRegistry) claim(name string, p *process, pool bool) error {
+// A singleton's standby bounds its attempt by TTL/3, the Keeper's bound
+// on a renewal: a write sent while the bucket's stream has no leader (4
+// to 9 s after its leader's server is killed) is never answered, even
+// once a new leader is elected, and under the request timeout (30 s by
+// default) the singleton stayed down that long after its node was
+// killed; the standby tries again TTL/3 later.
+func (n *nameRegistry) claim(name string, p *process, pool, standby bool) error {
 	c := n.c
 	if !c.connected() {
 		return ErrUnavailable
@@ -108,6 +114,10 @@ func (n *nameRegistry) claim(name string, p *process, pool bool) error {
 	}
 	value, _ := json.Marshal(v) // a struct of strings and numbers
 	ctx, cancel := c.opContext()
+	if standby {
+		cancel()
+		ctx, cancel = context.WithTimeout(c.ctx, n.bucket.TTL()/3)
+	}
 	defer cancel()
 	acquire := n.bucket.Acquire
 	if pool {

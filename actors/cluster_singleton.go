@@ -62,6 +62,7 @@ func (c *cluster) keepSingleton(name string, prod Producer, a Actor, sc *spawnCo
 			return
 		}
 		conf := *sc
+		conf.standby = true
 		ref, err := c.sys.spawnWith(c.sys.root, name, prod, a, &conf)
 		var taken *NameTakenError
 		switch {

@@ -221,6 +221,7 @@ type spawnConfig struct {
 	noTiming    bool
 	pool        bool
 	singleton   bool
+	standby     bool // a singleton's standby claiming its name (keepSingleton)
 }
 
 // SpawnOption configures one actor at Spawn.

@@ -58,7 +58,7 @@ func (el *entityLeases) acquire(s *entitySlot, abort <-chan struct{}) {
 	key := nameKey(s.name)
 	until := time.Now().Add(el.bucket.TTL() + lease.Margin(el.bucket.TTL()))
 	for {
-		ctx, cancel := c.opContext()
+		ctx, cancel := el.attemptContext()
 		l, err := el.bucket.Acquire(ctx, key, value)
 		cancel()
 		var held *lease.HeldError
@@ -90,6 +90,19 @@ func (el *entityLeases) acquire(s *entitySlot, abort <-chan struct{}) {
 			return
 		}
 	}
+}
+
+// attemptContext bounds one write to the bucket by a third of the TTL,
+// the Keeper's bound on a renewal, rather than the request timeout. A
+// write sent while the bucket's stream has no leader (4 to 9 s after its
+// leader's server dies, nats-server's election timeout) is never
+// answered, even once a new leader is elected: bounded by the request
+// timeout (30 s by default) it held the activation, and every message
+// queued behind it, that long after a node was killed. Failed sooner, the
+// activation refuses with ErrNotOwner and the Request retrying it
+// activates the entity anew on a bucket that has a leader again.
+func (el *entityLeases) attemptContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(el.c.ctx, el.bucket.TTL()/3)
 }
 
 // renewFailed handles a renewal that failed. A lease lost (taken or aged

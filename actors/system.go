@@ -44,10 +44,12 @@ type System struct {
 	cycles        *cycleDetector // nil without WithCycleDetection (cycles.go)
 	shards        *shards        // nil without WithSharding (entity.go)
 
-	root   *process // the guardian: parent of top-level actors, never runs
-	names  sync.Map // string → *process
-	nextID atomic.Uint64
-	topics *topic.Trie[Ref]
+	root  *process // the guardian: parent of top-level actors, never runs
+	names sync.Map // string → *process
+	// claiming reserves a name while the cluster claims it (see register).
+	claiming sync.Map // string → *process
+	nextID   atomic.Uint64
+	topics   *topic.Trie[Ref]
 
 	post   postOffice // the sink of every local mailbox: dead letters and drops
 	events Stream[Event]
@@ -142,7 +144,7 @@ func (s *System) spawnWith(parent *process, name string, prod Producer, a Actor,
 		p.kind = reflect.TypeOf(a).String()
 	}
 	if name != "" {
-		if err := s.register(name, p, sc.pool); err != nil {
+		if err := s.register(name, p, sc); err != nil {
 			return Ref{}, err
 		}
 	}
@@ -197,18 +199,35 @@ func (s *System) newProcess(parent *process, name string, sc *spawnConfig) *proc
 
 // register takes name for p: in this System, then, in a cluster, across
 // the cluster (a lease; see cluster_names.go).
-func (s *System) register(name string, p *process, pool bool) error {
+func (s *System) register(name string, p *process, sc *spawnConfig) error {
 	s.joinMu.RLock()
 	defer s.joinMu.RUnlock()
-	if _, taken := s.names.LoadOrStore(name, p); taken {
+	c := s.cluster.Load()
+	if c == nil {
+		if _, taken := s.names.LoadOrStore(name, p); taken {
+			return &NameTakenError{Name: name}
+		}
+		return nil
+	}
+	// In a cluster p gets the name only once the cluster's lease is its:
+	// Lookup and messages from other nodes find the name in s.names, and
+	// a process put there before its claim answered them while another
+	// node held the name — a singleton's standby, claiming every TTL/3,
+	// answered GET /api/v2/stats of the showcase with a fresh instance's
+	// zero counts. The reservation keeps local spawns of one name apart
+	// meanwhile: taken before s.names is checked, and given up after
+	// the Store, so of two spawns one sees the other.
+	if _, taken := s.claiming.LoadOrStore(name, p); taken {
 		return &NameTakenError{Name: name}
 	}
-	if c := s.cluster.Load(); c != nil {
-		if err := c.names.claim(name, p, pool); err != nil {
-			s.names.CompareAndDelete(name, p)
-			return err
-		}
+	defer s.claiming.CompareAndDelete(name, p) // after the Store below
+	if _, taken := s.names.Load(name); taken {
+		return &NameTakenError{Name: name}
 	}
+	if err := c.names.claim(name, p, sc.pool, sc.standby); err != nil {
+		return err
+	}
+	s.names.Store(name, p)
 	return nil
 }
 

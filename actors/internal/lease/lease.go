@@ -275,10 +275,20 @@ func (l *Lease) Renew(ctx context.Context) error {
 
 // Reacquire takes the key again after ErrLost, when it aged out or was
 // deleted and nobody else took it; otherwise it returns a *HeldError.
+//
+// A key holding this owner's own value is taken back with a
+// revision-checked Update: it is a write of this owner's whose answer was
+// lost. A write that times out on the client may still land — a renewal
+// or an earlier Reacquire sent while the bucket's stream was electing a
+// leader after its leader's server died — and leave the owner's revision
+// behind its own key. Owners' values are unique (a node's start time, an
+// actor's process id), so the key is not another owner's; the Update
+// fails if anybody writes it meanwhile, and ValidUntil counts from that
+// confirmed write.
 func (l *Lease) Reacquire(ctx context.Context) error {
 	err := l.create(ctx)
 	var held *HeldError
-	if l.shared && errors.As(err, &held) && string(held.Value) == string(l.value) {
+	if errors.As(err, &held) && held.Value != nil && string(held.Value) == string(l.value) {
 		return l.Renew(ctx)
 	}
 	return err

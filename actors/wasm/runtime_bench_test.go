@@ -56,18 +56,24 @@ func benchGoEcho(tb testing.TB) []byte {
 	return wasm
 }
 
-var buildGoEcho = sync.OnceValues(func() ([]byte, error) {
-	m, err := LoadManifest(filepath.Join("..", "..", "examples", "components", "echo", ManifestFile))
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "troupe-bench-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	return buildFromSource(context.Background(), m, dir, slog.New(slog.DiscardHandler))
-})
+var buildGoEcho = buildExampleOnce("echo")
+
+// buildExampleOnce returns a function that builds examples/components/name
+// for wasip1 by the runtime's own dev-mode build, once per process.
+func buildExampleOnce(name string) func() ([]byte, error) {
+	return sync.OnceValues(func() ([]byte, error) {
+		m, err := LoadManifest(filepath.Join("..", "..", "examples", "components", name, ManifestFile))
+		if err != nil {
+			return nil, err
+		}
+		dir, err := os.MkdirTemp("", "troupe-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		return buildFromSource(context.Background(), m, dir, slog.New(slog.DiscardHandler))
+	})
+}
 
 // benchLoad loads wasm as component name on e.
 func benchLoad(tb testing.TB, e *rtEnv, name string, wasm []byte) *Component {

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"weak"
 )
 
 // EntityProducer makes the actor of one sharded entity, given its key: at
@@ -114,8 +112,7 @@ type shards struct {
 	kinds map[string]*entityKind // fixed after NewSystem
 	errs  []error                // invalid WithSharding registrations
 
-	refMu sync.Mutex
-	refs  map[string]weak.Pointer[entityRef] // by name, "kind/key"
+	refs internTable[string, entityRef] // by name, "kind/key"
 
 	slots sync.Map // name → *entitySlot: the activation messages go to
 	// passivating holds activations closed but not yet stopped; a new
@@ -131,35 +128,9 @@ type shards struct {
 // weakly, like remote ones, so keys seen once do not accumulate.
 func (sh *shards) ref(k *entityKind, key string) *entityRef {
 	name := k.name + "/" + key
-	sh.refMu.Lock()
-	defer sh.refMu.Unlock()
-	if wp, ok := sh.refs[name]; ok {
-		if e := wp.Value(); e != nil {
-			return e
-		}
-	}
-	if sh.refs == nil {
-		sh.refs = make(map[string]weak.Pointer[entityRef])
-	}
-	e := &entityRef{sh: sh, kind: k, key: key, address: address{name: name, kind: k.name}}
-	wp := weak.Make(e)
-	sh.refs[name] = wp
-	runtime.AddCleanup(e, sh.forget, entityRefEntry{name, wp})
-	return e
-}
-
-type entityRefEntry struct {
-	name string
-	wp   weak.Pointer[entityRef]
-}
-
-// forget removes a collected endpoint's entry, unless a newer one took it.
-func (sh *shards) forget(e entityRefEntry) {
-	sh.refMu.Lock()
-	if sh.refs[e.name] == e.wp {
-		delete(sh.refs, e.name)
-	}
-	sh.refMu.Unlock()
+	return sh.refs.get(name, func() *entityRef {
+		return &entityRef{sh: sh, kind: k, key: key, address: address{name: name, kind: k.name}}
+	})
 }
 
 // byName returns the endpoint of the entity a wire name ("\x00kind/key")

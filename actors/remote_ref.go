@@ -2,9 +2,7 @@ package actors
 
 import (
 	"context"
-	"runtime"
 	"sync"
-	"weak"
 )
 
 // remoteRef is the endpoint of an actor on another node, or of a pool (a
@@ -87,29 +85,20 @@ type refKey struct {
 	entity string // a sharded entity's name, "kind/key", on node
 }
 
-// refTable interns remote endpoints, so two Refs to one remote actor are
-// equal (==, map keys) and share one Done. It holds them weakly: an
-// endpoint no Ref points at any more is collected and its entry removed,
-// so refs seen once (the sender of one message) do not accumulate.
+// refTable interns remote endpoints (internTable).
 type refTable struct {
-	c  *cluster
-	mu sync.Mutex
-	m  map[refKey]weak.Pointer[remoteRef]
+	c *cluster
+	internTable[refKey, remoteRef]
 }
 
 // get returns the Ref of the remote actor (or pool, for node "") key
 // names, interning it.
 func (t *refTable) get(key refKey, name, kind string) Ref {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if wp, ok := t.m[key]; ok {
-		if r := wp.Value(); r != nil {
-			return Ref{ep: r}
-		}
-	}
-	if t.m == nil {
-		t.m = make(map[refKey]weak.Pointer[remoteRef])
-	}
+	return Ref{ep: t.internTable.get(key, func() *remoteRef { return t.newRemote(key, name, kind) })}
+}
+
+// newRemote builds the endpoint of key.
+func (t *refTable) newRemote(key refKey, name, kind string) *remoteRef {
 	r := &remoteRef{
 		address: address{id: key.id, name: name, kind: kind},
 		node:    key.node,
@@ -126,61 +115,19 @@ func (t *refTable) get(key refKey, name, kind string) Ref {
 		r.subject = t.c.nodeSubject(key.node)
 	}
 	r.out = t.c.outboxFor(r.subject)
-	wp := weak.Make(r)
-	t.m[key] = wp
-	runtime.AddCleanup(r, t.forget, refEntry{key, wp})
-	return Ref{ep: r}
-}
-
-type refEntry struct {
-	key refKey
-	wp  weak.Pointer[remoteRef]
-}
-
-// forget removes a collected endpoint's entry, unless a newer one took it.
-func (t *refTable) forget(e refEntry) {
-	t.mu.Lock()
-	if t.m[e.key] == e.wp {
-		delete(t.m, e.key)
-	}
-	t.mu.Unlock()
-}
-
-// lookup returns the live endpoint for key, or nil.
-func (t *refTable) lookup(key refKey) *remoteRef {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.m[key].Value()
+	return r
 }
 
 // nodeLeft ends every endpoint on node: their actors are gone with it.
 func (t *refTable) nodeLeft(node string) {
-	t.mu.Lock()
-	var gone []*remoteRef
-	for k, wp := range t.m {
-		if k.node == node {
-			if r := wp.Value(); r != nil {
-				gone = append(gone, r)
-			}
-		}
-	}
-	t.mu.Unlock()
-	for _, r := range gone {
+	for _, r := range t.live(func(k refKey) bool { return k.node == node }) {
 		r.terminated()
 	}
 }
 
 // closeAll ends every endpoint's Done: the System is shutting down.
 func (t *refTable) closeAll() {
-	t.mu.Lock()
-	var all []*remoteRef
-	for _, wp := range t.m {
-		if r := wp.Value(); r != nil {
-			all = append(all, r)
-		}
-	}
-	t.mu.Unlock()
-	for _, r := range all {
+	for _, r := range t.live(func(refKey) bool { return true }) {
 		r.terminated()
 	}
 }

@@ -138,7 +138,10 @@ func TestCircuitBreakerOutcomes(t *testing.T) {
 }
 
 func TestCircuitBreakerCountsTimeouts(t *testing.T) {
-	e := newTestEcho(middleware.Timeout(time.Millisecond), CircuitBreakerWithConfig(BreakerConfig{
+	// 100 ms, not 1: the first request waits it out, and the open
+	// breaker's refusal of the second must come before it fires even on a
+	// loaded machine (with 1 ms the timeout's own 503 sometimes won).
+	e := newTestEcho(middleware.Timeout(100*time.Millisecond), CircuitBreakerWithConfig(BreakerConfig{
 		BreakerSettings: BreakerSettings{FailureRatio: 1, MinRequests: 1, OpenTimeout: time.Hour},
 		Logger:          slog.New(newStateLog()),
 	}))

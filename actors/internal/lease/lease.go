@@ -100,12 +100,33 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Bucket, err
 		Replicas:    max(cfg.Replicas, 1),
 		Storage:     cfg.Storage,
 	}}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, b.cfg)
+	kv, err := openKV(ctx, js, b.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("lease: opening bucket %s: %w", cfg.Bucket, err)
 	}
 	b.kv = kv
 	return b, nil
+}
+
+// openAttempt bounds one attempt to create or update a bucket. A
+// JetStream API request sent while the meta leader is being elected is
+// never answered, even after the election; bounded only by the caller's
+// context (2 min for a join), one such request held a node's join for all
+// of it under the full -race run on 2 cores. A fresh request reaches the
+// new leader.
+const openAttempt = 10 * time.Second
+
+// openKV creates or updates the bucket, retrying attempts that went
+// unanswered until ctx ends.
+func openKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	for {
+		actx, cancel := context.WithTimeout(ctx, openAttempt)
+		kv, err := js.CreateOrUpdateKeyValue(actx, cfg)
+		cancel()
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return kv, err
+		}
+	}
 }
 
 // do runs a bucket operation, and once more after recreating the bucket

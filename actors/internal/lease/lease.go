@@ -200,10 +200,12 @@ type Lease struct {
 	sent time.Time // when the last successful write was sent
 }
 
-// Acquire takes key with value, or returns a *HeldError.
+// Acquire takes key with value, or returns a *HeldError. It writes in
+// attempts of AttemptTimeout, retried while they go unanswered until ctx
+// ends (Reacquire).
 func (b *Bucket) Acquire(ctx context.Context, key string, value []byte) (*Lease, error) {
 	l := &Lease{b: b, key: key, value: value}
-	return l, l.create(ctx)
+	return l, l.Reacquire(ctx)
 }
 
 // AcquireShared joins the owners of key who all write the same value (a
@@ -213,12 +215,7 @@ func (b *Bucket) Acquire(ctx context.Context, key string, value []byte) (*Lease,
 // renewing.
 func (b *Bucket) AcquireShared(ctx context.Context, key string, value []byte) (*Lease, error) {
 	l := &Lease{b: b, key: key, value: value, shared: true}
-	err := l.create(ctx)
-	var held *HeldError
-	if errors.As(err, &held) && held.Value != nil && string(held.Value) == string(value) {
-		return l, l.Renew(ctx)
-	}
-	return l, err
+	return l, l.Reacquire(ctx)
 }
 
 // create writes the key if it is free.
@@ -295,18 +292,33 @@ func (l *Lease) Renew(ctx context.Context) error {
 }
 
 // Reacquire takes the key again after ErrLost, when it aged out or was
-// deleted and nobody else took it; otherwise it returns a *HeldError.
+// deleted and nobody else took it; otherwise it returns a *HeldError. It
+// writes in attempts of AttemptTimeout, retried while they go unanswered
+// until ctx ends.
 //
 // A key holding this owner's own value is taken back with a
 // revision-checked Update: it is a write of this owner's whose answer was
 // lost. A write that times out on the client may still land — a renewal
-// or an earlier Reacquire sent while the bucket's stream was electing a
+// or an earlier attempt sent while the bucket's stream was electing a
 // leader after its leader's server died — and leave the owner's revision
 // behind its own key. Owners' values are unique (a node's start time, an
-// actor's process id), so the key is not another owner's; the Update
-// fails if anybody writes it meanwhile, and ValidUntil counts from that
-// confirmed write.
+// actor's process id, a node's id for the one activation of an entity
+// that node may run at a time), so the key is not another owner's; the
+// Update fails if anybody writes it meanwhile, and ValidUntil counts from
+// that confirmed write. For a shared lease the same rule joins the
+// co-holders.
 func (l *Lease) Reacquire(ctx context.Context) error {
+	for {
+		actx, cancel := context.WithTimeout(ctx, AttemptTimeout(l.b.ttl))
+		err := l.reacquireOnce(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+	}
+}
+
+func (l *Lease) reacquireOnce(ctx context.Context) error {
 	err := l.create(ctx)
 	var held *HeldError
 	if errors.As(err, &held) && held.Value != nil && string(held.Value) == string(l.value) {
@@ -314,6 +326,18 @@ func (l *Lease) Reacquire(ctx context.Context) error {
 	}
 	return err
 }
+
+// AttemptTimeout bounds one write to a bucket with the given TTL: a
+// third of the TTL, the renewal period, and at most a second. A write
+// sent while the bucket's stream has no leader — 4 to 9 s after its
+// leader's server dies, nats-server's Raft election timeout — is never
+// answered, even once a new leader is elected; only a fresh write reaches
+// the new leader, so the bound is how late after an election a waiting
+// writer notices. A lease write on a healthy cluster takes about a
+// millisecond (a create 111 µs in docs/benchmarks.md#sharded-entities),
+// so a second leaves room for a loaded machine; an attempt that still
+// runs out costs a retry, not the lease (Retake).
+func AttemptTimeout(ttl time.Duration) time.Duration { return min(ttl/3, time.Second) }
 
 // Release deletes the key if it is still this owner's write, so others
 // may acquire it at once instead of after the TTL. A shared lease is left

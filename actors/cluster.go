@@ -417,6 +417,24 @@ func (c *cluster) opContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
 }
 
+// leaseRetry is how often a caller waiting for another node's lease to
+// lapse looks again — a singleton's standby, a request retrying an
+// entity that is moving: a tenth of the TTL, at most 250 ms. At TTL/3 (a
+// standby) and TTL/10 (a request) they took over up to 3.3 s and 1 s after
+// the lease aged out with the default 10 s TTL, against issue 15's target
+// of the TTL + 1 s. A standby's look reads the names' local mirror
+// (renewedElsewhere), so only a name that may be free costs a write; a
+// request's retry costs one lease create, refused while the lease is held
+// (four a second per waiting request, only while its entity moves).
+func leaseRetry(ttl time.Duration) time.Duration { return min(ttl/10, 250*time.Millisecond) }
+
+// renewalContext bounds what a lease's owner does when a renewal failed
+// (taking the lease again) by the renewal period, TTL/3: it runs on the
+// Keeper's goroutines, which renew every lease of the bucket each period.
+func (c *cluster) renewalContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.ctx, c.cfg.LeaseTTL/3)
+}
+
 // releaseTimeout bounds giving a lease up. A release is one KV delete,
 // about a millisecond on a healthy cluster; one that cannot finish within
 // a second (JetStream without a quorum, as when a cluster stops node by

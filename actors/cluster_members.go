@@ -30,7 +30,8 @@ type membership struct {
 	follower *follower
 
 	mu       sync.Mutex
-	seen     map[string]time.Time // node → local time of its last renewal
+	seen     map[string]time.Time // node → time of its last renewal (written)
+	departed map[string]time.Time // node → when it left, for 2 TTLs
 	lastDown time.Time            // the last time this node was seen disconnected
 }
 
@@ -50,11 +51,11 @@ func joinMembership(ctx context.Context, c *cluster, js jetstream.JetStream) (*m
 	if err != nil {
 		return nil, fmt.Errorf("actors: cluster: %w", err)
 	}
-	m := &membership{c: c, bucket: b, seen: make(map[string]time.Time), lastDown: time.Now()}
+	m := &membership{c: c, bucket: b, seen: make(map[string]time.Time), departed: make(map[string]time.Time), lastDown: time.Now()}
 	if m.self, err = m.acquire(ctx); err != nil {
 		return nil, err
 	}
-	if m.follower, err = c.follow(ctx, b.KV(), b.TTL()/3, m.onEntry, m.expire); err != nil {
+	if m.follower, err = c.follow(ctx, b.KV(), leaseRetry(b.TTL()), m.onEntry, m.expire); err != nil {
 		m.releaseSelf()
 		return nil, err
 	}
@@ -88,7 +89,7 @@ func (m *membership) acquire(ctx context.Context) (*lease.Lease, error) {
 }
 
 // onEntry tracks the other nodes' leases: a write is a renewal, a delete
-// a graceful leave. expire, every TTL/3, finds those that stopped.
+// a graceful leave. expire, every leaseRetry, finds those that stopped.
 func (m *membership) onEntry(e jetstream.KeyValueEntry) {
 	if e.Key() == m.c.node {
 		return
@@ -98,13 +99,27 @@ func (m *membership) onEntry(e jetstream.KeyValueEntry) {
 		return
 	}
 	m.mu.Lock()
-	m.seen[e.Key()] = time.Now()
+	m.seen[e.Key()] = written(e.Created())
+	delete(m.departed, e.Key())
 	m.mu.Unlock()
 }
 
-// expire ends the nodes not renewed for a TTL plus the margin. While this
-// node itself is (or lately was) disconnected it cannot see renewals, so
-// it judges nobody until it has been connected for a whole TTL.
+// written is when the server wrote an entry, by this node's clock: its
+// timestamp, unless that is in the future (the clocks disagree). A watch
+// that delivers late then does not make a renewal look recent.
+func written(at time.Time) time.Time {
+	if now := time.Now(); at.IsZero() || at.After(now) {
+		return now
+	}
+	return at
+}
+
+// expire ends the nodes whose lease has aged out. A node not renewed for
+// a TTL less the margin is read from the bucket (gone), every
+// leaseRetry until its key is gone or renewed, so a SIGKILLed node is
+// seen to leave within about 250 ms of its lease's end. While this node
+// itself is (or lately was) disconnected it cannot see renewals, so it
+// judges nobody until it has been connected for a whole TTL.
 func (m *membership) expire() {
 	now := time.Now()
 	if !m.c.connected() {
@@ -114,19 +129,50 @@ func (m *membership) expire() {
 		return
 	}
 	ttl := m.bucket.TTL()
-	var gone []string
+	var silent []string
 	m.mu.Lock()
+	for node, at := range m.departed {
+		if now.Sub(at) > 2*ttl {
+			delete(m.departed, node)
+		}
+	}
 	if now.Sub(m.lastDown) > ttl {
 		for node, seen := range m.seen {
-			if now.Sub(seen) > ttl+lease.Margin(ttl) {
-				gone = append(gone, node)
+			if now.Sub(seen) > ttl-lease.Margin(ttl) {
+				silent = append(silent, node)
 			}
 		}
 	}
 	m.mu.Unlock()
-	for _, node := range gone {
-		m.left(node, false)
+	for _, node := range silent {
+		if m.gone(node) {
+			m.left(node, false)
+		}
 	}
+}
+
+// gone confirms with the bucket that a node whose renewals the watch has
+// not delivered lately has no lease. The watch is an ordered consumer,
+// which can fall behind on a loaded machine and make a live node look
+// silent; declaring it gone fails every request waiting on it with
+// ErrStopped. The key's presence is the lease itself (the server ages it
+// out a TTL after its last write), read from any replica. A read that
+// fails judges nobody this round.
+func (m *membership) gone(node string) bool {
+	ctx, cancel := context.WithTimeout(m.c.ctx, lease.AttemptTimeout(m.bucket.TTL()))
+	defer cancel()
+	e, err := m.bucket.Get(ctx, node)
+	switch {
+	case errors.Is(err, lease.ErrNotFound):
+		return true
+	case err == nil: // the watch is behind
+		m.mu.Lock()
+		if _, ok := m.seen[node]; ok {
+			m.seen[node] = written(e.Created)
+		}
+		m.mu.Unlock()
+	}
+	return false
 }
 
 // known reports whether node is in the cluster as this node sees it.
@@ -137,12 +183,23 @@ func (m *membership) known(node string) bool {
 	return ok
 }
 
+// departedLately reports whether node left the cluster in the last two
+// TTLs and has not renewed a membership since (a restart under the same
+// id does): leases that still name it are leftovers, ageing out.
+func (m *membership) departedLately(node string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.departed[node]
+	return ok
+}
+
 // left ends what this node knows of a node that left, gracefully (its
 // lease deleted) or not (aged out).
 func (m *membership) left(node string, graceful bool) {
 	m.mu.Lock()
 	_, known := m.seen[node]
 	delete(m.seen, node)
+	m.departed[node] = time.Now()
 	m.mu.Unlock()
 	if known {
 		m.c.logger.Info("node left the cluster", "left", node)
@@ -157,10 +214,14 @@ func (m *membership) renewFailed(err error) {
 	if !errors.Is(err, lease.ErrLost) {
 		return
 	}
-	ctx, cancel := m.c.opContext()
+	ctx, cancel := m.c.renewalContext()
 	defer cancel()
-	if err := m.self.Reacquire(ctx); err != nil {
+	err = m.self.Reacquire(ctx)
+	switch {
+	case errors.Is(err, lease.ErrHeld):
 		m.c.logger.Error("this node's membership lease is held by another node: node ids must be unique", "error", err)
+	case err != nil:
+		m.c.logger.Debug("membership lease lapsed and not yet taken again; retrying", "error", err)
 	}
 }
 

@@ -97,12 +97,13 @@ func (n *nameRegistry) close() {
 }
 
 // claim leases name for p, or for a pool member, and starts renewing it.
-// A singleton's standby bounds its attempt by TTL/3, the Keeper's bound
-// on a renewal: a write sent while the bucket's stream has no leader (4
-// to 9 s after its leader's server is killed) is never answered, even
-// once a new leader is elected, and under the request timeout (30 s by
-// default) the singleton stayed down that long after its node was
-// killed; the standby tries again TTL/3 later.
+// The lease's writes are attempts of at most a second, retried while
+// unanswered (a write sent while the bucket's stream has no leader, 4 to
+// 9 s after its leader's server is killed, is never answered, even once
+// a new leader is elected), so a Spawn made during an election succeeds
+// soon after it rather than failing at the request timeout (30 s by
+// default). A singleton's standby claims within TTL/3, the period of its
+// tries.
 func (n *nameRegistry) claim(name string, p *process, pool, standby bool) error {
 	c := n.c
 	if !c.connected() {
@@ -179,7 +180,7 @@ func (n *nameRegistry) renewFailed(name string, h *heldName, err error) {
 		n.c.logger.Debug("name lease not renewed; retrying", "name", name, "error", err)
 		return
 	}
-	ctx, cancel := n.c.opContext()
+	ctx, cancel := n.c.renewalContext()
 	defer cancel()
 	err = h.lease.Reacquire(ctx)
 	switch {
@@ -198,6 +199,21 @@ func (n *nameRegistry) renewFailed(name string, h *heldName, err error) {
 func (n *nameRegistry) isPool(name string) bool {
 	_, ok := n.pools.Load(name)
 	return ok
+}
+
+// renewedElsewhere reports whether the names' mirror shows name held by
+// another node and renewed lately enough — a TTL less the margin ago —
+// that its lease cannot have aged out yet. The mirror follows the bucket
+// by a watch and may lag, which only makes a name look free early: the
+// claim that follows is refused.
+func (n *nameRegistry) renewedElsewhere(name string) bool {
+	e, ok := n.mirror.Load(nameKey(name))
+	if !ok {
+		return false
+	}
+	me := e.(mirrorEntry)
+	ttl := n.bucket.TTL()
+	return me.v.Node != n.c.node && time.Since(me.seen) < ttl-lease.Margin(ttl)
 }
 
 // lookup finds a name held on another node (or a pool).

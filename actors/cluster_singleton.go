@@ -43,11 +43,11 @@ func (c *cluster) spawnSingleton(parent *process, name string, prod Producer, a 
 	return ref, nil
 }
 
-// keepSingleton waits for the local instance, if any, to end, then tries
-// every TTL/3 to start the singleton here, until the cluster is left or
-// the System refuses spawns (it is shutting down).
+// keepSingleton waits for the local instance, if any, to end, then
+// tries to start the singleton here whenever its name may be free, until
+// the cluster is left or the System refuses spawns (it is shutting down).
 func (c *cluster) keepSingleton(name string, prod Producer, a Actor, sc *spawnConfig, running Ref) {
-	retry := c.cfg.LeaseTTL / 3
+	poll := leaseRetry(c.cfg.LeaseTTL)
 	for {
 		if !running.IsZero() {
 			select {
@@ -57,9 +57,12 @@ func (c *cluster) keepSingleton(name string, prod Producer, a Actor, sc *spawnCo
 			}
 		}
 		select {
-		case <-time.After(retry):
+		case <-time.After(poll):
 		case <-c.ctx.Done():
 			return
+		}
+		if c.names.renewedElsewhere(name) {
+			continue
 		}
 		conf := *sc
 		conf.standby = true

@@ -262,7 +262,7 @@ func (e *entityRef) addr() *address { return &e.address }
 // node processed (ErrNotOwner: a lease that lapsed, a node handing over or
 // gone) until the caller's deadline — or, without one, the cluster's
 // RequestTimeout — so a caller rides out a move of the entity instead of
-// failing. Backoff doubles from 20 ms to a tenth of the lease TTL.
+// failing. Backoff doubles from 20 ms to leaseRetry.
 func (e *entityRef) request(ctx context.Context, from *process, msg any) (any, error) {
 	sys := e.sh.sys
 	c := sys.cluster.Load()
@@ -274,7 +274,7 @@ func (e *entityRef) request(ctx context.Context, from *process, msg any) (any, e
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout)
 		defer cancel()
 	}
-	wait, most := 20*time.Millisecond, max(c.cfg.LeaseTTL/10, 20*time.Millisecond)
+	wait, most := 20*time.Millisecond, max(leaseRetry(c.cfg.LeaseTTL), 20*time.Millisecond)
 	for {
 		v, err := sys.requestOnce(ctx, from, Ref{ep: e}, msg)
 		if !errors.Is(err, ErrNotOwner) {

@@ -49,9 +49,15 @@ func (el *entityLeases) close() { el.keeper.Close() }
 
 // acquire runs on a new activation's goroutine and sets its state: the
 // owner (the lease is taken and renewed), a forwarder to the holder, or a
-// refusal (NATS down). A key this node holds from a previous run (a
-// restart under the same id) or from an activation whose release failed
-// ages out within a TTL; acquire retries until then.
+// refusal (NATS down). A key naming this node — from a previous run (a
+// restart under the same id), an activation here whose release failed,
+// or a write of this one's that landed unanswered — is taken back
+// (lease.Reacquire): a node runs one activation of an entity at a time,
+// and this one began after its predecessor here stopped. A key naming a
+// node that left the cluster (a SIGKILLed node's, until it ages out) is
+// waited out here, the messages queueing, rather than forwarded to a node
+// nobody answers for: forwarded, they were lost, and a request among them
+// waited for its deadline. So is a key whose holder cannot be read.
 func (el *entityLeases) acquire(s *entitySlot, abort <-chan struct{}) {
 	c := el.c
 	value, _ := json.Marshal(entityValue{Node: c.node}) // one string
@@ -73,18 +79,18 @@ func (el *entityLeases) acquire(s *entitySlot, abort <-chan struct{}) {
 			return
 		}
 		var v entityValue
-		if json.Unmarshal(held.Value, &v) == nil && v.Node != "" && v.Node != c.node {
+		if json.Unmarshal(held.Value, &v) == nil && v.Node != "" && v.Node != c.node && !c.members.departedLately(v.Node) {
 			s.state, s.owner = slotForward, Ref{ep: c.entityRemote(v.Node, s.ref)}
 			s.ref.hint.Store(&v.Node)
 			_ = s.passivate(false) // forwards what is queued, then stops
 			return
 		}
 		if time.Now().After(until) {
-			s.refuse(fmt.Errorf("%w: entity %s: its lease names this node but no activation here holds it", ErrNotOwner, s.name))
+			s.refuse(fmt.Errorf("%w: entity %s: its lease names %s, which holds no activation of it", ErrNotOwner, s.name, v.Node))
 			return
 		}
 		select {
-		case <-time.After(el.bucket.TTL() / 10):
+		case <-time.After(leaseRetry(el.bucket.TTL())):
 		case <-abort:
 			s.refuse(ErrNotOwner)
 			return
@@ -92,17 +98,18 @@ func (el *entityLeases) acquire(s *entitySlot, abort <-chan struct{}) {
 	}
 }
 
-// attemptContext bounds one write to the bucket by a third of the TTL,
-// the Keeper's bound on a renewal, rather than the request timeout. A
-// write sent while the bucket's stream has no leader (4 to 9 s after its
-// leader's server dies, nats-server's election timeout) is never
-// answered, even once a new leader is elected: bounded by the request
-// timeout (30 s by default) it held the activation, and every message
-// queued behind it, that long after a node was killed. Failed sooner, the
-// activation refuses with ErrNotOwner and the Request retrying it
-// activates the entity anew on a bucket that has a leader again.
+// attemptContext bounds the activation's lease write by one attempt
+// (lease.AttemptTimeout: a second at most) rather than the request
+// timeout. A write sent while the bucket's stream has no leader (4 to 9 s
+// after its leader's server dies, nats-server's election timeout) is
+// never answered, even once a new leader is elected: bounded by the
+// request timeout (30 s by default) it held the activation, and every
+// message queued behind it, that long after a node was killed. Failed
+// sooner, the activation refuses with ErrNotOwner and the Request
+// retrying it activates the entity anew, within a second of the bucket
+// having a leader again.
 func (el *entityLeases) attemptContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(el.c.ctx, el.bucket.TTL()/3)
+	return context.WithTimeout(el.c.ctx, lease.AttemptTimeout(el.bucket.TTL()))
 }
 
 // renewFailed handles a renewal that failed. A lease lost (taken or aged

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -360,5 +361,70 @@ func (a *accountEntity) Receive(c *Context, msg any) {
 		}
 		a.n, a.rev = a.n+1, rev
 		c.Respond(a.n)
+	}
+}
+
+// TestEntityTakesBackItsOwnKey: an entity's key that names this node
+// while no activation here holds it — the write of an activation whose
+// answer was lost, or whose release failed — is taken back at once by
+// the next activation, not waited out for a TTL (30 s here, against the
+// request's 5 s deadline).
+func TestEntityTakesBackItsOwnKey(t *testing.T) {
+	srv := natstest.Run(t)
+	acts := newActivations()
+	nodes := entityNodes(t, srv, 1, acts, Config{}, func(c *ClusterConfig) { c.LeaseTTL = 30 * time.Second })
+	s := nodes["n1"]
+	ref := entity(t, s, "counter", "k")
+	value, _ := json.Marshal(entityValue{Node: "n1"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	kv := s.cluster.Load().entities.bucket.KV()
+	if _, err := kv.Create(ctx, nameKey(ref.ep.(*entityRef).name), value); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Request(ctx, ref, whoAmI{})
+	if err != nil || got != "n1" {
+		t.Fatalf("Request to an entity whose key already named this node = %v, %v; want an answer from n1 within 5 s", got, err)
+	}
+}
+
+// TestEntityWaitsOutADepartedHolder: a message for an entity whose lease
+// still names a node that has left the cluster (a SIGKILLed node's lease,
+// renewed later than its membership) waits for the lease to age out and
+// reaches the new activation, rather than being forwarded to the gone
+// node and lost.
+func TestEntityWaitsOutADepartedHolder(t *testing.T) {
+	srv := natstest.Run(t)
+	acts := newActivations()
+	nodes := entityNodes(t, srv, 2, acts, Config{}, nil)
+	if got := owner(t, nodes["n1"], "k"); got != "n1" {
+		t.Fatalf("activated on %s, want n1", got)
+	}
+	n2 := nodes["n2"]
+	c2 := n2.cluster.Load()
+	kill(t, srv, nodes["n1"])
+	eventually(t, "n2 sees n1 leave", func() error {
+		if c2.members.known("n1") {
+			return errors.New("n1 still known")
+		}
+		return nil
+	})
+	// n1's entity lease, renewed after its membership's last renewal.
+	ref := entity(t, n2, "counter", "k")
+	value, _ := json.Marshal(entityValue{Node: "n1"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c2.entities.bucket.KV().Put(ctx, nameKey(ref.ep.(*entityRef).name), value); err != nil {
+		t.Fatal(err)
+	}
+	if err := n2.Send(ref, incr{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := n2.Request(ctx, ref, incr{})
+	if err != nil || got != 2 {
+		t.Fatalf("after a Send and a Request of incr, the new activation counts %v (%v), want 2: the Send was lost", got, err)
+	}
+	if got := owner(t, n2, "k"); got != "n2" {
+		t.Errorf("k answered from %s, want n2", got)
 	}
 }

@@ -27,7 +27,7 @@ import (
 // counted.
 type conn struct {
 	hub       *Hub
-	id        string // "c42"
+	id        string // "ck7q2xa-42", see connIDPrefix
 	ref       actors.Ref
 	t         transport
 	ep        *endpoint

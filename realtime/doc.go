@@ -28,7 +28,7 @@
 //	{"type":"message","room":"chat.lobby","seq":12,"time":"…","sender":"ada","data":{…}}
 //	{"type":"joined","room":"chat.lobby","seq":12,"gap":false,"members":[…],"total":2}
 //	{"type":"left","room":"chat.lobby"}
-//	{"type":"presence","room":"chat.lobby","joins":[{"id":"c7","user":"bob"}],"leaves":[…]}
+//	{"type":"presence","room":"chat.lobby","joins":[{"id":"ck7q2xa-7","user":"bob"}],"leaves":[…]}
 //	{"type":"members","room":"chat.lobby","members":[…],"total":2}
 //	{"type":"error","op":"join","room":"secret","status":403,"detail":"…"}
 //	{"type":"pong"}

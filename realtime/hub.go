@@ -44,6 +44,7 @@ type Hub struct {
 	inbound   resilience.Limit
 	metrics   *instruments
 	clock     time.Time // origin of the monotonic readings conns keep
+	idPrefix  string    // "c" and this hub's random tag: connection ids are "ck7q2xa-42"
 	nextID    atomic.Uint64
 
 	mu          sync.Mutex
@@ -98,7 +99,7 @@ func New(sys *actors.System, cfg Config, opts ...Option) (*Hub, error) {
 		return nil, errors.New("realtime: New: nil actor system")
 	}
 	h := &Hub{
-		sys: sys, cfg: cfg, log: slog.Default(), clock: time.Now(),
+		sys: sys, cfg: cfg, log: slog.Default(), clock: time.Now(), idPrefix: connIDPrefix(),
 		conns: make(map[*conn]struct{}), byPrincipal: make(map[string]int),
 		drained: make(chan struct{}),
 		inbound: resilience.Limit{Rate: cfg.InboundRate, Period: time.Second},

@@ -17,7 +17,7 @@ type Connected struct {
 	// json.RawMessage, Binary, Join, Leave or Close, or any value, which
 	// is sent as JSON.
 	Conn actors.Ref
-	// ID identifies the connection in presence lists and logs ("c42").
+	// ID identifies the connection in presence lists and logs ("ck7q2xa-42").
 	ID string
 	// Principal is the authenticated party, nil when anonymous.
 	Principal *principal.Principal

@@ -262,7 +262,7 @@ const minConnMailbox = 1024
 func (c *conn) start(t transport, tr int, read func()) error {
 	h := c.hub
 	c.t = t
-	c.id = "c" + strconv.FormatUint(h.nextID.Add(1), 10)
+	c.id = h.idPrefix + strconv.FormatUint(h.nextID.Add(1), 10)
 	setUserTimeout(connOf(t), h.cfg.IdleTimeout)
 	ref, err := h.sys.SpawnActor("realtime.conn."+c.id, &connActor{c: c},
 		actors.WithKind("realtime.conn"), actors.WithoutProcessingMetrics(),

@@ -12,8 +12,11 @@ import (
 // TestRealtimeClusterRoomPublisherOnEveryNode: every node of an actor
 // cluster with realtime on runs the bridge from components' publications
 // to rooms (a pool member per node, not one name per cluster, which would
-// stop the second node from starting), and a publication on one node
-// reaches a room's client connected to another.
+// stop the second node from starting); each node accepts connections
+// (a connection's actor name is unique in the cluster, where per-node
+// counters gave the first connection of every node the same name, and
+// the second node refused it); and a publication on one node reaches a
+// room's client connected to another.
 func TestRealtimeClusterRoomPublisherOnEveryNode(t *testing.T) {
 	srv := natstest.Run(t)
 	env := map[string]string{
@@ -23,6 +26,8 @@ func TestRealtimeClusterRoomPublisherOnEveryNode(t *testing.T) {
 		"NATS__JETSTREAM__STORE":      "memory",
 	}
 	nodes := startAll(t, []map[string]string{env, env}, [][]Option{{WithAPI(realtimeAPI())}, {WithAPI(realtimeAPI())}})
+	first := mustDialWS(t, nodes[0], "/api/v1/rooms/a", nil)
+	wstest.ReadType(t, first, "joined")
 	c := mustDialWS(t, nodes[1], "/api/v1/rooms/a", nil)
 	wstest.ReadType(t, c, "joined")
 

@@ -30,6 +30,7 @@ type showcaseNode struct {
 	cmd   *exec.Cmd
 	api   string // http://127.0.0.1:port
 	admin string
+	nats  string // nats://127.0.0.1:port, its embedded server's client port
 	logs  *lines
 	done  chan struct{} // closed when the process has exited
 }
@@ -82,6 +83,23 @@ func (l *lines) grep(s string) string {
 	return strings.Join(out, "\n")
 }
 
+// since returns the JSON lines logged at or after t, but the access log's.
+func (l *lines) since(t time.Time) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.all {
+		var rec struct {
+			Time time.Time `json:"time"`
+			Msg  string    `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && !rec.Time.Before(t) && rec.Msg != "request" {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 func (l *lines) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -109,18 +127,20 @@ func buildShowcase(t *testing.T) string {
 // beforehand, are picked free a moment before.
 func startShowcaseCluster(t *testing.T, bin string, n int, env map[string]string) []*showcaseNode {
 	t.Helper()
-	ports := natstest.FreePorts(t, n)
+	ports := natstest.FreePorts(t, 2*n) // routes, then client ports
 	routes := make([]string, n)
-	for i, p := range ports {
+	for i, p := range ports[:n] {
 		routes[i] = "nats://127.0.0.1:" + strconv.Itoa(p)
 	}
 	nodes := make([]*showcaseNode, n)
 	for i := range nodes {
 		nodeEnv := map[string]string{
-			"SHOWCASE_HTTP__ADDRESS":            "127.0.0.1:0",
-			"SHOWCASE_ADMIN__ADDRESS":           "127.0.0.1:0",
-			"SHOWCASE_NATS__CLUSTER__LISTEN":    "127.0.0.1:" + strconv.Itoa(ports[i]),
-			"SHOWCASE_NATS__CLUSTER__ROUTES":    strings.Join(routes, ","),
+			"SHOWCASE_HTTP__ADDRESS":         "127.0.0.1:0",
+			"SHOWCASE_ADMIN__ADDRESS":        "127.0.0.1:0",
+			"SHOWCASE_NATS__CLUSTER__LISTEN": "127.0.0.1:" + strconv.Itoa(ports[i]),
+			"SHOWCASE_NATS__CLUSTER__ROUTES": strings.Join(routes, ","),
+			// A client port, for the tests to ask JetStream who leads what.
+			"SHOWCASE_NATS__LISTEN":             "127.0.0.1:" + strconv.Itoa(ports[n+i]),
 			"SHOWCASE_ACTORS__CLUSTER__ENABLED": "true",
 			"XDG_STATE_HOME":                    t.TempDir(),
 			// The summarizer compiled once by TestMain.
@@ -130,6 +150,7 @@ func startShowcaseCluster(t *testing.T, bin string, n int, env map[string]string
 			nodeEnv[k] = v
 		}
 		nodes[i] = startShowcaseNode(t, bin, i+1, nodeEnv)
+		nodes[i].nats = "nats://" + nodeEnv["SHOWCASE_NATS__LISTEN"]
 	}
 	for _, node := range nodes {
 		node.waitStarted(t)

@@ -218,17 +218,36 @@ func (b *Bucket) AcquireShared(ctx context.Context, key string, value []byte) (*
 	return l, l.Reacquire(ctx)
 }
 
-// create writes the key if it is free.
+// create writes the key if it is free, else returns a *HeldError with the
+// holder's value. A key the stream's leader refused to create can read as
+// missing a moment later: reads of a replicated bucket are direct gets,
+// served by any replica, which may not have applied the write that took
+// the key yet (or the key was deleted in between). create then tries
+// again rather than report the key held by nobody in particular: a pool
+// member starting on two nodes at once read its co-holder's create as
+// missing and failed its node's start-up with "name already taken"
+// (TestShowcaseCluster, once in 12 runs under load).
 func (l *Lease) create(ctx context.Context) error {
-	sent := time.Now()
-	var rev uint64
-	err := l.b.do(ctx, func() (err error) {
-		rev, err = l.b.kv.Create(ctx, l.key, l.value)
-		return err
-	})
-	if conflict(err) {
+	for attempt := 0; ; attempt++ {
+		sent := time.Now()
+		var rev uint64
+		err := l.b.do(ctx, func() (err error) {
+			rev, err = l.b.kv.Create(ctx, l.key, l.value)
+			return err
+		})
+		if err == nil {
+			l.wrote(rev, sent)
+			return nil
+		}
+		if !conflict(err) {
+			return fmt.Errorf("lease: acquiring %q: %w", l.key, err)
+		}
 		held := &HeldError{Key: l.key}
-		if e, gerr := l.b.Get(ctx, l.key); gerr == nil {
+		e, gerr := l.b.Get(ctx, l.key)
+		if errors.Is(gerr, ErrNotFound) && attempt < 3 {
+			continue
+		}
+		if gerr == nil {
 			held.Value = e.Value
 			l.mu.Lock()
 			l.rev = e.Revision
@@ -236,11 +255,6 @@ func (l *Lease) create(ctx context.Context) error {
 		}
 		return held
 	}
-	if err != nil {
-		return fmt.Errorf("lease: acquiring %q: %w", l.key, err)
-	}
-	l.wrote(rev, sent)
-	return nil
 }
 
 func (l *Lease) wrote(rev uint64, sent time.Time) {

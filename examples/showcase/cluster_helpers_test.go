@@ -83,6 +83,23 @@ func (l *lines) grep(s string) string {
 	return strings.Join(out, "\n")
 }
 
+// clientListen returns the embedded NATS server's client address from
+// its start-up line, "" without one.
+func (l *lines) clientListen() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.all {
+		var rec struct {
+			Msg    string `json:"msg"`
+			Listen string `json:"client_listen"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "NATS: embedded server started" {
+			return rec.Listen
+		}
+	}
+	return ""
+}
+
 // since returns the JSON lines logged at or after t, but the access log's.
 func (l *lines) since(t time.Time) string {
 	l.mu.Lock()
@@ -127,9 +144,9 @@ func buildShowcase(t *testing.T) string {
 // beforehand, are picked free a moment before.
 func startShowcaseCluster(t *testing.T, bin string, n int, env map[string]string) []*showcaseNode {
 	t.Helper()
-	ports := natstest.FreePorts(t, 2*n) // routes, then client ports
+	ports := natstest.FreePorts(t, n)
 	routes := make([]string, n)
-	for i, p := range ports[:n] {
+	for i, p := range ports {
 		routes[i] = "nats://127.0.0.1:" + strconv.Itoa(p)
 	}
 	nodes := make([]*showcaseNode, n)
@@ -139,8 +156,9 @@ func startShowcaseCluster(t *testing.T, bin string, n int, env map[string]string
 			"SHOWCASE_ADMIN__ADDRESS":        "127.0.0.1:0",
 			"SHOWCASE_NATS__CLUSTER__LISTEN": "127.0.0.1:" + strconv.Itoa(ports[i]),
 			"SHOWCASE_NATS__CLUSTER__ROUTES": strings.Join(routes, ","),
-			// A client port, for the tests to ask JetStream who leads what.
-			"SHOWCASE_NATS__LISTEN":             "127.0.0.1:" + strconv.Itoa(ports[n+i]),
+			// A client port, for the tests to ask JetStream who leads
+			// what: any free one, read from the start-up log.
+			"SHOWCASE_NATS__LISTEN":             "127.0.0.1:0",
 			"SHOWCASE_ACTORS__CLUSTER__ENABLED": "true",
 			"XDG_STATE_HOME":                    t.TempDir(),
 			// The summarizer compiled once by TestMain.
@@ -150,7 +168,6 @@ func startShowcaseCluster(t *testing.T, bin string, n int, env map[string]string
 			nodeEnv[k] = v
 		}
 		nodes[i] = startShowcaseNode(t, bin, i+1, nodeEnv)
-		nodes[i].nats = "nats://" + nodeEnv["SHOWCASE_NATS__LISTEN"]
 	}
 	for _, node := range nodes {
 		node.waitStarted(t)
@@ -197,6 +214,7 @@ func (s *showcaseNode) waitStarted(t *testing.T) {
 	case rec := <-s.logs.started:
 		s.api = "http://" + fmt.Sprint(rec["address"])
 		s.admin = "http://" + fmt.Sprint(rec["admin_address"])
+		s.nats = "nats://" + s.logs.clientListen()
 	case <-s.done:
 		t.Fatalf("node %d exited before it started:\n%s", s.n, s.logs)
 	case <-time.After(clusterStartTimeout):

@@ -42,30 +42,11 @@ func TestShowcaseClusterLeadersKilled(t *testing.T) {
 		eventuallyStatus(t, n.admin+"/readyz", http.StatusOK)
 		eventuallyStatus(t, n.api+"/api/v2/notes", http.StatusOK)
 	}
-	var victim *showcaseNode
-	var survivors []*showcaseNode
-	for _, n := range nodes {
-		if victim == nil && n.runsActor(t, "stats") {
-			victim = n
-			continue
-		}
-		survivors = append(survivors, n)
-	}
-	if victim == nil {
-		t.Fatal("no node runs stats")
-	}
-	notes := map[string]string{}
-	for i := range 12 {
-		title := fmt.Sprintf("before the kill %d", i)
-		status, body, h := call(t, http.MethodPost, nodes[i%3].api+"/api/v2/notes", `{"title":"`+title+`"}`, nil)
-		if status != http.StatusCreated {
-			t.Fatalf("POST = %d %s", status, body)
-		}
-		notes[h.Get("Location")] = title
-	}
+	victim, survivors := statsNode(t, nodes)
+	notes := createNotes(t, nodes)
 	leadOnto(t, victim)
 
-	l := startLoad(survivors, "/api/v2/stats", "/api/v2/notes", "/api/v2/notes/1")
+	l := startLoad(survivors, "/api/v2/stats", "/api/v2/notes", "/api/v2/notes/1", "/api/v2/notes/1/summary")
 	defer l.stop()
 	l.waitOK(t, 10)
 	victim.kill(t)

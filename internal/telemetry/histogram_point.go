@@ -65,12 +65,7 @@ func (p *histogramPoint[N]) record(ctx context.Context, v N, exemplar bool) {
 	if exemplar {
 		p.exemplars[i].Store(&histogramExemplar[N]{value: v, time: time.Now(), span: trace.SpanContextFromContext(ctx)})
 	}
-	for {
-		old := p.sum.Load()
-		if p.sum.CompareAndSwap(old, bitsOf(valueOf[N](old)+v)) {
-			break
-		}
-	}
+	p.add(v)
 	for old := p.min.Load(); v < valueOf[N](old) && !p.min.CompareAndSwap(old, bitsOf(v)); {
 		old = p.min.Load()
 	}
@@ -78,6 +73,24 @@ func (p *histogramPoint[N]) record(ctx context.Context, v N, exemplar bool) {
 		old = p.max.Load()
 	}
 	p.counts[i].Add(1)
+}
+
+// add adds v to the sum: an integer with one atomic add, which never
+// retries, a float with a compare-and-swap loop, which retries while other
+// cores add. In the full service's in-process twin (32 goroutines on one
+// route's cells), the CAS loop of the two byte-size sums took 0.8% of the
+// CPU, ~0.09 µs a request.
+func (p *histogramPoint[N]) add(v N) {
+	if i, ok := any(v).(int64); ok {
+		p.sum.Add(uint64(i))
+		return
+	}
+	for {
+		old := p.sum.Load()
+		if p.sum.CompareAndSwap(old, bitsOf(valueOf[N](old)+v)) {
+			return
+		}
+	}
 }
 
 // collect writes the point into dp, reusing dp's slices, and reports

@@ -22,13 +22,13 @@ var authzBuckets = []float64{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005
 //
 // The counters are telemetry.Counters: every request bumps three of them
 // (authentication, a cache lookup, a decision), which as synchronous SDK
-// counters cost ~1 µs a request under load.
+// counters cost ~1 µs a request under load. The decision's duration is a
+// telemetry.Histogram for the same reason (~0.35 µs a synchronous Record).
 type metrics struct {
 	authn     *telemetry.Counter[string]
 	decisions *telemetry.Counter[decisionLabels]
-	duration  metric.Float64Histogram
+	duration  *telemetry.Histogram[string, float64]
 	cache     *telemetry.Counter[cacheLabels]
-	routeSet  *telemetry.AttrCache[string]
 }
 
 type decisionLabels struct {
@@ -60,20 +60,17 @@ func newMetrics(mp metric.MeterProvider) *metrics {
 		func(k decisionLabels) []attribute.KeyValue {
 			return []attribute.KeyValue{telemetry.KeyRoute.String(k.route), telemetry.KeyDecision.String(either(k.allowed, "allow", "deny"))}
 		})
-	duration, _ := m.Float64Histogram(telemetry.MetricAuthzDuration,
-		metric.WithDescription("Time taken by one authorization decision."), metric.WithUnit("s"),
-		metric.WithExplicitBucketBoundaries(authzBuckets...))
+	duration, _ := telemetry.NewHistogram[string, float64](m, telemetry.HistogramSpec{Name: telemetry.MetricAuthzDuration,
+		Description: "Time taken by one authorization decision.", Unit: "s", Boundaries: authzBuckets},
+		func(route string) []attribute.KeyValue {
+			return []attribute.KeyValue{telemetry.KeyRoute.String(route)}
+		})
 	cache, _ := telemetry.NewCounter(m, telemetry.CounterSpec{Name: telemetry.MetricAuthCacheLookups,
 		Description: "Lookups in the verified-token and decision caches.", Unit: "{lookup}"},
 		func(k cacheLabels) []attribute.KeyValue {
 			return []attribute.KeyValue{telemetry.KeyAuthCache.String(k.cache), telemetry.KeyCacheResult.String(either(k.hit, "hit", "miss"))}
 		})
-	return &metrics{
-		authn: authn, decisions: decisions, duration: duration, cache: cache,
-		routeSet: telemetry.NewAttrCache(func(route string) []attribute.KeyValue {
-			return []attribute.KeyValue{telemetry.KeyRoute.String(route)}
-		}),
-	}
+	return &metrics{authn: authn, decisions: decisions, duration: duration, cache: cache}
 }
 
 // authentication counts one authentication outcome: ok, missing, invalid or
@@ -93,7 +90,7 @@ func (m *metrics) decision(ctx context.Context, route string, allowed bool, d ti
 		return
 	}
 	m.decisions.Add(decisionLabels{route, allowed}, 1)
-	m.duration.Record(ctx, d.Seconds(), m.routeSet.Get(route).Rec...)
+	m.duration.Record(ctx, route, d.Seconds())
 }
 
 // cacheLookup counts one lookup in cache ("token" or "decision"), a hit or

@@ -79,12 +79,12 @@ type telemetry struct {
 	propagator propagation.TextMapPropagator
 	server     []attribute.KeyValue // server.address, when configured
 	metrics    bool
-	duration   metric.Float64Histogram
-	active     *troupetel.Counter[routeKey] // nil when metrics are off
-	bodyIn     metric.Int64Histogram
-	bodyOut    metric.Int64Histogram
-	routes     sync.Map     // routeKey → *routeLabels
-	labelSets  atomic.Int64 // entries in routes and in their outcomes
+	duration   *troupetel.Histogram[outcomeLabels, float64] // nil when metrics are off
+	active     *troupetel.Counter[routeKey]                 // nil when metrics are off
+	bodyIn     *troupetel.Histogram[outcomeLabels, int64]   // nil when metrics are off
+	bodyOut    *troupetel.Histogram[outcomeLabels, int64]   // nil when metrics are off
+	routes     sync.Map                                     // routeKey → *routeLabels
+	labelSets  atomic.Int64                                 // entries in routes and in their outcomes
 }
 
 // newTelemetry fills cfg's zero fields; it returns nil when cfg asks for
@@ -122,13 +122,19 @@ func newTelemetry(cfg TelemetryConfig) *telemetry {
 
 // newInstruments creates the semantic conventions' HTTP server instruments.
 // A creation error goes to OpenTelemetry's error handler, as the API
-// intends, and an instrument the meter did not return is replaced by a noop,
-// so one faulty instrument never stops the service.
+// intends, and an instrument the meter did not return records nothing, so
+// one faulty instrument never stops the service.
+//
+// The three histograms are recorded on every request: troupetel.Histogram
+// records into the label set's cell with a few atomic operations, where the
+// SDK's Record walked the attribute set each time (~0.35 µs a call).
 func (t *telemetry) newInstruments(meter metric.Meter) {
-	duration, err1 := meter.Float64Histogram("http.server.request.duration",
-		metric.WithUnit("s"),
-		metric.WithDescription("Duration of HTTP server requests."),
-		metric.WithExplicitBucketBoundaries(durationBuckets...))
+	duration, err1 := troupetel.NewHistogram[outcomeLabels, float64](meter, troupetel.HistogramSpec{
+		Name:        "http.server.request.duration",
+		Unit:        "s",
+		Description: "Duration of HTTP server requests.",
+		Boundaries:  durationBuckets,
+	}, outcomeAttributes)
 	// Requests in flight go up and down twice per request: an atomic
 	// counter read at collection costs a fraction of two synchronous Adds
 	// (see troupetel.Counter).
@@ -138,27 +144,20 @@ func (t *telemetry) newInstruments(meter metric.Meter) {
 		Description: "Number of active HTTP server requests.",
 		UpDown:      true,
 	}, activeAttributes)
-	bodyIn, err3 := meter.Int64Histogram("http.server.request.body.size",
-		metric.WithUnit("By"),
-		metric.WithDescription("Size of HTTP server request bodies."))
-	bodyOut, err4 := meter.Int64Histogram("http.server.response.body.size",
-		metric.WithUnit("By"),
-		metric.WithDescription("Size of HTTP server response bodies."))
+	bodyIn, err3 := troupetel.NewHistogram[outcomeLabels, int64](meter, troupetel.HistogramSpec{
+		Name:        "http.server.request.body.size",
+		Unit:        "By",
+		Description: "Size of HTTP server request bodies.",
+	}, outcomeAttributes)
+	bodyOut, err4 := troupetel.NewHistogram[outcomeLabels, int64](meter, troupetel.HistogramSpec{
+		Name:        "http.server.response.body.size",
+		Unit:        "By",
+		Description: "Size of HTTP server response bodies.",
+	}, outcomeAttributes)
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		otel.Handle(err)
 	}
-	t.duration = orNoop[metric.Float64Histogram](duration, metricnoop.Float64Histogram{})
-	t.active = active
-	t.bodyIn = orNoop[metric.Int64Histogram](bodyIn, metricnoop.Int64Histogram{})
-	t.bodyOut = orNoop[metric.Int64Histogram](bodyOut, metricnoop.Int64Histogram{})
-}
-
-func orNoop[T comparable](inst, noop T) T {
-	var zero T
-	if inst == zero {
-		return noop
-	}
-	return inst
+	t.duration, t.active, t.bodyIn, t.bodyOut = duration, active, bodyIn, bodyOut
 }
 
 // observed is one request under observation, from begin to end.
@@ -234,12 +233,12 @@ func (t *telemetry) end(o *observed, r *http.Request, res responseState, detail 
 		return
 	}
 	o.labels.active.Add(-1)
-	record := t.outcomeOptions(o.labels, statusClass(out.status), out.version)
-	t.duration.Record(ctx, time.Since(o.start).Seconds(), record...)
+	cells := t.outcomeCells(o.labels, statusClass(out.status), out.version)
+	cells.duration.Record(ctx, time.Since(o.start).Seconds())
 	if out.bytesIn >= 0 {
-		t.bodyIn.Record(ctx, out.bytesIn, record...)
+		cells.bodyIn.Record(ctx, out.bytesIn)
 	}
-	t.bodyOut.Record(ctx, out.bytesOut, record...)
+	cells.bodyOut.Record(ctx, out.bytesOut)
 }
 
 // endSpan sets the attributes and status of a recording span and ends it.
@@ -344,7 +343,7 @@ type routeLabels struct {
 	startOptions []trace.SpanStartOption
 	active       *troupetel.CounterCell // nil when metrics are off
 	cached       bool                   // false for labels built past the bound, which are not kept
-	outcomes     sync.Map               // outcomeKey → []metric.RecordOption
+	outcomes     sync.Map               // outcomeKey → *outcomeCells
 }
 
 // outcomeKey identifies the labels of requests after they ran.
@@ -403,35 +402,52 @@ func activeAttributes(k routeKey) []attribute.KeyValue {
 	return attrs
 }
 
-// outcomeOptions returns the measurement options for a request of l that
-// ended in status class with API version.
-func (t *telemetry) outcomeOptions(l *routeLabels, class, version string) []metric.RecordOption {
+// outcomeLabels are the labels of a request's histograms.
+type outcomeLabels struct {
+	method, route, class, version string
+}
+
+// outcomeCells are the histogram cells of one outcomeLabels.
+type outcomeCells struct {
+	duration        *troupetel.HistogramCell[float64]
+	bodyIn, bodyOut *troupetel.HistogramCell[int64]
+}
+
+// outcomeCells returns the histogram cells for a request of l that ended in
+// status class with API version.
+func (t *telemetry) outcomeCells(l *routeLabels, class, version string) *outcomeCells {
 	k := outcomeKey{class: class, version: version}
 	if v, ok := l.outcomes.Load(k); ok {
-		return v.([]metric.RecordOption)
+		return v.(*outcomeCells)
 	}
 	if !l.cached || !t.reserveLabelSet() {
-		return outcomeOptions(l.method, "", class, "")
+		return t.newOutcomeCells(outcomeLabels{method: l.method, class: class})
 	}
-	v, loaded := l.outcomes.LoadOrStore(k, outcomeOptions(l.method, l.route, class, version))
+	v, loaded := l.outcomes.LoadOrStore(k, t.newOutcomeCells(outcomeLabels{l.method, l.route, class, version}))
 	if loaded {
 		t.labelSets.Add(-1)
 	}
-	return v.([]metric.RecordOption)
+	return v.(*outcomeCells)
 }
 
-func outcomeOptions(method, route, class, version string) []metric.RecordOption {
+func (t *telemetry) newOutcomeCells(k outcomeLabels) *outcomeCells {
+	return &outcomeCells{duration: t.duration.Cell(k), bodyIn: t.bodyIn.Cell(k), bodyOut: t.bodyOut.Cell(k)}
+}
+
+// outcomeAttributes labels a request's histograms by method, status class
+// and, for a cached route, its template and API version.
+func outcomeAttributes(k outcomeLabels) []attribute.KeyValue {
 	attrs := []attribute.KeyValue{
-		semconv.HTTPRequestMethodKey.String(method),
-		attrStatusClass.String(class),
+		semconv.HTTPRequestMethodKey.String(k.method),
+		attrStatusClass.String(k.class),
 	}
-	if route != "" {
-		attrs = append(attrs, semconv.HTTPRoute(route))
+	if k.route != "" {
+		attrs = append(attrs, semconv.HTTPRoute(k.route))
 	}
-	if version != "" {
-		attrs = append(attrs, attrAPIVersion.String(version))
+	if k.version != "" {
+		attrs = append(attrs, attrAPIVersion.String(k.version))
 	}
-	return []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+	return attrs
 }
 
 // reserveLabelSet takes one of the bounded cache slots, or reports that

@@ -166,7 +166,7 @@ func (m *breakerMetrics) rejected(ctx context.Context, name, kind string) {
 // In-flight slots are a telemetry.Counter: taken and given back on every
 // request, two synchronous SDK Adds cost ~0.6 µs a request under load.
 type bulkheadMetrics struct {
-	queue      metric.Float64Histogram
+	queue      *telemetry.Histogram[string, float64]
 	inFlight   *telemetry.Counter[string]
 	rejections metric.Int64Counter
 	nameSet    *telemetry.AttrCache[string]
@@ -177,9 +177,13 @@ func newBulkheadMetrics(mp metric.MeterProvider) *bulkheadMetrics {
 		return nil
 	}
 	m := telemetry.Meter(mp)
-	queue, _ := m.Float64Histogram(telemetry.MetricBulkheadQueueDuration,
-		metric.WithDescription("Time a request waited for a bulkhead slot."), metric.WithUnit("s"),
-		metric.WithExplicitBucketBoundaries(telemetry.DurationBuckets...))
+	// The wait is recorded on every request that passes the bulkhead: a
+	// telemetry.Histogram, not the SDK's (~0.35 µs a Record under load).
+	queue, _ := telemetry.NewHistogram[string, float64](m, telemetry.HistogramSpec{Name: telemetry.MetricBulkheadQueueDuration,
+		Description: "Time a request waited for a bulkhead slot.", Unit: "s", Boundaries: telemetry.DurationBuckets},
+		func(name string) []attribute.KeyValue {
+			return []attribute.KeyValue{telemetry.KeyBulkheadName.String(name)}
+		})
 	inFlight, _ := telemetry.NewCounter(m, telemetry.CounterSpec{Name: telemetry.MetricBulkheadInFlight,
 		Description: "Requests holding a bulkhead slot.", Unit: "{request}", UpDown: true},
 		func(name string) []attribute.KeyValue {
@@ -201,7 +205,7 @@ func (m *bulkheadMetrics) acquired(ctx context.Context, name string, wait time.D
 	if m == nil {
 		return
 	}
-	m.queue.Record(ctx, wait.Seconds(), m.nameSet.Get(name).Rec...)
+	m.queue.Record(ctx, name, wait.Seconds())
 	m.inFlight.Add(name, 1)
 }
 

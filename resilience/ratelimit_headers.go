@@ -1,6 +1,7 @@
 package resilience
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 )
@@ -14,6 +15,17 @@ const (
 	// HeaderRateLimit reports the quota's state: r units remaining, t
 	// seconds until it is whole again.
 	HeaderRateLimit = "RateLimit"
+)
+
+// The fields' keys in net/http's canonical form ("Ratelimit",
+// "Ratelimit-Policy"), which Header.Add would work out, and allocate, anew on
+// every call: the names are not in net/http's table of common fields. In the
+// full service's in-process twin, a request's decisions spent 2.8% of the
+// CPU canonicalizing them (issue 19 item 2). The keys, and so the fields
+// written, are those Header.Add used.
+var (
+	keyRateLimitPolicy = http.CanonicalHeaderKey(HeaderRateLimitPolicy)
+	keyRateLimit       = http.CanonicalHeaderKey(HeaderRateLimit)
 )
 
 // policyField renders one RateLimit-Policy member. A GCRA limit admits a

@@ -216,8 +216,8 @@ func (lim *limiter) check(ctx context.Context, h http.Header, route string, l Li
 		return nil
 	}
 	lim.metrics.decision(route, kind, lim.cfg.Store.Name(), res.Allowed)
-	h.Add(HeaderRateLimitPolicy, policyField(kind, l))
-	h.Add(HeaderRateLimit, rateLimitField(kind, res))
+	h[keyRateLimitPolicy] = append(h[keyRateLimitPolicy], policyField(kind, l))
+	h[keyRateLimit] = append(h[keyRateLimit], rateLimitField(kind, res))
 	if res.Allowed {
 		return nil
 	}

@@ -3,6 +3,7 @@ package resilience
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -221,3 +222,28 @@ func TestRateLimitConfigValidate(t *testing.T) {
 // roomyStore sizes the stage tests' memory stores so that no shard fills:
 // a full shard may evict a live key, which would reset its budget.
 const roomyStore = 100_000
+
+// TestRateLimitHeaderFieldsCost pins the allocations of one decision's
+// header fields: the two field values and their two slices. Header.Add
+// also allocated the canonical form of each field name ("Ratelimit"), which
+// net/http does not keep, on every call: 6 allocations before, 4 now. The
+// fields keep the keys Header.Add gave them.
+func TestRateLimitHeaderFieldsCost(t *testing.T) {
+	roomy := Limit{Rate: 1_000_000_000, Period: time.Second, Burst: 50} // small numbers: strconv allocates none
+	lim := newLimiter(RateLimitConfig{Store: NewMemoryStore(roomyStore), Anonymous: roomy})
+	h := http.Header{}
+	ctx := context.Background()
+	check := func() {
+		clear(h)
+		if err := lim.check(ctx, h, "/a", roomy, "ip", "ip:10.0.0.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check()
+	if got := slices.Sorted(maps.Keys(h)); !slices.Equal(got, []string{"Ratelimit", "Ratelimit-Policy"}) {
+		t.Errorf("header keys %q, want Header.Add's canonical Ratelimit and Ratelimit-Policy", got)
+	}
+	if n := testing.AllocsPerRun(100, check); n > 4 {
+		t.Errorf("one decision's header fields cost %v allocations, want at most 4", n)
+	}
+}

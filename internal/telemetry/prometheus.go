@@ -13,14 +13,14 @@ import (
 
 // newPrometheus builds a private registry, fed by an OTel Prometheus reader
 // plus the Go runtime and process collectors, and the handler that serves
-// it. A private registry keeps two Telemetry values in one process (tests,
+// it; producer adds Troupe's own histograms. A private registry keeps two Telemetry values in one process (tests,
 // embedded services) from colliding on prometheus.DefaultRegisterer.
 //
 // Metric names follow the exporter's default translation: dots become
 // underscores, counters gain _total and units a suffix, so
 // troupe.actor.processing.duration (unit s) is scraped as
 // troupe_actor_processing_duration_seconds.
-func newPrometheus() (sdkmetric.Reader, http.Handler, *prometheus.Registry, error) {
+func newPrometheus(producer sdkmetric.Producer) (sdkmetric.Reader, http.Handler, *prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
 		return nil, nil, nil, fmt.Errorf("telemetry: prometheus: %w", err)
@@ -28,7 +28,7 @@ func newPrometheus() (sdkmetric.Reader, http.Handler, *prometheus.Registry, erro
 	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
 		return nil, nil, nil, fmt.Errorf("telemetry: prometheus: %w", err)
 	}
-	reader, err := otelprom.New(otelprom.WithRegisterer(reg))
+	reader, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithProducer(producer))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("telemetry: prometheus: %w", err)
 	}

@@ -79,9 +79,14 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	}
 
 	if cfg.metricsEnabled() {
-		opts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithView(durationView)}
+		filter, limit := sdkOptions()
+		histograms := newHistogramProducer(histogramViews, filter, limit)
+		opts := []sdkmetric.Option{
+			sdkmetric.WithResource(res), sdkmetric.WithView(durationView),
+			sdkmetric.WithExemplarFilter(filter), sdkmetric.WithCardinalityLimit(limit),
+		}
 		if cfg.Prometheus {
-			reader, handler, reg, err := newPrometheus()
+			reader, handler, reg, err := newPrometheus(histograms)
 			if err != nil {
 				// Stop the tracer provider built above: the caller gets no
 				// Telemetry to shut down.
@@ -99,10 +104,11 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 				loggingMetricExporter{Exporter: exp, errs: errs},
 				sdkmetric.WithInterval(cfg.Metrics.interval()),
 				sdkmetric.WithTimeout(cfg.OTLP.timeout()),
+				sdkmetric.WithProducer(histograms),
 			)))
 		}
 		mp := sdkmetric.NewMeterProvider(opts...)
-		t.meterProvider = mp
+		t.meterProvider = meterProvider{MeterProvider: mp, histograms: histograms}
 		t.shutdowns = append(t.shutdowns, mp.Shutdown)
 	}
 	return t, nil
@@ -110,11 +116,14 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 
 // durationView gives http.server.request.duration the bucket boundaries that
 // the HTTP semantic conventions advise, whatever advice its instrument
-// carries, so dashboards can rely on them.
+// carries, so dashboards can rely on them. histogramViews says the same to
+// the producer of Troupe's own Histograms.
 var durationView = sdkmetric.NewView(
 	sdkmetric.Instrument{Name: "http.server.request.duration"},
 	sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: DurationBuckets}},
 )
+
+var histogramViews = map[string][]float64{"http.server.request.duration": DurationBuckets}
 
 // DurationBuckets are the histogram bucket boundaries, in seconds, that the
 // HTTP semantic conventions advise for request durations. Troupe uses them
@@ -201,7 +210,7 @@ func (t *Telemetry) MetricsEnabled() bool {
 	if t == nil {
 		return false
 	}
-	_, ok := t.meterProvider.(*sdkmetric.MeterProvider)
+	_, ok := t.meterProvider.(meterProvider)
 	return ok
 }
 

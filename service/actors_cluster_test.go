@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/troupehq/troupe/actors/wasm"
+
 	"github.com/coder/websocket"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -384,6 +386,18 @@ func TestActorsClusterComponentsArePools(t *testing.T) {
 	}
 	if seen["v1"] == 0 || seen["v2"] == 0 {
 		t.Errorf("replies by node's version: %v; want both nodes' components to answer", seen)
+	}
+	// A guest's error reply (kv_put refused: no kv grant) crosses nodes as
+	// the same *wasm.GuestError, its message kept for the logs.
+	for range 20 {
+		got, err := nodes[0].ask(t, "echo", "kx")
+		var ge *wasm.GuestError
+		if e, ok := got.(*wasm.GuestError); ok {
+			ge = e
+		}
+		if err != nil || ge == nil || ge.Component != "echo" {
+			t.Fatalf("a guest's error reply = %#v, %v; want a *wasm.GuestError from echo", got, err)
+		}
 	}
 }
 

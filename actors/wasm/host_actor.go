@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/actors/internal/topic"
+	"github.com/troupehq/troupe/problem"
 
 	"github.com/troupehq/troupe/actors/internal/abi"
 )
@@ -46,6 +48,25 @@ func (e *instanceEnv) actorError(name string, err error) int64 {
 		// Not processed, or not now (NATS down, an entity moving between
 		// nodes): the guest may answer 503 and its caller retry.
 		return e.fail(abi.CodeUnavailable, "unavailable: "+err.Error())
+	}
+	return e.fail(abi.CodeFailed, "failed: "+err.Error())
+}
+
+// replyError maps an actor's error reply — an answer, where actorError
+// maps a request that failed — to an ABI error code. An actor answering a
+// 503 or 504 problem says "not now", as ErrUnavailable and ErrTimeout do:
+// the showcase's notes actor answers 503 while a note's entity moves
+// between nodes or its store elects a leader, and the summarizer, handed
+// "failed", answered those moments with a 500 (TestShowcaseCluster).
+func (e *instanceEnv) replyError(name string, err error) int64 {
+	var pe *problem.Error
+	if errors.As(err, &pe) {
+		switch pe.Status {
+		case http.StatusServiceUnavailable:
+			return e.fail(abi.CodeUnavailable, "unavailable: "+name+" answered: "+err.Error())
+		case http.StatusGatewayTimeout:
+			return e.fail(abi.CodeTimeout, "timeout: "+name+" answered: "+err.Error())
+		}
 	}
 	return e.fail(abi.CodeFailed, "failed: "+err.Error())
 }
@@ -124,7 +145,7 @@ func hostRequest(ctx context.Context, env *instanceEnv, mem api.Memory, stack []
 	switch v := reply.(type) {
 	case nil:
 	case error:
-		return env.fail(abi.CodeFailed, "failed: "+v.Error())
+		return env.replyError(name, v)
 	case []byte:
 		out = v
 	case string:

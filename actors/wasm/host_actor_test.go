@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/internal/ratelog"
+	"github.com/troupehq/troupe/problem"
 
 	"github.com/troupehq/troupe/actors/internal/abi"
 )
@@ -149,6 +151,25 @@ func TestHostActorErrorCodes(t *testing.T) {
 	} {
 		if got := env.actorError("x", tc.err); got != tc.want {
 			t.Errorf("actorError(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestHostReplyErrorCodes: an actor's error reply reaches the guest as
+// unavailable or timeout when it is a 503 or 504 problem, else failed.
+func TestHostReplyErrorCodes(t *testing.T) {
+	env := &instanceEnv{}
+	for _, tc := range []struct {
+		err  error
+		want int64
+	}{
+		{problem.NewError(http.StatusServiceUnavailable, "moving"), -abi.CodeUnavailable},
+		{fmt.Errorf("wrapped: %w", problem.NewError(http.StatusGatewayTimeout, "slow")), -abi.CodeTimeout},
+		{problem.NewError(http.StatusBadRequest, "bad"), -abi.CodeFailed},
+		{errors.New("boom"), -abi.CodeFailed},
+	} {
+		if got := env.replyError("x", tc.err); got != tc.want {
+			t.Errorf("replyError(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}
 }

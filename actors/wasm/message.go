@@ -26,8 +26,14 @@ type Publication struct {
 
 // A component's publication crosses the cluster like any message (see
 // actors.RegisterMessage), as "wasm.publication"; its Data travels as
-// base64 in JSON.
-func init() { actors.RegisterMessage[Publication]("wasm.publication") }
+// base64 in JSON. So does a guest's error reply, as "wasm.guest_error":
+// a component is a pool member in a cluster, and its error reply to a
+// request from another node was otherwise refused as an unregistered
+// type, the guest's message lost.
+func init() {
+	actors.RegisterMessage[Publication]("wasm.publication")
+	actors.RegisterMessage[*GuestError]("wasm.guest_error")
+}
 
 // ErrTrap is wrapped by the failure of an instance that trapped
 // (unreachable, an out-of-bounds access, stack exhaustion, a failed memory

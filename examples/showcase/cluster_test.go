@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"io"
 	"net/http"
 	"strings"
@@ -169,6 +170,11 @@ func checkNodeKilled(t *testing.T, nodes []*showcaseNode) {
 	// so their own entity leases lapse too and the entities come back
 	// after the election (docs/cluster.md#virtual-actors-sharded-entities).
 	entityBound := jetStreamElection + 4*clusterLeaseTTL
+	if os.Getenv("TROUPE_FAILOVER_LOGS") != "" && max(failover, entities) > clusterLeaseTTL+time.Second {
+		for _, n := range survivors {
+			t.Logf("over the target; node %d's log since the kill:\n%s", n.n, n.logs.since(killed))
+		}
+	}
 	if failover > 8*clusterLeaseTTL || entities > entityBound {
 		for _, n := range survivors {
 			t.Logf("node %d's warnings and errors:\n%s", n.n, n.logs.grep(`"level":"WARN"`)+"\n"+n.logs.grep(`"level":"ERROR"`))

@@ -53,9 +53,13 @@ func summarize(_ guest.Context, req *guest.HTTPRequest) (*guest.HTTPResponse, er
 	query.Int("get", id)
 	raw, err := guest.Request("notes", query.Bytes(), time.Second)
 	switch {
-	case errors.Is(err, guest.ErrUnavailable):
+	case errors.Is(err, guest.ErrUnavailable), errors.Is(err, guest.ErrNotFound):
 		// The note's entity is moving between nodes, or NATS is down:
 		// not processed, so the client may retry, as the native routes say.
+		// No notes actor at all (a missing note is a reply, below) is the
+		// same for the client: for a moment after a node dies, a request
+		// to the notes pool can find no member, and the native routes
+		// answer 503 then too.
 		resp := problem(statusUnavailable, "the notes are unavailable for now; retry")
 		resp.Header = retryHeader
 		return resp, nil

@@ -132,13 +132,14 @@ func (s *System) await(ctx context.Context, from *process, to Ref, msg any, r *r
 // deadline: that long, or until the deadline if it is sooner, the caller
 // waits for the reply alone, without asking the context for its Done
 // channel. Most replies come within microseconds, and asking costs a
-// context made per call (as a route's is) an allocation, its own
-// registration with its parent (seven allocations for the request timeout
-// stage's context), and the caller a select on two channels instead of a
-// receive. The price is that a cancellation or a Stop of the waiting actor
-// in the first millisecond is seen when it ends; a deadline is kept to the
-// timer's precision. A millisecond is also about what the runtime's timers
-// promise when its Ps are idle. See docs/rationale.md.
+// context made per call (as a route's is) an allocation, or seven for the
+// request timeout stage's context, which registers with net/http's
+// per-request context only when asked (BenchmarkDeadlineCtxDone), and the
+// caller a select on two channels instead of a receive. The price is that
+// a cancellation or a Stop of the waiting actor in the first millisecond
+// is seen when it ends; a deadline is kept to the timer's precision. A
+// millisecond is also about what the runtime's timers promise when its Ps
+// are idle. See docs/rationale.md.
 const replyGrace = time.Millisecond
 
 // awaitQuick waits for the reply until the grace or deadline passes, and

@@ -19,7 +19,8 @@ import (
 //     times them.
 //   - with-timeout: that making and cancel alone, no Request.
 //   - with-timeout-done: the same plus the context's Done channel, which the
-//     context makes on first asking and Request must ask for to wait on it.
+//     context makes on first asking; Request asked for it on every call
+//     until it waited out replyGrace first.
 //   - timer-reset-stop: a time.Timer kept across calls, armed and stopped per
 //     call: what a deadline could cost a caller that owns its timer (an API
 //     taking a duration) instead of making a context per call.

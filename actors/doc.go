@@ -50,12 +50,18 @@
 // separate queue that the drain loop checks first; an atomic flag lets it
 // notice one between two messages of a batch without taking the lock.
 //
-// Request/response uses pooled reply slots (a one-element channel and an
-// atomic state). The replier and the giving-up caller race with a CAS on the
-// state; a caller that gives up abandons its slot to the GC rather than
-// returning it to the pool, so a late reply can never reach a later request.
-// No timer is created: the caller waits on ctx.Done(), which is nil (free)
-// without a deadline. A request that Receive returns from without Respond
+// Request/response uses pooled reply slots (a channel, an atomic state and a
+// timer made once per slot). The replier and the giving-up caller race with
+// a CAS on the state; a caller that gives up abandons its slot to the GC
+// rather than returning it to the pool, so a late reply can never reach a
+// later request. No timer is created per request. Under a context with a
+// deadline the caller first waits for the reply alone, for up to a
+// millisecond (or until the deadline), on the slot's timer, and only then
+// on ctx.Done(): asking a context made per call for its Done channel costs
+// an allocation, or seven for the request timeout stage's context, which
+// registers with its parent when asked (see replyGrace). Without a deadline
+// it waits on ctx.Done(), which is nil (free) for a context that never
+// ends. A request that Receive returns from without Respond
 // or Forward fails at once with [ErrNoReply], so no caller waits for a reply
 // that cannot come; Stop fails queued requests with [ErrStopped].
 //

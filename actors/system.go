@@ -286,6 +286,9 @@ func (s *System) send(ctx context.Context, from *process, to Ref, msg any) error
 // error result is about delivery: *TimeoutError (errors.Is ErrTimeout and
 // context.DeadlineExceeded), ErrStopped, ErrMailboxFull, ErrNoReply, or the
 // actor's failure. A reply arriving after the deadline is a dead letter.
+// Cancelling ctx ends the wait with ctx's error; a cancellation within the
+// first millisecond of a wait under a deadline is seen when that
+// millisecond ends (see the package doc).
 func (s *System) Request(ctx context.Context, to Ref, msg any) (any, error) {
 	return s.request(ctx, nil, to, msg)
 }

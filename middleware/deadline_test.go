@@ -539,3 +539,29 @@ func TestDeadlineCtxConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDeadlineCtxDone prices the first Done call on a request's
+// deadline context: its channel and its registration with the parent, here a
+// context.WithCancel per request as net/http gives each request. A waiter
+// that can do without the channel (actors' Request within its first
+// millisecond) saves the difference.
+func BenchmarkDeadlineCtxDone(b *testing.B) {
+	for _, asked := range []bool{false, true} {
+		name := "unasked"
+		if asked {
+			name = "asked"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				parent, cancel := context.WithCancel(context.Background())
+				c := newDeadlineCtx(parent)
+				if asked {
+					_ = c.Done()
+				}
+				c.release()
+				cancel()
+			}
+		})
+	}
+}

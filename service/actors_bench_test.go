@@ -1,0 +1,55 @@
+package service
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/internal/cputime"
+	"github.com/troupehq/troupe/versioning"
+)
+
+// BenchmarkActorRoute serves POST /api/v1/echo/:word, answered by an actor,
+// through the whole service handler, each request's context a
+// context.WithCancel as net/http makes one per request. Under such a parent
+// the timeout stage's context costs seven allocations more once asked for
+// its Done channel, which is what an actor Request under it used to do at
+// once (docs/benchmarks.md, issue 19 item 5).
+func BenchmarkActorRoute(b *testing.B) {
+	api := versioning.New("/api").Version(1, func(g *versioning.Group) { g.POST("/echo/:word", actors.Route("echo")) })
+	svc, err := New("test", WithConfigLoader(testLoader(b, nil)), WithLogOutput(io.Discard), WithAPI(api))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = svc.actorSystem.Shutdown(context.Background())
+		svc.release()
+	})
+	if _, err := svc.Actors().Spawn("echo", echoActor); err != nil {
+		b.Fatal(err)
+	}
+	h := svc.Handler()
+	serve := func() *httptest.ResponseRecorder {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/api/v1/echo/hi", strings.NewReader("x"))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	for range 5000 {
+		serve()
+	}
+	b.ReportAllocs()
+	cpu := cputime.Used()
+	for b.Loop() {
+		if w := serve(); w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+	cputime.PerOp(b, cpu)
+}

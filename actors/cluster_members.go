@@ -202,7 +202,11 @@ func (m *membership) left(node string, graceful bool) {
 	m.departed[node] = time.Now()
 	m.mu.Unlock()
 	if known {
-		m.c.logger.Info("node left the cluster", "left", node)
+		how := "its lease aged out"
+		if graceful {
+			how = "its lease was deleted"
+		}
+		m.c.logger.Info("node left the cluster", "left", node, "how", how)
 	}
 	m.c.nodeLeft(node, graceful)
 }
@@ -222,6 +226,10 @@ func (m *membership) renewFailed(err error) {
 		m.c.logger.Error("this node's membership lease is held by another node: node ids must be unique", "error", err)
 	case err != nil:
 		m.c.logger.Debug("membership lease lapsed and not yet taken again; retrying", "error", err)
+	default:
+		// The other nodes may have seen this one leave meanwhile, failing
+		// the requests waiting on its actors.
+		m.c.logger.Warn("this node's membership lease lapsed (not renewed within the lease TTL) and was taken again", "lease_ttl", m.bucket.TTL())
 	}
 }
 

@@ -106,9 +106,15 @@ func (i *Inspector) system() *actors.System {
 	return i.sys
 }
 
-// Sample implements actors.Observer.
+// Sampling implements actors.Observer: the System draws the rate, which
+// the adaptive sampler changes, and asks Sample about messages with a
+// cause only when OTel traces are followed.
+func (i *Inspector) Sampling() *actors.Sampling { return i.sampler.sampling }
+
+// Sample implements actors.Observer: a message the rate did not pick is
+// traced when its cause is a trace OTel samples.
 func (i *Inspector) Sample(ctx context.Context, _ actors.Ref, _ any) bool {
-	return i.sampler.sample(ctx)
+	return i.sampler.follows(ctx)
 }
 
 // Observe implements actors.Observer: it stages the observation for the

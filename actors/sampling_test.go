@@ -186,3 +186,18 @@ func TestSamplingThroughSystem(t *testing.T) {
 	}
 	within(t, "through a System", int(a.traced.Load()), n, 0.2)
 }
+
+// BenchmarkSamplingPick is the decision for one message at rate 1%: the
+// countdown, without its lock (the sender holds it anyway).
+// inspect.BenchmarkSample is the random draw it replaced.
+func BenchmarkSamplingPick(b *testing.B) {
+	s := NewSampling(0.01, AskNever)
+	var m mailbox
+	hits := 0
+	for b.Loop() {
+		if m.pick(s) {
+			hits++
+		}
+	}
+	b.ReportMetric(float64(hits)/float64(b.N), "picked/op")
+}

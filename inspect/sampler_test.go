@@ -80,6 +80,9 @@ func TestAdaptive(t *testing.T) {
 	}
 }
 
+// BenchmarkSample is the recorder's decision for a dead letter at 1%: a
+// random number and an atomic load, what every message paid before the
+// System drew gaps (actors.BenchmarkSamplingPick).
 func BenchmarkSample(b *testing.B) {
 	s := newSampler(0.01, true)
 	ctx := context.Background()

@@ -265,7 +265,7 @@ func kindOf(k actors.ObservationKind) string {
 func fill(e *Event, o *actors.Observation, name string, f *facts) {
 	e.Time, e.ActorID, e.Actor = f.ended, o.Actor.ID(), name
 	e.FromID, e.From, e.Request = o.From.ID(), label(o.From), o.Request
-	e.Enqueued, e.Started, e.Replied = o.Enqueued.Time(), o.Started.Time(), o.Replied.Time()
+	e.stamps = [3]actors.Stamp{o.Enqueued, o.Started, o.Replied} // converted when read
 	e.Outcome, e.Wait, e.Processing = o.Outcome, f.wait, f.processing
 	e.Message, e.Error, e.RequestID, e.TraceID = f.msgType, f.err, f.requestID, f.traceID
 }

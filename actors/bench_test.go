@@ -228,6 +228,7 @@ func BenchmarkRequestNested(b *testing.B) {
 // nopObserver traces nothing.
 type nopObserver struct{}
 
+func (nopObserver) Sampling() *Sampling                   { return NewSampling(0, AskNever) }
 func (nopObserver) Sample(context.Context, Ref, any) bool { return false }
 func (nopObserver) Observe(*Observation)                  {}
 func (nopObserver) Cycle(Cycle)                           {}
@@ -235,6 +236,12 @@ func (nopObserver) Cycle(Cycle)                           {}
 // sampler traces every message, or none, and records nothing.
 type sampler bool
 
+func (s sampler) Sampling() *Sampling {
+	if s {
+		return NewSampling(1, AskNever)
+	}
+	return NewSampling(0, AskNever)
+}
 func (s sampler) Sample(context.Context, Ref, any) bool { return bool(s) }
 func (sampler) Observe(*Observation)                    {}
 func (sampler) Cycle(Cycle)                             {}

@@ -78,14 +78,19 @@ type mailbox struct {
 	blockTimeout time.Duration // a Block wait without a deadline
 	capacity     int
 
-	mu       sync.Mutex
-	q        ring
-	sysq     []sysMsg
-	running  bool          // a drain goroutine exists (or is about to)
-	closed   bool          // user messages are refused
-	sealed   bool          // the actor terminated: system messages are refused too
-	enqueued uint64        // accepted since the last batch (Stats.Sent)
-	notFull  chan struct{} // closed when space frees up; Block waiters
+	mu      sync.Mutex
+	q       ring
+	sysq    []sysMsg
+	running bool // a drain goroutine exists (or is about to)
+	closed  bool // user messages are refused
+	sealed  bool // the actor terminated: system messages are refused too
+	// The Observer's sampling countdown (Sampling, mailbox.pick): the
+	// gen of the rate it was drawn at and the messages still to let pass.
+	// They fill the bools' padding, so the mailbox keeps to 136 bytes.
+	sampleGen  uint8
+	sampleSkip uint32
+	enqueued   uint64        // accepted since the last batch (Stats.Sent)
+	notFull    chan struct{} // closed when space frees up; Block waiters
 }
 
 // deliver queues a user message in p's mailbox, applying the overflow
@@ -96,11 +101,13 @@ type mailbox struct {
 // It is the mailbox's put, written as the endpoint method itself because a
 // wrapper around it cost Send 1→1 5% of its time.
 func (p *process) deliver(ctx context.Context, env envelope) error {
-	if ob := p.sys.observe; ob != nil {
-		ob.enqueue(ctx, p, &env)
-	}
+	ob := p.sys.observe
+	decided := ob == nil || ob.decide(ctx, p, &env)
 	m := &p.mb
 	m.mu.Lock()
+	if !decided {
+		ob.enqueue(ctx, p, &env)
+	}
 	var timer *time.Timer
 	for !m.closed && m.q.n >= m.capacity {
 		switch m.policy {

@@ -16,11 +16,17 @@ import (
 // safe for concurrent use, quick, and must never block or call back into
 // the System.
 type Observer interface {
-	// Sample reports whether to trace msg, about to be queued for to. ctx
-	// is what caused the message: the context it was sent with — for a
-	// Send or a Respond from inside Receive, the values of the request the
-	// actor handles; context.Background() when nothing. It runs for every
-	// message.
+	// Sampling returns how the System picks the messages to trace: at
+	// random at its rate, plus those Sample picks. WithObserver reads it
+	// once; the Observer may change its rate at any time. nil traces only
+	// what Sample picks, asking about every message.
+	Sampling() *Sampling
+	// Sample reports whether to trace msg, about to be queued for to,
+	// although the rate did not pick it. ctx is what caused the message:
+	// the context it was sent with — for a Send or a Respond from inside
+	// Receive, the values of the request the actor handles;
+	// context.Background() when nothing. Which messages it is asked about
+	// is the Sampling's Ask.
 	Sample(ctx context.Context, to Ref, msg any) bool
 	// Observe is told the end of each traced message, every dead letter
 	// and every restart. o is valid only during the call.
@@ -96,7 +102,11 @@ func WithObserver(o Observer) Option {
 	return func(s *System) {
 		if o != nil {
 			startClock()
-			s.observe = &observing{o: o}
+			sm := o.Sampling()
+			if sm == nil {
+				sm = NewSampling(0, AskEvery)
+			}
+			s.observe = &observing{o: o, sampling: sm}
 		}
 	}
 }
@@ -107,7 +117,8 @@ func (r Ref) Kind() string { return r.kind() }
 
 // observing is a System's Observer and what it needs besides.
 type observing struct {
-	o Observer
+	o        Observer
+	sampling *Sampling
 }
 
 // observed is what observing keeps per actor, when the System has an
@@ -129,20 +140,51 @@ type traced struct {
 
 var tracedPool = sync.Pool{New: func() any { return new(traced) }}
 
-// enqueue asks the Observer whether to trace the message env carries to
-// to, and if so wraps it. Timer ticks are the actor's own business.
-func (ob *observing) enqueue(ctx context.Context, to *process, env *envelope) {
-	if _, tick := env.msg.(*timerTick); tick {
-		return
+// decide makes what it can of the decision to trace the message env
+// carries to to before deliver takes the mailbox lock, and reports
+// whether it did: a timer tick is never traced (it is the actor's own
+// business); a message Sample picks (when the Sampling's Ask says to ask:
+// it may walk a context, so never under the lock), or any message at rate
+// 1, is wrapped here. Otherwise the rate's countdown decides, under the
+// lock (enqueue).
+func (ob *observing) decide(ctx context.Context, to *process, env *envelope) bool {
+	switch m := env.msg.(type) {
+	case *timerTick:
+		return true
+	case *inbound:
+		if ob.sampling.ask != AskNever && ob.o.Sample(m, to.ref(), m.msg) {
+			ob.wrap(ctx, to, env)
+			return true
+		}
+	default:
+		if ask := ob.sampling.ask; (ask == AskEvery || ask == AskCaused && ctx != bg) && ob.o.Sample(ctx, to.ref(), m) {
+			ob.wrap(ctx, to, env)
+			return true
+		}
 	}
+	if ob.sampling.gaps.Load().rate >= 1 {
+		ob.wrap(ctx, to, env)
+		return true
+	}
+	return false
+}
+
+// enqueue wraps the message env carries to to if the rate's countdown
+// picks it. It runs under to's mailbox lock, which guards the countdown:
+// a message not traced costs a decrement.
+func (ob *observing) enqueue(ctx context.Context, to *process, env *envelope) {
+	if to.mb.pick(ob.sampling) {
+		ob.wrap(ctx, to, env)
+	}
+}
+
+// wrap makes the message env carries to to a traced one.
+func (ob *observing) wrap(ctx context.Context, to *process, env *envelope) {
 	msg, from, request := env.msg, env.from.ref(), env.req != nil
 	if in, ok := msg.(*inbound); ok {
 		// A hop from another node: observed as its message, from its
 		// remote sender, in the caller's trace.
 		msg, from, request, ctx = in.msg, in.from, in.isRequest(), in
-	}
-	if !ob.o.Sample(ctx, to.ref(), msg) {
-		return
 	}
 	t := tracedPool.Get().(*traced)
 	t.msg = env.msg

@@ -23,6 +23,9 @@ func newRecorder() *recorder {
 	return &recorder{seen: make(chan Observation, 256), cyc: make(chan Cycle, 64)}
 }
 
+// Sampling asks about every message: the recorder picks by message.
+func (r *recorder) Sampling() *Sampling { return NewSampling(0, AskEvery) }
+
 func (r *recorder) Sample(ctx context.Context, _ Ref, msg any) bool {
 	if r.sample != nil {
 		return r.sample(ctx, msg)

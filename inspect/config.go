@@ -46,7 +46,7 @@ func (m Mode) valid() bool {
 }
 
 // Bounds on the buffers. Past them memory use stops being a detail: a
-// million events is about 290 MB.
+// million events is about 320 MB.
 const (
 	MaxEventsLimit = 1_000_000
 	MaxActorsLimit = 1_000_000

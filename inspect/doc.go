@@ -4,11 +4,11 @@
 // is the operator's guide.
 //
 // An Inspector is the System's actors.Observer (see ActorOptions): the
-// actor system traces the messages the Inspector samples — a share set by
-// the Mode or Config.SamplingRate, adapted to an overhead target when
-// asked, plus every message whose cause OTel samples — and tells it how
-// each ended, about every dead letter and restart, and about each request
-// cycle its detector finds. The Inspector keeps events in a ring of
+// actor system traces the messages the Inspector's actors.Sampling picks —
+// a share set by the Mode or Config.SamplingRate, drawn by the System per
+// actor and adapted to an overhead target when asked, plus every message
+// whose cause OTel samples — and tells it how each ended, about every dead
+// letter and restart, and about each request cycle its detector finds. The Inspector keeps events in a ring of
 // Config.MaxEvents, figures for at most Config.MaxActors actors, and
 // drops both after Config.Retention. Handler serves /inspect/ and
 // /console.

@@ -106,9 +106,15 @@ func (i *Inspector) system() *actors.System {
 	return i.sys
 }
 
-// Sample implements actors.Observer.
+// Sampling implements actors.Observer: the System draws the rate, which
+// the adaptive sampler changes, and asks Sample about messages with a
+// cause only when OTel traces are followed.
+func (i *Inspector) Sampling() *actors.Sampling { return i.sampler.sampling }
+
+// Sample implements actors.Observer: a message the rate did not pick is
+// traced when its cause is a trace OTel samples.
 func (i *Inspector) Sample(ctx context.Context, _ actors.Ref, _ any) bool {
-	return i.sampler.sample(ctx)
+	return i.sampler.follows(ctx)
 }
 
 // Observe implements actors.Observer: it stages the observation for the
@@ -259,7 +265,7 @@ func kindOf(k actors.ObservationKind) string {
 func fill(e *Event, o *actors.Observation, name string, f *facts) {
 	e.Time, e.ActorID, e.Actor = f.ended, o.Actor.ID(), name
 	e.FromID, e.From, e.Request = o.From.ID(), label(o.From), o.Request
-	e.Enqueued, e.Started, e.Replied = o.Enqueued.Time(), o.Started.Time(), o.Replied.Time()
+	e.stamps = [3]actors.Stamp{o.Enqueued, o.Started, o.Replied} // converted when read
 	e.Outcome, e.Wait, e.Processing = o.Outcome, f.wait, f.processing
 	e.Message, e.Error, e.RequestID, e.TraceID = f.msgType, f.err, f.requestID, f.traceID
 }

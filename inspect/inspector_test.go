@@ -96,6 +96,11 @@ func TestInspectorRecordsMessages(t *testing.T) {
 			e.TraceID.String() != "ab000000000000000000000000000000" || e.Enqueued.IsZero() || e.Replied.IsZero() {
 			t.Fatalf("event %+v", e)
 		}
+		// The times are converted when read: in order, and now.
+		if e.Enqueued.After(e.Started) || e.Started.After(e.Replied) || e.Replied.After(e.Time) ||
+			time.Since(e.Enqueued).Abs() > time.Minute {
+			t.Fatalf("times out of order or not now: %+v", e)
+		}
 	}
 	st := i.Stats()
 	if st.Mode != Development || st.SamplingRate != 1 || st.Events != 10 || st.Recorded != 10 || st.Bytes <= 0 {

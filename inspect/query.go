@@ -49,6 +49,9 @@ func (i *Inspector) Events(f EventFilter) []Event {
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[len(out)-f.Limit:]
 	}
+	for k := range out {
+		out[k].times()
+	}
 	return out
 }
 

@@ -32,7 +32,7 @@ func (r *ring) add(e Event) {
 
 // push returns the zeroed slot of a new event, the oldest one's when full,
 // for the caller to fill in place; the caller then adds the event's
-// ownBytes to strings. Filling in place keeps a 288-byte Event off the
+// ownBytes to strings. Filling in place keeps a 312-byte Event off the
 // recording goroutine's stack, which is a fresh drain goroutine's small
 // one: copies of it made the stack grow on every traced message.
 func (r *ring) push() *Event {

@@ -2,53 +2,54 @@ package inspect
 
 import (
 	"context"
-	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/troupehq/troupe/actors"
 )
 
-// sampler picks the messages to trace: each with probability rate, drawn
-// per message, and every message whose cause is a trace OTel samples, so
-// the inspector and the traces tell of the same requests. The draw is one
-// random number and an atomic load; with the Observer call around it, it
-// costs every message ~19 ns on a KVM guest (BenchmarkSamplingDecision),
-// half of it the random number.
+// sampler picks the messages to trace: each with probability rate, and
+// every message whose cause is a trace OTel samples, so the inspector and
+// the traces tell of the same requests. The actor system draws the rate
+// (actors.Sampling: per actor, the gap to the next traced message) and
+// asks Sample only about messages with a cause, and only when traces are
+// followed, so a message not traced costs the System a decrement and no
+// call here. sample is the same decision for what the System does not
+// ask about: dead letters, which the recorder keeps at the rate.
 type sampler struct {
-	threshold atomic.Uint64 // rate × 2⁶⁴; a message is traced when its draw is below
-	all       atomic.Bool   // rate 1: every message
-	bits      atomic.Uint64 // the rate, math.Float64bits
-	traces    bool          // follow OTel's sampled flag
+	sampling *actors.Sampling
+	traces   bool // follow OTel's sampled flag
 }
 
 func newSampler(rate float64, traces bool) *sampler {
-	s := &sampler{traces: traces}
-	s.set(rate)
-	return s
+	ask := actors.AskNever
+	if traces {
+		ask = actors.AskCaused
+	}
+	return &sampler{sampling: actors.NewSampling(rate, ask), traces: traces}
 }
 
 // set changes the rate.
-func (s *sampler) set(rate float64) {
-	rate = min(max(rate, 0), 1)
-	s.bits.Store(math.Float64bits(rate))
-	s.all.Store(rate >= 1)
-	if rate >= 1 {
-		s.threshold.Store(math.MaxUint64)
-		return
-	}
-	s.threshold.Store(uint64(rate * (1 << 63) * 2))
-}
+func (s *sampler) set(rate float64) { s.sampling.SetRate(rate) }
 
 // rate returns the current rate.
-func (s *sampler) rate() float64 { return math.Float64frombits(s.bits.Load()) }
+func (s *sampler) rate() float64 { return s.sampling.Rate() }
 
-// sample decides for one message caused by ctx.
+// sample decides for one message caused by ctx, with a random number of
+// its own.
 func (s *sampler) sample(ctx context.Context) bool {
-	if s.all.Load() || rand.Uint64() < s.threshold.Load() {
+	if r := s.rate(); r >= 1 || rand.Float64() < r {
 		return true
 	}
+	return s.follows(ctx)
+}
+
+// follows reports whether ctx is a trace OTel samples that the inspector
+// follows.
+func (s *sampler) follows(ctx context.Context) bool {
 	return s.traces && trace.SpanContextFromContext(ctx).IsSampled()
 }
 

@@ -13,6 +13,7 @@ import (
 // cycleObserver keeps the cycles a System reports.
 type cycleObserver struct{ cycles chan actors.Cycle }
 
+func (cycleObserver) Sampling() *actors.Sampling                   { return actors.NewSampling(0, actors.AskNever) }
 func (cycleObserver) Sample(context.Context, actors.Ref, any) bool { return false }
 func (cycleObserver) Observe(*actors.Observation)                  {}
 func (o cycleObserver) Cycle(c actors.Cycle)                       { o.cycles <- c }

@@ -20,8 +20,20 @@ import (
 // its Done channel, which is what an actor Request under it used to do at
 // once (docs/benchmarks.md, issue 19 item 5).
 func BenchmarkActorRoute(b *testing.B) {
+	benchActorRoute(b, nil, 5000, func() (*http.Request, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(context.Background())
+		return httptest.NewRequestWithContext(ctx, http.MethodPost, "/api/v1/echo/hi", strings.NewReader("x")), cancel
+	})
+}
+
+// benchActorRoute serves POST /api/v1/echo/:word, answered by an actor,
+// through the whole handler of a service with env, warm times first (the
+// steady state: pools and buffers at their size), and reports CPU per
+// request as well as time. newRequest returns each request and what to
+// call once it is served.
+func benchActorRoute(b *testing.B, env map[string]string, warm int, newRequest func() (*http.Request, context.CancelFunc)) {
 	api := versioning.New("/api").Version(1, func(g *versioning.Group) { g.POST("/echo/:word", actors.Route("echo")) })
-	svc, err := New("test", WithConfigLoader(testLoader(b, nil)), WithLogOutput(io.Discard), WithAPI(api))
+	svc, err := New("test", WithConfigLoader(testLoader(b, env)), WithLogOutput(io.Discard), WithAPI(api))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,14 +46,13 @@ func BenchmarkActorRoute(b *testing.B) {
 	}
 	h := svc.Handler()
 	serve := func() *httptest.ResponseRecorder {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/api/v1/echo/hi", strings.NewReader("x"))
+		req, done := newRequest()
+		defer done()
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		return w
 	}
-	for range 5000 {
+	for range warm {
 		serve()
 	}
 	b.ReportAllocs()

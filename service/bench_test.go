@@ -11,8 +11,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
 
-	"github.com/troupehq/troupe/actors"
-	"github.com/troupehq/troupe/internal/cputime"
 	"github.com/troupehq/troupe/versioning"
 )
 
@@ -82,38 +80,9 @@ func benchService(b *testing.B, env map[string]string, api *versioning.API) http
 func BenchmarkInspectActorRoute(b *testing.B) {
 	for _, mode := range []string{"off", "production", "analysis", "development"} {
 		b.Run(mode, func(b *testing.B) {
-			api := versioning.New("/api").Version(1, func(g *versioning.Group) { g.POST("/echo/:word", actors.Route("echo")) })
-			svc, err := New("test", WithConfigLoader(testLoader(b, map[string]string{"INSPECT__MODE": mode})),
-				WithLogOutput(io.Discard), WithAPI(api))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() {
-				_ = svc.actorSystem.Shutdown(context.Background())
-				svc.release()
+			benchActorRoute(b, map[string]string{"INSPECT__MODE": mode}, 20_000, func() (*http.Request, context.CancelFunc) {
+				return httptest.NewRequest(http.MethodPost, "/api/v1/echo/hi", strings.NewReader("x")), func() {}
 			})
-			if _, err := svc.Actors().Spawn("echo", echoActor); err != nil {
-				b.Fatal(err)
-			}
-			h := svc.Handler()
-			serve := func() *httptest.ResponseRecorder {
-				req := httptest.NewRequest(http.MethodPost, "/api/v1/echo/hi", strings.NewReader("x"))
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, req)
-				return w
-			}
-			// The steady state: the inspector's buffers at their size.
-			for range 20_000 {
-				serve()
-			}
-			b.ReportAllocs()
-			cpu := cputime.Used()
-			for b.Loop() {
-				if w := serve(); w.Code != http.StatusOK {
-					b.Fatalf("status %d: %s", w.Code, w.Body)
-				}
-			}
-			cputime.PerOp(b, cpu)
 		})
 	}
 }

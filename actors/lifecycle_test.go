@@ -26,7 +26,7 @@ func (j *journal) add(s string) {
 }
 
 func TestShutdownDrainsInReverseSpawnOrderChildrenFirst(t *testing.T) {
-	defer goleak.VerifyNone(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	s := NewSystem()
 	j := &journal{}
 	counting := func(name string, child bool) Producer {
@@ -87,7 +87,7 @@ func TestShutdownDrainsInReverseSpawnOrderChildrenFirst(t *testing.T) {
 }
 
 func TestShutdownPastDeadlineStopsHard(t *testing.T) {
-	defer goleak.VerifyNone(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	s := NewSystem()
 	dls, cancel := s.DeadLetters().Subscribe(16)
 	defer cancel()

@@ -75,10 +75,20 @@ func (c Cycle) String() string {
 // (WithObserver) when the Request that closes it is made, and again when
 // it resolves. With failFast that Request — the innermost — fails at once
 // with a *CycleError (ErrCycle) instead of waiting for its deadline, which
-// resolves the cycle. It costs an actor's Request two atomic stores and a
-// walk along the chain of waiting actors it joins, usually one load.
+// resolves the cycle. It costs an actor's Request an allocation, two
+// atomic stores and a walk along the chain of waiting actors it joins,
+// usually one load.
+//
+// In a cluster, a Request an actor sends to another node carries the
+// waits above it (cycles_remote.go), so a cycle through several nodes is
+// found on the node where it closes, once that node has checked that the
+// actor it closes on still waits. The Systems of every node need
+// WithCycleDetection for that; failFast is each node's own.
 func WithCycleDetection(failFast bool) Option {
-	return func(s *System) { s.cycles = &cycleDetector{failFast: failFast} }
+	return func(s *System) {
+		startClock()
+		s.cycles = &cycleDetector{failFast: failFast}
+	}
 }
 
 // maxCycleHops bounds a walk along waiting actors: a chain longer than
@@ -97,8 +107,14 @@ type waitEdge struct {
 	from  *process
 	to    atomic.Pointer[process] // nil for an actor of another node
 	msg   reflect.Type
-	since time.Time
-	cycle atomic.Pointer[cycleState] // the cycle it is part of, once detected
+	since Stamp // also identifies the wait on this node (cycles_remote.go)
+	// parent is the wait of the actor of this node whose Request from is
+	// handling, when there is one; above is the chain of waits a Request
+	// from another node brought to from or to one of its parents, oldest
+	// first. Both are set before the edge is published and never change.
+	parent *waitEdge
+	above  *waitChain
+	cycle  atomic.Pointer[cycleState] // the cycle it is part of, once detected
 }
 
 // cycleState is a detected cycle and whether its end was reported.
@@ -110,13 +126,18 @@ type cycleState struct {
 // request is System.request for an actor's Request while cycles are
 // watched: from waits on to while await waits.
 func (d *cycleDetector) request(ctx context.Context, s *System, from *process, to Ref, msg any, r *request) (any, error) {
-	e := &waitEdge{from: from, msg: reflect.TypeOf(msg), since: now()}
+	e := &waitEdge{from: from, msg: reflect.TypeOf(msg), since: stamp()}
 	e.to.Store(localProcess(to))
+	e.inherit(&from.drain.cx)
 	r.wait = e
 	// Store, then walk: of two requests closing a cycle at once, at least
 	// one sees the other's edge.
 	from.obs.waiting.Store(e)
-	if st := d.check(s, e); st != nil && d.failFast {
+	st := d.check(s, e)
+	if st == nil && e.above != nil {
+		st = d.checkAbove(s, e)
+	}
+	if st != nil && d.failFast {
 		from.obs.waiting.Store(nil)
 		r.ctx, r.wait = nil, nil
 		requestPool.Put(r)
@@ -203,8 +224,15 @@ func walk(e *waitEdge) []*waitEdge {
 func (d *cycleDetector) found(s *System, edges []*waitEdge) *cycleState {
 	st := &cycleState{c: Cycle{Detected: time.Now(), Hops: make([]CycleHop, len(edges))}}
 	for i, w := range edges {
-		st.c.Hops[i] = CycleHop{From: w.from.ref(), To: w.to.Load().ref(), Message: typeName(w.msg), Since: w.since}
+		st.c.Hops[i] = CycleHop{From: w.from.ref(), To: w.to.Load().ref(), Message: typeName(w.msg), Since: w.since.Time()}
 	}
+	return d.mark(s, st, edges)
+}
+
+// mark numbers the cycle st, records it on edges — its waits on this
+// node — and reports it, unless the other side of a race reported it
+// first, in which case it returns that one.
+func (d *cycleDetector) mark(s *System, st *cycleState, edges []*waitEdge) *cycleState {
 	st.c.ID = d.nextID.Add(1)
 	for i, w := range edges {
 		if !w.cycle.CompareAndSwap(nil, st) {

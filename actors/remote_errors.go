@@ -57,6 +57,7 @@ func encodeError(err error) (errCode, string) {
 	var pe *problem.Error
 	var nf *NotFoundError
 	var ut *UnregisteredTypeError
+	var ce *CycleError
 	switch {
 	case errors.Is(err, ErrTimeout):
 		return errCodeTimeout, ""
@@ -80,6 +81,8 @@ func encodeError(err error) (errCode, string) {
 		return errCodeSelfRequest, ""
 	case errors.As(err, &pe):
 		return errCodeProblem, ""
+	case errors.As(err, &ce):
+		return errCodeCycle, truncate(ce.Cycle.String(), maxWireString)
 	}
 	return errCodeRemote, truncate(err.Error(), maxWireString)
 }
@@ -109,6 +112,8 @@ func decodeError(w *wireMsg, v any, to Ref) error {
 		return ErrSelfRequest
 	case errCodeNotOwner:
 		return ErrNotOwner
+	case errCodeCycle:
+		return fmt.Errorf("%w: %s (closed on node %s)", ErrCycle, w.errText, w.from.node)
 	case errCodeProblem:
 		if pe, ok := v.(*problem.Error); ok {
 			return pe

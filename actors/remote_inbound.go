@@ -33,6 +33,11 @@ type inbound struct {
 	replyTo  string // the NATS reply subject of a request
 	corr     uint64
 
+	// chain is the waits above the request (cycles_remote.go), decoded
+	// from trace once waitsRead; the receiving actor's goroutine only.
+	chain     *waitChain
+	waitsRead bool
+
 	valuesOnce sync.Once
 	values     context.Context // bg plus the extracted trace context
 	mu         sync.Mutex

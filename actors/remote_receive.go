@@ -132,6 +132,13 @@ func (c *cluster) deliverInbound(reply string, w *wireMsg) {
 			in.replyTo = reply
 		}
 		env.msg = in
+		if d, p := c.sys.cycles, localProcess(to); d != nil && p != nil && in.isRequest() {
+			if st := d.atReceipt(c, in, p); st != nil && d.failFast {
+				d.resolve(c.sys, st, "failed fast")
+				in.fail(&CycleError{Cycle: st.c})
+				return
+			}
+		}
 	}
 	// A refusal was dead-lettered by the mailbox; a request learns why.
 	err = target.deliver(noWait, env)

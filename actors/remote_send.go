@@ -55,6 +55,9 @@ func (c *cluster) deliver(ctx context.Context, to *remoteRef, env envelope) erro
 		}
 		token, reply = c.mux.add(env.req, Ref{ep: to}, opRequest)
 		w.corr = token
+		if e := env.req.wait; e != nil && len(w.trace) < 2*maxTracePairs {
+			w.trace = append(w.trace, c.waitsPair(e)...)
+		}
 	}
 	if !c.connected() {
 		err = ErrUnavailable

@@ -45,7 +45,8 @@ const (
 	errCodeProblem // a *problem.Error, as the payload
 	errCodeRemote  // any other error: its text
 	errCodeNotOwner
-	errCodeLast = errCodeNotOwner
+	errCodeCycle // a *CycleError, failed fast where the cycle closed: its actors
+	errCodeLast  = errCodeCycle
 )
 
 // Bounds of the envelope's fields. They keep a hostile or corrupt

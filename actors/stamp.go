@@ -31,13 +31,8 @@ func (s Stamp) Sub(u Stamp) time.Duration { return obsClock.sub(s, u) }
 // after start-up.
 func (s Stamp) Time() time.Time { return obsClock.time(s) }
 
-// epoch anchors the observation clock, and the time of the cycle detector.
+// epoch anchors the observation clock.
 var epoch = time.Now()
-
-// now is the time of a cycle's wait: the wall time at start-up plus the
-// monotonic time since, which costs one clock read where time.Now costs
-// two. It cannot go backwards.
-func now() time.Time { return epoch.Add(time.Since(epoch)) }
 
 // obsClock is the process's observation clock, set up by the first
 // System with an Observer (startClock): a System without one never reads

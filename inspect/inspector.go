@@ -7,10 +7,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/troupehq/troupe/actors"
-	"github.com/troupehq/troupe/internal/reqinfo"
 )
 
 // Options are what an Inspector needs besides its Config.
@@ -174,15 +172,18 @@ func (i *Inspector) record(o *staged, rate float64) {
 		// Every dead letter is counted; untraced ones are kept at the
 		// sampling rate, so a storm cannot flush the buffer.
 		st.DeadLetters++
-		keep = !o.Enqueued.IsZero() || i.sampler.sample(o.Context)
+		keep = !o.Enqueued.IsZero() || i.sampler.sample(o.sampledTrace)
 	case actors.ObservedRestart:
 		st.Restarts++
 		st.LastError = f.err
 	}
 	if keep {
-		e := i.push(kindOf(o.Kind))
-		fill(e, &o.Observation, name, &f)
-		i.events.strings += e.ownBytes()
+		sl := i.push(kindOf(o.Kind))
+		if !sl.fill(&o.Observation, name, &f) {
+			e := &Event{Seq: sl.seq, Kind: kindOf(o.Kind)}
+			fill(e, &o.Observation, name, &f)
+			i.events.keepWhole(sl, e)
+		}
 	}
 }
 
@@ -194,25 +195,26 @@ func weight(rate float64) float64 {
 	return 1 / rate
 }
 
-// push returns a new event of kind, numbered, to fill in place; i.mu is
-// held. The caller adds its ownBytes to the ring's count.
-func (i *Inspector) push(kind string) *Event {
+// push returns the slot of a new event of kind, numbered, to fill in
+// place; i.mu is held.
+func (i *Inspector) push(kind string) *slot {
 	i.seq++
 	before := i.events.dropped
-	e := i.events.push()
-	e.Seq, e.Kind = i.seq, kind
+	s := i.events.push()
+	s.seq = i.seq
 	if i.metrics != nil {
 		i.metrics.recorded(kind, i.events.dropped-before)
 	}
-	return e
+	return s
 }
 
 // add keeps e, numbered; i.mu is held.
-func (i *Inspector) add(e Event) {
-	p := i.push(e.Kind)
-	e.Seq = p.Seq
-	*p = e
-	i.events.strings += p.ownBytes()
+func (i *Inspector) add(e *Event) {
+	s := i.push(e.Kind)
+	e.Seq = s.seq
+	if !s.pack(e) {
+		i.events.keepWhole(s, e)
+	}
 }
 
 // facts are what an event needs from an observation that takes a lookup,
@@ -236,10 +238,7 @@ func factsOf(o *staged) facts {
 	if o.Err != nil {
 		f.err = o.Err.Error()
 	}
-	if ctx := o.Context; ctx != nil && ctx != context.Background() {
-		f.traceID = TraceID(trace.SpanContextFromContext(ctx).TraceID())
-		f.requestID = reqinfo.RequestID(ctx)
-	}
+	f.traceID, f.requestID = o.traceID, o.requestID
 	switch {
 	case o.Kind == actors.ObservedMessage:
 		f.wait, f.processing = o.Started.Sub(o.Enqueued), o.Ended.Sub(o.Started)
@@ -259,6 +258,16 @@ func kindOf(k actors.ObservationKind) string {
 		return KindRestart
 	}
 	return KindMessage
+}
+
+// fill writes o into s, which push numbered, and reports whether its
+// strings fit; a failure's message never does (see ring).
+func (s *slot) fill(o *actors.Observation, name string, f *facts) bool {
+	s.time, s.actorID, s.fromID, s.request = f.ended.UnixNano(), o.Actor.ID(), o.From.ID(), o.Request
+	s.stamps = [3]actors.Stamp{o.Enqueued, o.Started, o.Replied} // converted when read
+	s.wait, s.processing, s.traceID = f.wait, f.processing, f.traceID
+	s.kind = kindIndex(kindOf(o.Kind))
+	return f.err == "" && s.packText([5]string{name, label(o.From), f.msgType, o.Outcome, f.requestID})
 }
 
 // fill writes o into the event e.
@@ -290,7 +299,7 @@ func (i *Inspector) Cycle(c actors.Cycle) {
 		e.Kind, e.Time, e.Outcome = KindCycleResolved, c.Resolved, c.Resolution
 	}
 	i.mu.Lock()
-	i.add(e)
+	i.add(&e)
 	i.cycles.record(c)
 	i.mu.Unlock()
 	if resolved {

@@ -156,7 +156,7 @@ func TestInspectorBoundedUnderLoad(t *testing.T) {
 	for k := range refs {
 		refs[k], _ = s.Spawn(fmt.Sprint("a", k), echo)
 	}
-	limit := c.MaxEvents*eventSize + c.MaxEvents*64 + c.MaxActors*actorStatsSize + 2*stagingCap(c.MaxEvents)*stagedSize
+	limit := c.MaxEvents*(slotSize+eventSize) + c.MaxEvents*64 + c.MaxActors*actorStatsSize + 2*stagingCap(c.MaxEvents)*stagedSize
 	stop := make(chan struct{})
 	var peak Stats
 	var watch sync.WaitGroup

@@ -1,6 +1,8 @@
 package inspect
 
 import (
+	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,7 +13,7 @@ func TestRingBounds(t *testing.T) {
 	r := newRing(100)
 	base := time.Now()
 	for i := range 1000 {
-		r.add(Event{Seq: uint64(i + 1), Time: base.Add(time.Duration(i)), RequestID: strings.Repeat("x", 10)})
+		r.add(&Event{Seq: uint64(i + 1), Time: base.Add(time.Duration(i)), RequestID: strings.Repeat("x", 10)})
 		if r.n > 100 || len(r.buf) > 100 || cap(r.buf) > 100 {
 			t.Fatalf("after %d events: %d held in a buffer of %d", i+1, r.n, cap(r.buf))
 		}
@@ -24,7 +26,7 @@ func TestRingBounds(t *testing.T) {
 	if r.dropped != 900 {
 		t.Errorf("dropped = %d, want 900", r.dropped)
 	}
-	if want := 100*eventSize + 100*10; r.bytes() != want {
+	if want := 100 * slotSize; r.bytes() != want {
 		t.Errorf("bytes = %d, want %d", r.bytes(), want)
 	}
 	// Retention removes the oldest; adding after that reuses the slots.
@@ -32,15 +34,65 @@ func TestRingBounds(t *testing.T) {
 	if r.n != 50 || r.expired != 50 {
 		t.Errorf("after expiry: %d held, %d expired", r.n, r.expired)
 	}
-	r.add(Event{Seq: 1001, Time: base.Add(1001)})
+	r.add(&Event{Seq: 1001, Time: base.Add(1001)})
 	seqs = seqs[:0]
 	r.each(func(e *Event) bool { seqs = append(seqs, e.Seq); return true })
 	if len(seqs) != 51 || seqs[0] != 951 || seqs[50] != 1001 || cap(r.buf) != 100 {
 		t.Errorf("after expiry and add: %d events from %d to %d, buffer %d", len(seqs), seqs[0], seqs[len(seqs)-1], cap(r.buf))
 	}
-	if r.strings != 50*10 {
-		t.Errorf("string bytes %d, want 500", r.strings)
+}
+
+// TestRingSpills: an event whose strings do not fit its slot — a
+// failure's message, a long name — is kept whole, read back whole, counted,
+// and let go with its slot.
+func TestRingSpills(t *testing.T) {
+	r := newRing(4)
+	base := time.Now()
+	long := strings.Repeat("n", textCap+1)
+	in := []Event{
+		{Seq: 1, Kind: KindMessage, Actor: "a", Message: "*actors.HTTPRequest", Outcome: "replied", RequestID: "01JD3", Request: true, Wait: 5, Processing: 7},
+		{Seq: 2, Kind: KindMessage, Actor: "a", Outcome: "failed", Error: "boom"},
+		{Seq: 3, Kind: KindRestart, Actor: long},
+		{Seq: 4, Kind: KindCycle, Actor: "a", Detail: "a#1 → b#2 → a#1"},
 	}
+	for k := range in {
+		in[k].Time = time.Unix(0, base.Add(time.Duration(k)).UnixNano()) // as a slot keeps it
+		e := in[k]
+		r.add(&e)
+	}
+	var out []Event
+	r.each(func(e *Event) bool { out = append(out, *e); return true })
+	if !reflect.DeepEqual(out, in) {
+		t.Fatalf("read back\n%+v\nwant\n%+v", out, in)
+	}
+	if len(r.spill) != 3 || r.strings != 3*eventSize+len("boom")+len(in[3].Detail) {
+		t.Errorf("%d spilled, %d bytes counted", len(r.spill), r.strings)
+	}
+	for k := range 4 {
+		r.add(&Event{Seq: uint64(5 + k), Kind: KindMessage, Time: base.Add(time.Duration(5 + k))})
+	}
+	if len(r.spill) != 0 || r.strings != 0 || r.bytes() != 4*slotSize {
+		t.Errorf("after the spilled events were replaced: %d spilled, %d bytes", len(r.spill), r.bytes())
+	}
+}
+
+// TestSlotHoldsNoPointer: the ring's buffer is never scanned by the
+// garbage collector only while a slot holds no pointer.
+func TestSlotHoldsNoPointer(t *testing.T) {
+	var check func(reflect.Type, string)
+	check = func(ty reflect.Type, path string) {
+		switch ty.Kind() {
+		case reflect.Pointer, reflect.String, reflect.Slice, reflect.Map, reflect.Interface, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+			t.Errorf("%s is a %s: the ring's buffer would be scanned", path, ty.Kind())
+		case reflect.Struct:
+			for f := range ty.Fields() {
+				check(f.Type, path+"."+f.Name)
+			}
+		case reflect.Array:
+			check(ty.Elem(), path+"[]")
+		}
+	}
+	check(reflect.TypeFor[slot](), "slot")
 }
 
 func TestTableBounds(t *testing.T) {
@@ -84,4 +136,44 @@ func TestActorFigures(t *testing.T) {
 	if f.Rate != 10_000 {
 		t.Errorf("rate = %v, want 10000/s", f.Rate)
 	}
+}
+
+// BenchmarkRingGC is a full garbage collection with 10,000 events held:
+// as the ring keeps them (slots), and as []Event, what it kept before —
+// each with its own request ID string. The difference is what the
+// collector's marking of the ring costs every cycle.
+func BenchmarkRingGC(b *testing.B) {
+	const n = 10_000
+	events := func() []Event {
+		out := make([]Event, n)
+		for k := range out {
+			out[k] = Event{
+				Seq: uint64(k + 1), Kind: KindMessage, Time: time.Now(), Actor: "echo", Message: "*actors.HTTPRequest",
+				Outcome: "replied", RequestID: strconv.Itoa(1e12 + k), Request: true,
+			}
+		}
+		return out
+	}
+	b.Run("slots", func(b *testing.B) {
+		r := newRing(n)
+		for _, e := range events() {
+			r.add(&e)
+		}
+		for b.Loop() {
+			runtime.GC()
+		}
+		runtime.KeepAlive(r)
+	})
+	b.Run("events", func(b *testing.B) {
+		held := events()
+		for b.Loop() {
+			runtime.GC()
+		}
+		runtime.KeepAlive(held)
+	})
+	b.Run("none", func(b *testing.B) {
+		for b.Loop() {
+			runtime.GC()
+		}
+	})
 }

@@ -38,13 +38,13 @@ func (s *sampler) set(rate float64) { s.sampling.SetRate(rate) }
 // rate returns the current rate.
 func (s *sampler) rate() float64 { return s.sampling.Rate() }
 
-// sample decides for one message caused by ctx, with a random number of
-// its own.
-func (s *sampler) sample(ctx context.Context) bool {
+// sample decides for one message, with a random number of its own;
+// sampledTrace is whether its cause is a trace OTel samples.
+func (s *sampler) sample(sampledTrace bool) bool {
 	if r := s.rate(); r >= 1 || rand.Float64() < r {
 		return true
 	}
-	return s.follows(ctx)
+	return s.traces && sampledTrace
 }
 
 // follows reports whether ctx is a trace OTel samples that the inspector

@@ -15,7 +15,7 @@ func TestSamplerRate(t *testing.T) {
 		const n = 200_000
 		hits := 0
 		for range n {
-			if s.sample(context.Background()) {
+			if s.sample(false) {
 				hits++
 			}
 		}
@@ -42,10 +42,10 @@ func TestSamplerFollowsTraces(t *testing.T) {
 	unsampled := trace.ContextWithSpanContext(context.Background(), sc.WithTraceFlags(0))
 	on, off := newSampler(0, true), newSampler(0, false)
 	for range 100 {
-		if !on.sample(ctx) {
+		if !on.follows(ctx) || !on.sample(true) {
 			t.Fatal("a sampled trace was not traced")
 		}
-		if on.sample(unsampled) || off.sample(ctx) || on.sample(context.Background()) {
+		if on.follows(unsampled) || off.follows(ctx) || on.follows(context.Background()) || on.sample(false) || off.sample(true) {
 			t.Fatal("traced at rate 0 without a sampled trace to follow")
 		}
 	}
@@ -85,9 +85,8 @@ func TestAdaptive(t *testing.T) {
 // System drew gaps (actors.BenchmarkSamplingPick).
 func BenchmarkSample(b *testing.B) {
 	s := newSampler(0.01, true)
-	ctx := context.Background()
 	for b.Loop() {
-		s.sample(ctx)
+		s.sample(false)
 	}
 }
 

@@ -128,7 +128,7 @@ type cycleState struct {
 func (d *cycleDetector) request(ctx context.Context, s *System, from *process, to Ref, msg any, r *request) (any, error) {
 	e := &waitEdge{from: from, msg: reflect.TypeOf(msg), since: stamp()}
 	e.to.Store(localProcess(to))
-	e.inherit(&from.drain.cx)
+	e.parent, e.above = from.obs.parent, from.obs.above
 	r.wait = e
 	// Store, then walk: of two requests closing a cycle at once, at least
 	// one sees the other's edge.

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -57,28 +58,30 @@ type waitHop struct {
 // oldest first; the last is its sender's.
 type waitChain struct{ hops []waitHop }
 
-// inherit sets e's parent and chain from the message e's actor handles:
+// noteAbove records who waits on the message env, before Receive takes it:
 // the wait of the local actor whose Request it is, or the chain a Request
-// from another node brought. A message already answered has nobody
-// waiting on it. cx is the actor's Context, read on its own goroutine.
-func (e *waitEdge) inherit(cx *Context) {
-	if cx.replied || cx.env == nil {
-		return
-	}
-	if r := cx.env.req; r != nil {
-		if p := r.wait; p != nil {
-			e.parent, e.above = p, p.above
+// from another node brought. The actor's Requests inherit it. It is noted
+// on the actor's goroutine before Receive and only read during it, so a
+// Request made from a goroutine Receive started reads it safely; whether
+// each wait above still waits is checked where it matters (chain, and the
+// node a cycle closes on).
+func (o *observed) noteAbove(env *envelope, reqCtx context.Context) {
+	o.parent, o.above = nil, nil
+	if r := env.req; r != nil {
+		if w := r.wait; w != nil {
+			o.parent, o.above = w, w.above
 		}
 		return
 	}
-	if in := cx.inbound(); in != nil && in.isRequest() {
-		e.above = in.waits()
+	if in, ok := reqCtx.(*inbound); ok && in.isRequest() {
+		o.above = in.waits()
 	}
 }
 
 // waits returns the chain of waits the inbound's Request carried, decoded
-// on first use; nil when it carried none, or a corrupt one. Only the
-// receiving actor's goroutine calls it.
+// on first use; nil when it carried none, or a corrupt one. It is called
+// on receipt, before delivery, and by the receiving actor's goroutine
+// before Receive, never at once.
 func (in *inbound) waits() *waitChain {
 	if !in.waitsRead {
 		in.waitsRead = true

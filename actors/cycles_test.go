@@ -200,3 +200,100 @@ func TestCycleWithoutObserver(t *testing.T) {
 		t.Fatalf("reply = %#v, %v", v, err)
 	}
 }
+
+// answerer is an endpoint that answers every Request at once, on the
+// caller's goroutine: a Request to it costs the reply slot and, with
+// cycles watched, the detector's work, and no goroutine switch.
+type answerer struct{ a address }
+
+func (x *answerer) deliver(_ context.Context, env envelope) error {
+	env.req.complete(env.msg, nil)
+	return nil
+}
+func (x *answerer) poison() error         { return nil }
+func (x *answerer) stop() error           { return nil }
+func (x *answerer) done() <-chan struct{} { return nil }
+func (x *answerer) addr() *address        { return &x.a }
+
+// BenchmarkCycleWatch is what the cycle detector adds to an actor's
+// Request, apart from the round trip (BenchmarkRequestNested measures it
+// whole, and its goroutine switches vary more than the detector costs):
+// a Request answered on the caller's goroutine, without the detector,
+// with it, and with it from inside a Receive that another actor's Request
+// waits on (the parent edge a nested request inherits).
+func BenchmarkCycleWatch(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		opts   []Option
+		nested bool
+	}{
+		{"off", nil, false},
+		{"cycles", []Option{WithObserver(nopObserver{}), WithCycleDetection(false)}, false},
+		{"cycles-nested", []Option{WithObserver(nopObserver{}), WithCycleDetection(false)}, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := newTestSystem(b, bc.opts...)
+			ref, err := s.Spawn("", echoer)
+			if err != nil {
+				b.Fatal(err)
+			}
+			from, to := proc(ref), Ref{ep: &answerer{}}
+			if bc.nested {
+				// As if from were in Receive, handling a Request of an
+				// actor that waits on it.
+				from.obs.parent = &waitEdge{from: from}
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := s.requestOnce(ctx, from, to, i&0xff); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestCycleWatchFanOut: Requests an actor makes from goroutines its
+// Receive starts, while Receive answers its own caller, race with nothing
+// the detector keeps (run with -race).
+func TestCycleWatchFanOut(t *testing.T) {
+	s := newTestSystem(t, WithObserver(nopObserver{}), WithCycleDetection(true))
+	echo, _ := s.Spawn("", echoer)
+	fan, _ := s.Spawn("", func() Actor {
+		return fn(func(c *Context, msg any) {
+			if _, ok := msg.(int); !ok {
+				return
+			}
+			errs := make(chan error, 3)
+			for range 3 {
+				go func() {
+					_, err := c.Request(context.Background(), echo, "hi")
+					errs <- err
+				}()
+			}
+			c.Respond("answered")
+			for range 3 {
+				if err := <-errs; err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	})
+	outer, _ := s.Spawn("", func() Actor {
+		return fn(func(c *Context, msg any) {
+			if _, ok := msg.(int); ok {
+				v, err := c.Request(c.Context(), fan, msg)
+				if err != nil {
+					v = err
+				}
+				c.Respond(v)
+			}
+		})
+	})
+	for i := range 20 {
+		if v, err := s.Request(context.Background(), outer, i); err != nil || v != "answered" {
+			t.Fatalf("request %d = %v, %v", i, v, err)
+		}
+	}
+}

@@ -160,6 +160,9 @@ func (p *process) invoke(env *envelope) {
 	if env.req != nil {
 		c.reqCtx = env.req.ctx
 	}
+	if p.sys.cycles != nil {
+		p.obs.noteAbove(env, c.reqCtx)
+	}
 	switch m := p.sys.metrics; {
 	case traced:
 		// The trace's stamps time the metric too: two clock reads fewer.
@@ -184,6 +187,9 @@ func (p *process) invoke(env *envelope) {
 	}
 	if traced {
 		p.end(c, nil)
+	}
+	if p.sys.cycles != nil {
+		p.obs.parent, p.obs.above = nil, nil
 	}
 	c.env, c.reqCtx = nil, nil
 }

@@ -129,6 +129,10 @@ type observed struct {
 	// waiting is the Request this actor waits on inside Receive, for the
 	// cycle detector; other actors' requests read it.
 	waiting atomic.Pointer[waitEdge]
+	// parent and above are who waits on the message in Receive, while
+	// cycles are watched (noteAbove); its Requests' edges inherit them.
+	parent *waitEdge
+	above  *waitChain
 }
 
 // traced is a message being traced: it travels through the mailbox in

@@ -100,7 +100,7 @@ func (in *inbound) waits() *waitChain {
 func (e *waitEdge) chain(c *cluster) []waitHop {
 	var local []*waitEdge
 	top := e
-	for p := e.parent; p != nil && p.from.obs.waiting.Load() == p; p = p.parent {
+	for p := e.parent; p != nil && len(local) < maxCycleHops && p.from.obs.waiting.Load() == p; p = p.parent {
 		local, top = append(local, p), p
 	}
 	var above []waitHop

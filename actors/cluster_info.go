@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +22,8 @@ type ClusterInfo struct {
 	// now; while it cannot, remote calls fail with ErrUnavailable.
 	Connected bool
 	// Server is the URL of the NATS server the connection uses, its
-	// password removed; "" while disconnected.
+	// password (or a token given as its user) replaced by "xxxxx"; ""
+	// while disconnected.
 	Server string
 	// Members are the nodes in the cluster as this node sees it, this one
 	// included, sorted by id.
@@ -70,7 +72,7 @@ func (s *System) Cluster() (info ClusterInfo, ok bool) {
 		Names: c.names.count(), Entities: map[string]int{},
 	}
 	if info.Connected {
-		info.Server = c.nc.ConnectedUrlRedacted()
+		info.Server = redactServer(c.nc.ConnectedUrlRedacted())
 	}
 	if s.shards != nil {
 		s.shards.slots.Range(func(_, v any) bool {
@@ -79,6 +81,19 @@ func (s *System) Cluster() (info ClusterInfo, ok bool) {
 		})
 	}
 	return info, true
+}
+
+// redactServer hides a token given as a URL's user ("nats://token@host"):
+// nats.go's redaction replaces only a password.
+func redactServer(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, hasPassword := u.User.Password(); !hasPassword {
+		u.User = url.User("xxxxx")
+	}
+	return u.String()
 }
 
 // list returns the members, this node included, sorted by id.

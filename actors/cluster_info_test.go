@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/troupehq/troupe/internal/natstest"
@@ -83,19 +84,28 @@ func TestClusterInfo(t *testing.T) {
 }
 
 // TestClusterInfoRedactsServer: the server URL of a connection made with
-// a password in its URL shows the user, never the password.
+// a password, or a token, in its URL shows neither.
 func TestClusterInfoRedactsServer(t *testing.T) {
-	opts := natstest.Options(t.TempDir())
-	opts.Username, opts.Password = "troupe", "s3cret-pass"
-	srv := natstest.RunWith(t, opts)
-	url := strings.Replace(srv.ClientURL(), "nats://", "nats://troupe:s3cret-pass@", 1)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	info, ok := startNode(t, testClusterConfig(nc, "n1")).Cluster()
-	if !ok || strings.Contains(info.Server, "s3cret-pass") || !strings.Contains(info.Server, "troupe:") {
-		t.Errorf("Cluster().Server = %q, %v; want the URL with the password redacted", info.Server, ok)
+	for name, c := range map[string]struct {
+		auth       func(*server.Options)
+		user, want string
+	}{
+		"password": {func(o *server.Options) { o.Username, o.Password = "troupe", "s3cret-pass" }, "troupe:s3cret-pass", "troupe:xxxxx@"},
+		"token":    {func(o *server.Options) { o.Authorization = "s3cret-pass" }, "s3cret-pass", "xxxxx@"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			opts := natstest.Options(t.TempDir())
+			c.auth(opts)
+			srv := natstest.RunWith(t, opts)
+			nc, err := nats.Connect(strings.Replace(srv.ClientURL(), "nats://", "nats://"+c.user+"@", 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(nc.Close)
+			info, ok := startNode(t, testClusterConfig(nc, "n1")).Cluster()
+			if !ok || strings.Contains(info.Server, "s3cret-pass") || !strings.Contains(info.Server, "nats://"+c.want+"127.0.0.1:") {
+				t.Errorf("Cluster().Server = %q, %v; want the URL with %s", info.Server, ok, c.want)
+			}
+		})
 	}
 }

@@ -22,7 +22,8 @@ type ClusterView struct {
 	LeaseTTL time.Duration `json:"lease_ttl_ns,omitempty"`
 	Replicas int           `json:"replicas,omitempty"`
 	// Connected reports whether this node's NATS connection can carry a
-	// message now; Server is the server it uses, its password redacted.
+	// message now; Server is the server it uses, its password or token
+	// replaced by "xxxxx".
 	Connected bool   `json:"connected"`
 	Server    string `json:"server,omitempty"`
 	// Members are the nodes in the cluster, this one included, by id.

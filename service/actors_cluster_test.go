@@ -230,6 +230,10 @@ func TestActorsCluster(t *testing.T) {
 	for i, n := range nodes {
 		checkClusterView(t, n, "n"+strconv.Itoa(i+1), []string{"n1", "n2", "n3"})
 	}
+	if _, page := get(t, nodes[1].adminBase()+"/console/cluster"); !strings.Contains(string(page), "n2 <span class=\"muted\">(this node)</span>") ||
+		!strings.Contains(string(page), "<td>n3") {
+		t.Errorf("the console's Cluster page on n2:\n%s", page)
+	}
 
 	// actors.sharding.lease_ttl is the lease buckets' TTL.
 	js, err := jetstream.New(nodes[0].svc.NATS())

@@ -53,8 +53,10 @@ func TestClusterInfo(t *testing.T) {
 			if m.Self != (m.Node == self) {
 				t.Errorf("%s: member %s has Self %v", self, m.Node, m.Self)
 			}
-			if age := time.Since(m.Renewed); age < 0 || age > testTTL {
-				t.Errorf("%s: member %s renewed %s ago, want within the TTL %s", self, m.Node, age, testTTL)
+			// Renewals come every TTL/3; a watch lagging on a loaded
+			// machine is read back from the bucket after about a TTL.
+			if age := time.Since(m.Renewed); age < 0 || age > 2*testTTL {
+				t.Errorf("%s: member %s renewed %s ago, want within two TTLs (%s)", self, m.Node, age, 2*testTTL)
 			}
 		}
 	}

@@ -31,6 +31,7 @@ func (i *Inspector) Handler(c ConsoleConfig, src *Sources) http.Handler {
 	mux.HandleFunc("GET /inspect/events", h.events)
 	mux.HandleFunc("GET /inspect/cycles", h.cycles)
 	mux.HandleFunc("GET /inspect/stats", h.stats)
+	mux.HandleFunc("GET /inspect/cluster", h.cluster)
 	h.console(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.New(http.StatusNotFound, "no inspector endpoint at this path"))

@@ -28,6 +28,7 @@ var consoleFS embed.FS
 var pages = sync.OnceValue(func() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"dur":   formatDuration,
+		"ago":   func(t time.Time) string { return formatDuration(time.Since(t)) + " ago" },
 		"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000 UTC") },
 		"indent": func(sort string, depth int) int {
 			if sort == SortTree {
@@ -43,7 +44,7 @@ var pages = sync.OnceValue(func() map[string]*template.Template {
 		},
 	}
 	out := map[string]*template.Template{}
-	for _, name := range []string{"overview", "actors", "actor", "events", "cycles", "components", "resilience", "config"} {
+	for _, name := range []string{"overview", "actors", "actor", "events", "cycles", "components", "cluster", "resilience", "config"} {
 		out[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(consoleFS, "console/layout.html", "console/"+name+".html"))
 	}
 	return out
@@ -63,6 +64,7 @@ func (h *handler) console(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/events", h.eventsView)
 	mux.HandleFunc("GET /console/cycles", h.cyclesView)
 	mux.HandleFunc("GET /console/components", h.componentsView)
+	mux.HandleFunc("GET /console/cluster", h.clusterPage)
 	mux.HandleFunc("GET /console/resilience", h.resilienceView)
 	mux.HandleFunc("GET /console/config", h.configView)
 	mux.HandleFunc("GET /console/live", h.live)
@@ -113,7 +115,12 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		Versions  []versionRow
 		Realtime  Realtime
 		MetricsOn bool
+		Cluster   *ClusterView // nil on one node
 	}{page: h.page("Overview", "overview", "/console/live"), Cycles: h.i.Cycles().Current}
+	if h.src.Cluster != nil {
+		c := h.clusterView()
+		data.Cluster = &c
+	}
 	if !h.src.Started.IsZero() {
 		data.Uptime = time.Since(h.src.Started).Round(time.Second)
 	}

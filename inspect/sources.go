@@ -25,6 +25,10 @@ type Sources struct {
 	Components func() []Component
 	// Config lists the effective config, secrets redacted.
 	Config func() []ConfigValue
+	// Cluster describes the cluster the service runs in, nil while this
+	// node has not joined it yet. Leave the field nil for a service that
+	// runs on one node.
+	Cluster func() *ClusterView
 }
 
 // Health is the readiness of the service and of each check.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/troupehq/troupe/actors"
+	"github.com/troupehq/troupe/inspect"
 	"github.com/troupehq/troupe/internal/natstest"
 	"github.com/troupehq/troupe/internal/wstest"
 	"github.com/troupehq/troupe/versioning"
@@ -146,6 +148,30 @@ func startRouted(t *testing.T, opts [][]Option) []*running {
 	}
 }
 
+// checkClusterView checks that GET /inspect/cluster on r's admin listener
+// lists every node of want (once membership has spread), r's as self,
+// connected to NATS and holding a name.
+func checkClusterView(t *testing.T, r *running, self string, want []string) {
+	t.Helper()
+	var v inspect.ClusterView
+	waitFor(t, func() bool {
+		resp, body := get(t, r.adminBase()+"/inspect/cluster")
+		v = inspect.ClusterView{}
+		return resp.StatusCode == http.StatusOK && json.Unmarshal(body, &v) == nil && len(v.Members) == len(want)
+	})
+	var nodes []string
+	for _, m := range v.Members {
+		nodes = append(nodes, m.Node)
+		if m.Self != (m.Node == self) {
+			t.Errorf("node %s: member %s has self %v", self, m.Node, m.Self)
+		}
+	}
+	if !v.Clustered || v.Node != self || v.Service != "test" || !v.Connected || !strings.HasPrefix(v.Server, "nats://") ||
+		v.Names < 1 || fmt.Sprint(nodes) != fmt.Sprint(want) {
+		t.Errorf("GET /inspect/cluster on %s: %+v; want members %v, connected, its names", self, v, want)
+	}
+}
+
 // startAsync is start without waiting for the service to be started.
 func startAsync(t *testing.T, env map[string]string, opts ...Option) *running {
 	logs := &syncBuffer{}
@@ -201,6 +227,13 @@ func TestActorsCluster(t *testing.T) {
 		{WithAPI(clusterAPI()), WithActor("orders-3", remote.producer), singleton},
 	})
 	waitFor(t, func() bool { return singletons.Load() == 1 })
+	for i, n := range nodes {
+		checkClusterView(t, n, "n"+strconv.Itoa(i+1), []string{"n1", "n2", "n3"})
+	}
+	if _, page := get(t, nodes[1].adminBase()+"/console/cluster"); !strings.Contains(string(page), "n2 <span class=\"muted\">(this node)</span>") ||
+		!strings.Contains(string(page), "<td>n3") {
+		t.Errorf("the console's Cluster page on n2:\n%s", page)
+	}
 
 	// actors.sharding.lease_ttl is the lease buckets' TTL.
 	js, err := jetstream.New(nodes[0].svc.NATS())
@@ -318,6 +351,11 @@ func TestActorsClusterNamesAreClusterWide(t *testing.T) {
 		if err != nil || ref.Node() != "" {
 			t.Errorf("service %d without the cluster: Lookup = %v on %q, %v; want its own, local actor", i+1, ref, ref.Node(), err)
 		}
+	}
+
+	resp, body := get(t, alone[0].adminBase()+"/inspect/cluster")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"clustered":false`) {
+		t.Errorf("GET /inspect/cluster without the cluster = %d %s, want 200 saying it runs on one node", resp.StatusCode, body)
 	}
 
 	env["ACTORS__CLUSTER__ENABLED"] = "true"

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/troupehq/troupe/config"
@@ -101,6 +103,9 @@ func (s *Service) inspectSources() *inspect.Sources {
 	if s.components != nil {
 		src.Components = s.inspectComponents
 	}
+	if s.cfg.Actors.Cluster.Enabled {
+		src.Cluster = s.inspectCluster
+	}
 	return src
 }
 
@@ -154,4 +159,28 @@ func (s *Service) inspectComponents() []inspect.Component {
 		})
 	}
 	return out
+}
+
+// inspectCluster describes the actor cluster as this node sees it; nil
+// until Run joined it.
+func (s *Service) inspectCluster() *inspect.ClusterView {
+	c, ok := s.actorSystem.Cluster()
+	if !ok {
+		return nil
+	}
+	v := &inspect.ClusterView{
+		Node: c.Node, Service: c.Service, LeaseTTL: c.LeaseTTL, Replicas: c.Replicas,
+		Connected: c.Connected, Server: c.Server, Names: c.Names,
+	}
+	for _, m := range c.Members {
+		v.Members = append(v.Members, inspect.ClusterMember{Node: m.Node, Self: m.Self, Renewed: m.Renewed})
+	}
+	for _, d := range c.Departed {
+		v.Departed = append(v.Departed, inspect.ClusterDeparture{Node: d.Node, Left: d.Left})
+	}
+	for kind, n := range c.Entities {
+		v.Entities = append(v.Entities, inspect.Count{Name: kind, Count: uint64(n)})
+	}
+	slices.SortFunc(v.Entities, func(a, b inspect.Count) int { return strings.Compare(a.Name, b.Name) })
+	return v
 }

@@ -306,13 +306,16 @@ func TestInspectConsole(t *testing.T) {
 			!strings.Contains(string(body), "<td>v1</td><td>active</td><td></td><td></td><td>3</td>") {
 			t.Errorf("/console = %d %s", resp.StatusCode, body)
 		}
-		for _, view := range []string{"/console/config", "/console/resilience", "/console/actors", "/console/components"} {
+		for _, view := range []string{"/console/config", "/console/resilience", "/console/actors", "/console/components", "/console/cluster"} {
 			resp, body := get(t, r.adminBase()+view)
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("%s = %d", view, resp.StatusCode)
 			}
 			if view == "/console/config" && !strings.Contains(string(body), "<code>inspect.mode</code></td><td><code>&#34;production&#34;</code></td><td>default</td>") {
 				t.Errorf("the config view lacks inspect.mode with its source:\n%s", body)
+			}
+			if view == "/console/cluster" && !strings.Contains(string(body), "the service runs on one node") {
+				t.Errorf("the cluster view of a service on one node does not say so:\n%s", body)
 			}
 		}
 	})

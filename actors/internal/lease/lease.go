@@ -373,6 +373,14 @@ func (l *Lease) Release(ctx context.Context) error {
 	return nil
 }
 
+// Renewed is when the last successful write of the lease was sent: its
+// age is how long the owner has gone without renewing it.
+func (l *Lease) Renewed() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sent
+}
+
 // ValidUntil is the fencing time: past it the owner must not act on the
 // lease any more, because another node may hold it soon after.
 func (l *Lease) ValidUntil() time.Time {

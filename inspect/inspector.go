@@ -208,7 +208,7 @@ func (i *Inspector) push(kind string) *slot {
 	return s
 }
 
-// add keeps e, numbered; i.mu is held.
+// add keeps e, numbered; i.mu is held, and e must not change afterwards.
 func (i *Inspector) add(e *Event) {
 	s := i.push(e.Kind)
 	e.Seq = s.seq

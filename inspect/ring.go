@@ -68,7 +68,8 @@ const (
 	eventSize = int(unsafe.Sizeof(Event{}))
 )
 
-// add keeps e, replacing the oldest event when full.
+// add keeps e, replacing the oldest event when full; e must not change
+// afterwards.
 func (r *ring) add(e *Event) {
 	s := r.push()
 	if !s.pack(e) {
@@ -108,12 +109,12 @@ func kindIndex(kind string) uint8 {
 	return 0
 }
 
-// keepWhole keeps a copy of e, which did not fit in s, in spill.
+// keepWhole keeps e, which did not fit in s, in spill; the ring owns it
+// from now on.
 func (r *ring) keepWhole(s *slot, e *Event) {
-	c := *e
 	s.spilled, s.lens, s.text = true, [5]uint8{}, [textCap]byte{}
-	r.spill[e.Seq] = &c
-	r.strings += eventSize + c.ownBytes()
+	r.spill[e.Seq] = e
+	r.strings += eventSize + e.ownBytes()
 }
 
 // unpack writes the event s holds into e.

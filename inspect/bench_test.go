@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/troupehq/troupe/actors"
 	"github.com/troupehq/troupe/internal/cputime"
@@ -195,10 +196,11 @@ func BenchmarkRecord(b *testing.B) {
 		batch := make([]staged, 1)
 		i.staging.put(&o)
 		batch[0] = i.staging.take()[0]
+		now := time.Now() // a batch's
 		cpu := cputime.Used()
 		for b.Loop() {
 			i.mu.Lock()
-			i.record(&batch[0], 1)
+			i.record(&batch[0], 1, now)
 			i.mu.Unlock()
 		}
 		cputime.PerOp(b, cpu)

@@ -44,8 +44,13 @@ const textCap = 96
 
 // slot is an event as the ring keeps it.
 type slot struct {
-	seq              uint64
-	time             int64 // Unix nanoseconds
+	seq uint64
+	// ended is when a recorded message, dead letter or restart ended,
+	// converted when read (as its other stamps are); time is an event's
+	// Unix nanoseconds when it was added as an Event (a test's, or a
+	// spilled one's, which keeps its own).
+	ended            actors.Stamp
+	time             int64
 	actorID, fromID  uint64
 	wait, processing time.Duration
 	stamps           [3]actors.Stamp
@@ -124,7 +129,7 @@ func (r *ring) unpack(s *slot, e *Event) {
 		return
 	}
 	*e = Event{
-		Seq: s.seq, Kind: kinds[s.kind], Time: time.Unix(0, s.time), ActorID: s.actorID, FromID: s.fromID,
+		Seq: s.seq, Kind: kinds[s.kind], Time: r.timeOf(s), ActorID: s.actorID, FromID: s.fromID,
 		Request: s.request, Wait: s.wait, Processing: s.processing, TraceID: s.traceID, stamps: s.stamps,
 	}
 	at := 0
@@ -169,9 +174,20 @@ func (r *ring) grow() {
 	r.buf, r.head = buf, 0
 }
 
+// timeOf is when the event s holds happened.
+func (r *ring) timeOf(s *slot) time.Time {
+	switch {
+	case s.spilled:
+		return r.spill[s.seq].Time
+	case s.ended != 0:
+		return s.ended.Time()
+	}
+	return time.Unix(0, s.time)
+}
+
 // expire removes the events that ended before cutoff, oldest first.
 func (r *ring) expire(cutoff time.Time) {
-	for c := cutoff.UnixNano(); r.n > 0 && r.buf[r.head].time < c; {
+	for r.n > 0 && r.timeOf(&r.buf[r.head]).Before(cutoff) {
 		r.forget(&r.buf[r.head])
 		r.buf[r.head] = slot{}
 		r.head = (r.head + 1) % len(r.buf)

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"math"
 	"reflect"
 	"runtime"
 	"strconv"
@@ -176,4 +177,31 @@ func BenchmarkRingGC(b *testing.B) {
 			runtime.GC()
 		}
 	})
+}
+
+// TestBucketExact: the integer bucket agrees with ⌈2·log₂(µs)⌉ computed
+// in floats, across the range, at the buckets' bounds and beside them.
+func TestBucketExact(t *testing.T) {
+	float := func(d time.Duration) int {
+		us := float64(d) / float64(time.Microsecond)
+		if us <= 1 {
+			return 0
+		}
+		return min(histBuckets-1, int(math.Ceil(2*math.Log2(us))))
+	}
+	check := func(d time.Duration) {
+		if got, want := bucket(d), float(d); got != want {
+			t.Fatalf("bucket(%v) = %d, want %d", d, got, want)
+		}
+	}
+	for d := time.Duration(0); d < 5*time.Second; d += d/997 + 1 {
+		check(d)
+	}
+	for i := range histBuckets {
+		b := bucketBound(i)
+		for _, d := range []time.Duration{b - 1, b, b + 1} {
+			check(d)
+		}
+	}
+	check(time.Hour)
 }

@@ -15,13 +15,13 @@ import (
 // Why slots, not Events: the garbage collector marks every pointer of the
 // live heap on each cycle, and a ring of 10,000 Events holds 120,000 of
 // them (strings and times) and 10,000 request ID strings of its own. A
-// full collection took 0.70 ms with such a ring held against 0.23 ms
-// with none; with the same events as slots, 0.24 ms (BenchmarkRingGC, one
+// full collection took 0.68–0.78 ms with such a ring held against 0.22
+// ms with none; with the same events as slots, 0.22 ms (BenchmarkRingGC, one
 // CPU). HTTP through an actor route allocates ~10 KB a request, so the
 // collector runs every few hundred requests: ~0.5–1 µs of a 14 µs request
 // went to marking the ring. A slot holds no pointer — its strings are
 // packed into its text — so the collector skips the whole buffer, and an
-// event takes 192 bytes instead of 312. An event whose strings do not fit
+// event takes 200 bytes instead of 312. An event whose strings do not fit
 // (long names, and every failure's message and cycle's detail, which are
 // rare) is kept whole in spill.
 type ring struct {

@@ -32,8 +32,8 @@ const flushInterval = 20 * time.Millisecond
 // response — so staged contexts kept thousands of requests alive between
 // flushes: with a 10,000-event buffer the live heap was 19 MB against 1
 // MB with the inspector off, and the collector's scanning of it made HTTP
-// through an actor route cost 1.28× the inspector-off CPU in analysis
-// mode (docs/benchmarks.md#inspector).
+// through an actor route cost 1.36× the inspector-off CPU in analysis
+// mode on one CPU (docs/benchmarks.md#inspector).
 type staged struct {
 	actors.Observation
 	typ       reflect.Type

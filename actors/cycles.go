@@ -104,9 +104,13 @@ type cycleDetector struct {
 
 // waitEdge is one actor waiting on another inside Receive.
 type waitEdge struct {
-	from  *process
-	to    atomic.Pointer[process] // nil for an actor of another node
-	msg   reflect.Type
+	from *process
+	to   atomic.Pointer[process] // nil for an actor of another node
+	// entity is the sharded entity the Request went to, if it did: its
+	// activation on this node, which the delivery may start after the
+	// edge was made, is what from waits on (target).
+	entity atomic.Pointer[entityRef]
+	msg    reflect.Type
 	since Stamp // also identifies the wait on this node (cycles_remote.go)
 	// parent is the wait of the actor of this node whose Request from is
 	// handling, when there is one; above is the chain of waits a Request
@@ -127,7 +131,7 @@ type cycleState struct {
 // watched: from waits on to while await waits.
 func (d *cycleDetector) request(ctx context.Context, s *System, from *process, to Ref, msg any, r *request) (any, error) {
 	e := &waitEdge{from: from, msg: reflect.TypeOf(msg), since: stamp()}
-	e.to.Store(localProcess(to))
+	e.aim(to)
 	e.parent, e.above = from.obs.parent, from.obs.above
 	r.wait = e
 	// Store, then walk: of two requests closing a cycle at once, at least
@@ -162,7 +166,7 @@ func (d *cycleDetector) forwarded(s *System, r *request, to Ref) bool {
 	if e == nil || e.from.obs.waiting.Load() != e {
 		return false
 	}
-	e.to.Store(localProcess(to))
+	e.aim(to)
 	if st := d.check(s, e); st != nil && d.failFast {
 		r.complete(nil, &CycleError{Cycle: st.c})
 		return true
@@ -174,6 +178,35 @@ func (d *cycleDetector) forwarded(s *System, r *request, to Ref) bool {
 func localProcess(r Ref) *process {
 	p, _ := r.ep.(*process)
 	return p
+}
+
+// aim points e at the actor its Request went to.
+func (e *waitEdge) aim(to Ref) {
+	e.to.Store(localProcess(to))
+	if en, ok := to.ep.(*entityRef); ok || e.entity.Load() != nil {
+		e.entity.Store(en) // a forward from an entity clears it
+	}
+}
+
+// target is the actor of this node e's actor waits on: the one its
+// Request went (or was forwarded) to, or the sharded entity's activation
+// here; nil for an actor of another node.
+func (e *waitEdge) target() *process {
+	if p := e.to.Load(); p != nil {
+		return p
+	}
+	return entityActivation(e.entity.Load())
+}
+
+// entityActivation is the entity's activation on this node, if any.
+func entityActivation(e *entityRef) *process {
+	if e == nil {
+		return nil
+	}
+	if sl := e.local(); sl != nil {
+		return sl.p
+	}
+	return nil
 }
 
 // check walks from e's target along waiting actors and, if the walk comes
@@ -191,7 +224,7 @@ func (d *cycleDetector) check(s *System, e *waitEdge) *cycleState {
 func walk(e *waitEdge) []*waitEdge {
 	var edges []*waitEdge
 	for pass := range 2 {
-		cur := e.to.Load()
+		cur := e.target()
 		for range maxCycleHops {
 			if cur == e.from {
 				if pass == 1 {
@@ -210,7 +243,7 @@ func walk(e *waitEdge) []*waitEdge {
 			if pass == 1 {
 				edges = append(edges, w)
 			}
-			cur = w.to.Load()
+			cur = w.target()
 		}
 		if edges == nil {
 			return nil // longer than maxCycleHops, or a cycle e is not part of
@@ -224,7 +257,7 @@ func walk(e *waitEdge) []*waitEdge {
 func (d *cycleDetector) found(s *System, edges []*waitEdge) *cycleState {
 	st := &cycleState{c: Cycle{Detected: time.Now(), Hops: make([]CycleHop, len(edges))}}
 	for i, w := range edges {
-		st.c.Hops[i] = CycleHop{From: w.from.ref(), To: w.to.Load().ref(), Message: typeName(w.msg), Since: w.since.Time()}
+		st.c.Hops[i] = CycleHop{From: w.from.ref(), To: w.target().ref(), Message: typeName(w.msg), Since: w.since.Time()}
 	}
 	return d.mark(s, st, edges)
 }

@@ -246,3 +246,36 @@ func FuzzDecodeWaits(f *testing.F) {
 		}
 	})
 }
+
+// TestCycleThroughEntitiesAcrossNodes: entity a, active on n1, asks
+// entity b, active on n2, which asks a back: n1 finds the cycle on
+// receipt, at a's activation.
+func TestCycleThroughEntitiesAcrossNodes(t *testing.T) {
+	srv := natstest.Run(t)
+	recs := []*recorder{newRecorder(), newRecorder()}
+	var nodes []*System
+	for i := range 2 {
+		recs[i].sample = func(context.Context, any) bool { return false }
+		nodes = append(nodes, startNode(t, testClusterConfig(clusterConn(t, srv), fmt.Sprint("n", i+1)),
+			WithObserver(recs[i]), WithCycleDetection(true), WithSharding("hop", hopper)))
+	}
+	// An entity is activated by the node that first sends to it.
+	for i, key := range []string{"a", "b"} {
+		ref, err := nodes[i].Entity("hop", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := ask(t, nodes[i], ref, route{}); err != nil || !v.(routeReply).End {
+			t.Fatalf("activating %s on n%d: %v, %v", key, i+1, v, err)
+		}
+	}
+	a, _ := nodes[0].Entity("hop", "a")
+	v, err := ask(t, nodes[0], a, route{Names: []string{"b", "a"}})
+	if rep, _ := v.(routeReply); err != nil || !rep.Cycle {
+		t.Fatalf("reply = %+v, %v; want the innermost request's ErrCycle", v, err)
+	}
+	c := wait(t, recs[0].cyc, "the cycle, on n1")
+	if len(c.Hops) != 2 || c.Hops[0].From.Node() != "n1" || c.Hops[1].From.Node() != "n2" {
+		t.Errorf("cycle %s: want a's activation on n1, then b's on n2", c)
+	}
+}

@@ -297,3 +297,61 @@ func TestCycleWatchFanOut(t *testing.T) {
 		}
 	}
 }
+
+// hopper is a sharded entity that follows routes by entity key, answering
+// with the end reached or the error a hop got (see route).
+func hopper(key string) Actor {
+	return fn(func(c *Context, msg any) {
+		m, ok := msg.(route)
+		if !ok {
+			return
+		}
+		if len(m.Names) == 0 {
+			c.Respond(routeReply{End: true})
+			return
+		}
+		next, err := c.System().Entity("hop", m.Names[0])
+		var rep routeReply
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			var v any
+			v, err = c.Request(ctx, next, route{Names: m.Names[1:]})
+			cancel()
+			rep, _ = v.(routeReply)
+		}
+		if err != nil {
+			rep = routeReply{Err: err.Error(), Cycle: errors.Is(err, ErrCycle)}
+		}
+		c.Respond(rep)
+	})
+}
+
+// TestCycleThroughEntities: sharded entities that request each other
+// wait on each other's activation, which the first Request of the cycle
+// starts, so their cycle is found like any other.
+func TestCycleThroughEntities(t *testing.T) {
+	rec := newRecorder()
+	rec.sample = func(context.Context, any) bool { return false }
+	s := newTestSystem(t, WithObserver(rec), WithCycleDetection(true), WithSharding("hop", hopper))
+	a, err := s.Entity("hop", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b and c are activated by the cycle's own Requests.
+	v, err := s.Request(context.Background(), a, route{Names: []string{"b", "c", "a"}})
+	if rep, _ := v.(routeReply); err != nil || !rep.Cycle {
+		t.Fatalf("reply = %+v, %v; want the innermost request's ErrCycle", v, err)
+	}
+	c := wait(t, rec.cyc, "the cycle")
+	if len(c.Hops) != 3 {
+		t.Fatalf("cycle %s has %d hops, want 3", c, len(c.Hops))
+	}
+	for i, h := range c.Hops {
+		if next := c.Hops[(i+1)%3].From; h.To != next || h.From.IsZero() {
+			t.Errorf("hop %d: %s → %s, the next hop is from %s", i, h.From, h.To, next)
+		}
+	}
+	if v, err := s.Request(context.Background(), a, route{Names: []string{"b", "c"}}); err != nil || !v.(routeReply).End {
+		t.Errorf("a chain through the same entities = %+v, %v; want the end", v, err)
+	}
+}

@@ -132,7 +132,7 @@ func (c *cluster) deliverInbound(reply string, w *wireMsg) {
 			in.replyTo = reply
 		}
 		env.msg = in
-		if d, p := c.sys.cycles, localProcess(to); d != nil && p != nil && in.isRequest() {
+		if d, p := c.sys.cycles, waitedOn(target); d != nil && p != nil && in.isRequest() {
 			if st := d.atReceipt(c, in, p); st != nil && d.failFast {
 				d.resolve(c.sys, st, "failed fast")
 				in.fail(&CycleError{Cycle: st.c})
@@ -198,6 +198,18 @@ func (c *cluster) targetRef(ep endpoint, to wireAddr) Ref {
 		return c.refs.get(refKey{pool: to.name}, to.name, "pool")
 	}
 	return c.refs.get(refKey{node: c.node, id: to.id}, to.name, "remote")
+}
+
+// waitedOn is the local process an envelope for ep reaches: the actor, or
+// the entity's activation here (nil before it is activated).
+func waitedOn(ep endpoint) *process {
+	switch ep := ep.(type) {
+	case *process:
+		return ep
+	case entityHere:
+		return entityActivation(ep.entityRef)
+	}
+	return nil
 }
 
 // senderRef is the Ref of a message's sender: a local actor when it names

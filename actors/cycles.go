@@ -105,12 +105,11 @@ type cycleDetector struct {
 // waitEdge is one actor waiting on another inside Receive.
 type waitEdge struct {
 	from *process
-	to   atomic.Pointer[process] // nil for an actor of another node
-	// entity is the sharded entity the Request went to, if it did: its
-	// activation on this node, which the delivery may start after the
-	// edge was made, is what from waits on (target).
-	entity atomic.Pointer[entityRef]
-	msg    reflect.Type
+	// to is the actor of this node from waits on: the one its Request went
+	// (or was forwarded) to, or a sharded entity's activation here (set
+	// again by the delivery when it starts one); nil for another node's.
+	to  atomic.Pointer[process]
+	msg reflect.Type
 	since Stamp // also identifies the wait on this node (cycles_remote.go)
 	// parent is the wait of the actor of this node whose Request from is
 	// handling, when there is one; above is the chain of waits a Request
@@ -180,22 +179,15 @@ func localProcess(r Ref) *process {
 	return p
 }
 
-// aim points e at the actor its Request went to.
+// aim points e at the actor its Request went to: a local actor, or a
+// sharded entity's activation here, if it has one yet (entitySlot.deliver
+// points e at the one it delivers to).
 func (e *waitEdge) aim(to Ref) {
-	e.to.Store(localProcess(to))
-	if en, ok := to.ep.(*entityRef); ok || e.entity.Load() != nil {
-		e.entity.Store(en) // a forward from an entity clears it
+	p := localProcess(to)
+	if en, ok := to.ep.(*entityRef); ok {
+		p = entityActivation(en)
 	}
-}
-
-// target is the actor of this node e's actor waits on: the one its
-// Request went (or was forwarded) to, or the sharded entity's activation
-// here; nil for an actor of another node.
-func (e *waitEdge) target() *process {
-	if p := e.to.Load(); p != nil {
-		return p
-	}
-	return entityActivation(e.entity.Load())
+	e.to.Store(p)
 }
 
 // entityActivation is the entity's activation on this node, if any.
@@ -224,7 +216,7 @@ func (d *cycleDetector) check(s *System, e *waitEdge) *cycleState {
 func walk(e *waitEdge) []*waitEdge {
 	var edges []*waitEdge
 	for pass := range 2 {
-		cur := e.target()
+		cur := e.to.Load()
 		for range maxCycleHops {
 			if cur == e.from {
 				if pass == 1 {
@@ -243,7 +235,7 @@ func walk(e *waitEdge) []*waitEdge {
 			if pass == 1 {
 				edges = append(edges, w)
 			}
-			cur = w.target()
+			cur = w.to.Load()
 		}
 		if edges == nil {
 			return nil // longer than maxCycleHops, or a cycle e is not part of
@@ -257,7 +249,7 @@ func walk(e *waitEdge) []*waitEdge {
 func (d *cycleDetector) found(s *System, edges []*waitEdge) *cycleState {
 	st := &cycleState{c: Cycle{Detected: time.Now(), Hops: make([]CycleHop, len(edges))}}
 	for i, w := range edges {
-		st.c.Hops[i] = CycleHop{From: w.from.ref(), To: w.target().ref(), Message: typeName(w.msg), Since: w.since.Time()}
+		st.c.Hops[i] = CycleHop{From: w.from.ref(), To: w.to.Load().ref(), Message: typeName(w.msg), Since: w.since.Time()}
 	}
 	return d.mark(s, st, edges)
 }

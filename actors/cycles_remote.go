@@ -188,7 +188,7 @@ func decodeWaits(v string) (*waitChain, error) {
 // checkAbove reports the cycle e closes on a local actor that waits, up
 // the chain e inherited from another node, on a Request that led to e.
 func (d *cycleDetector) checkAbove(s *System, e *waitEdge) *cycleState {
-	c, to := s.cluster.Load(), e.target()
+	c, to := s.cluster.Load(), e.to.Load()
 	if c == nil || to == nil {
 		return nil // a Request to another node is checked there, on receipt
 	}

@@ -82,6 +82,12 @@ func (s *entitySlot) deliver(ctx context.Context, env envelope) (ok bool, err er
 	if s.closed {
 		return false, nil
 	}
+	if r := env.req; r != nil && r.wait != nil {
+		// The caller waits on this activation, which its Request may
+		// just have started. Before the delivery: once delivered, the
+		// request may be answered and its slot reused.
+		r.wait.to.Store(s.p)
+	}
 	return true, s.p.deliver(ctx, env)
 }
 

@@ -81,7 +81,7 @@ func (p *process) info() (info ActorInfo, live bool) {
 	}
 	if p.obs != nil && info.State == StateRunning {
 		if w := p.obs.waiting.Load(); w != nil {
-			info.State, info.WaitingOn = StateWaiting, w.target().ref()
+			info.State, info.WaitingOn = StateWaiting, w.to.Load().ref()
 		}
 	}
 	return info, true

@@ -108,8 +108,8 @@ type waitEdge struct {
 	// to is the actor of this node from waits on: the one its Request went
 	// (or was forwarded) to, or a sharded entity's activation here (set
 	// again by the delivery when it starts one); nil for another node's.
-	to  atomic.Pointer[process]
-	msg reflect.Type
+	to    atomic.Pointer[process]
+	msg   reflect.Type
 	since Stamp // also identifies the wait on this node (cycles_remote.go)
 	// parent is the wait of the actor of this node whose Request from is
 	// handling, when there is one; above is the chain of waits a Request

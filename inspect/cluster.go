@@ -92,6 +92,6 @@ func (h *handler) clusterPage(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		page
 		C ClusterView
-	}{page: h.page("Cluster", "cluster", ""), C: h.clusterView()}
+	}{page: h.refreshing(h.page("Cluster", "cluster", "")), C: h.clusterView()}
 	h.render(w, r, "cluster", data)
 }

@@ -66,7 +66,13 @@ func TestClusterView(t *testing.T) {
 	if strings.Contains(body, "<script>") {
 		t.Error("/console/cluster has inline script")
 	}
+	if !strings.Contains(body, `<meta http-equiv="refresh" content="5">`) {
+		t.Error("/console/cluster does not reload itself")
+	}
 	_, body = fetch(t, srv.URL+"/console")
+	if strings.Contains(body, `http-equiv="refresh"`) {
+		t.Error("the Overview, which streams its figures, reloads itself")
+	}
 	if !strings.Contains(body, "node node-a · 3 members · <span class=\"status pass\">connected</span>") {
 		t.Errorf("the Overview has no cluster summary:\n%s", body)
 	}

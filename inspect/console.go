@@ -75,11 +75,24 @@ type page struct {
 	Title, View, LiveURL       string
 	Service, Version, Instance string
 	Stats                      Stats
+	// Refresh, when set, reloads a view whose figures the live stream
+	// does not carry every that many seconds (a meta refresh, so it works
+	// without JS too).
+	Refresh int
 }
 
 func (h *handler) page(title, view, live string) page {
 	return page{Title: title, View: view, LiveURL: live, Service: h.src.Service, Version: h.src.Version,
 		Instance: h.src.Instance, Stats: h.i.Stats()}
+}
+
+// refreshEvery is how often a view without live updates reloads itself.
+const refreshEvery = 5
+
+// refreshing makes p reload itself every refreshEvery seconds.
+func (h *handler) refreshing(p page) page {
+	p.Refresh = refreshEvery
+	return p
 }
 
 func (h *handler) render(w http.ResponseWriter, r *http.Request, name string, data any) {
@@ -242,7 +255,7 @@ func (h *handler) componentsView(w http.ResponseWriter, r *http.Request) {
 		page
 		Components       []Component
 		Denials, Reloads map[string]uint64
-	}{page: h.page("Components", "components", ""), Denials: map[string]uint64{}, Reloads: map[string]uint64{}}
+	}{page: h.refreshing(h.page("Components", "components", "")), Denials: map[string]uint64{}, Reloads: map[string]uint64{}}
 	if h.src.Components != nil {
 		data.Components = h.src.Components()
 	}
@@ -268,7 +281,7 @@ func (h *handler) resilienceView(w http.ResponseWriter, r *http.Request) {
 		page
 		R         Resilience
 		MetricsOn bool
-	}{page: h.page("Resilience", "resilience", ""), R: got.Resilience, MetricsOn: got.On}
+	}{page: h.refreshing(h.page("Resilience", "resilience", "")), R: got.Resilience, MetricsOn: got.On}
 	h.render(w, r, "resilience", data)
 }
 

@@ -173,26 +173,24 @@ func (d *cycleDetector) forwarded(s *System, r *request, to Ref) bool {
 	return false
 }
 
-// localProcess returns the process of a local actor's Ref, else nil.
-func localProcess(r Ref) *process {
-	p, _ := r.ep.(*process)
-	return p
-}
+// aim points e at the actor its Request went to (waitedOn);
+// entitySlot.deliver points it at an entity's activation the Request
+// itself starts.
+func (e *waitEdge) aim(to Ref) { e.to.Store(waitedOn(to.ep)) }
 
-// aim points e at the actor its Request went to: a local actor, or a
-// sharded entity's activation here, if it has one yet (entitySlot.deliver
-// points e at the one it delivers to).
-func (e *waitEdge) aim(to Ref) {
-	p := localProcess(to)
-	if en, ok := to.ep.(*entityRef); ok {
-		p = entityActivation(en)
-	}
-	e.to.Store(p)
-}
-
-// entityActivation is the entity's activation on this node, if any.
-func entityActivation(e *entityRef) *process {
-	if e == nil {
+// waitedOn is the local process a message for ep reaches: the actor, or
+// a sharded entity's activation here (nil before it is activated); nil
+// for an actor of another node.
+func waitedOn(ep endpoint) *process {
+	var e *entityRef
+	switch ep := ep.(type) {
+	case *process:
+		return ep
+	case *entityRef:
+		e = ep
+	case entityHere:
+		e = ep.entityRef
+	default:
 		return nil
 	}
 	if sl := e.local(); sl != nil {

@@ -200,18 +200,6 @@ func (c *cluster) targetRef(ep endpoint, to wireAddr) Ref {
 	return c.refs.get(refKey{node: c.node, id: to.id}, to.name, "remote")
 }
 
-// waitedOn is the local process an envelope for ep reaches: the actor, or
-// the entity's activation here (nil before it is activated).
-func waitedOn(ep endpoint) *process {
-	switch ep := ep.(type) {
-	case *process:
-		return ep
-	case entityHere:
-		return entityActivation(ep.entityRef)
-	}
-	return nil
-}
-
 // senderRef is the Ref of a message's sender: a local actor when it names
 // this node (a pool message this node sent itself), else a remote Ref.
 func (c *cluster) senderRef(a wireAddr) Ref {

@@ -109,7 +109,8 @@ const gatedWAT = `(module
 // has emptied the idle pool: its instance must be closed, not put back in a
 // pool nobody will empty again (that leaked its serve-loop coroutine and its
 // memory mapping). The test holds Close between emptying the pool and
-// closing the component's wazero runtime, where the race puts it.
+// closing the component's wazero runtime, where the race puts it. Close
+// stops the call, which fails with ErrClosed once its host call returns.
 func TestCallDuringCloseClosesItsInstance(t *testing.T) {
 	e := rtNew(t, RuntimeOptions{})
 	entered, release := make(chan struct{}, 1), make(chan struct{})
@@ -153,8 +154,8 @@ func TestCallDuringCloseClosesItsInstance(t *testing.T) {
 	go func() { closed <- e.rt.Close(context.Background()) }()
 	rtEventually(t, "Close to empty the idle pool", func() bool { return live() == before-1 })
 	close(release)
-	if err := <-called; err != nil {
-		t.Errorf("the call in flight: %v", err)
+	if err := <-called; !errors.Is(err, ErrClosed) {
+		t.Errorf("the call in flight got %v, want ErrClosed", err)
 	}
 	c.reloadMu.Unlock()
 	if err := <-closed; err != nil {

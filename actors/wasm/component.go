@@ -81,7 +81,10 @@ type version struct {
 	wrt      wazero.Runtime
 	compiled wazero.CompiledModule
 	// loop is the serve loop module (serve.go), compiled in wrt.
-	loop    wazero.CompiledModule
+	loop wazero.CompiledModule
+	// tramps are the trampolines of the direct exports the component has
+	// (direct.go), compiled in wrt; nil for one it lacks.
+	tramps  [directExports]wazero.CompiledModule
 	modCfg  wazero.ModuleConfig
 	env     *componentEnv
 	timeout time.Duration
@@ -185,13 +188,17 @@ func (r *Runtime) newVersion(ctx context.Context, m *Manifest, wasm []byte) (v *
 	if err != nil {
 		return nil, err
 	}
+	tramps, err := compileTrampolines(ctx, wrt, cm)
+	if err != nil {
+		return nil, err
+	}
 	modCfg, err := moduleConfig(m, cm)
 	if err != nil {
 		return nil, err
 	}
 	v = &version{
 		rt: r, name: m.Component.Name, m: m, digest: sha256.Sum256(wasm),
-		wrt: wrt, compiled: cm, loop: loop, modCfg: modCfg,
+		wrt: wrt, compiled: cm, loop: loop, tramps: tramps, modCfg: modCfg,
 		timeout:    time.Duration(m.Runtime.MessageTimeoutMS) * time.Millisecond,
 		env:        r.componentEnv(m),
 		binaryHTTP: cm.ExportedFunctions()[abi.HTTPBinaryExport] != nil,
@@ -306,9 +313,6 @@ func (v *version) instantiate(ctx context.Context) (*instance, error) {
 	in.mod, in.mem = mod, mod.ExportedMemory("memory")
 	in.alloc = mod.ExportedFunction("troupe_alloc")
 	in.receive = mod.ExportedFunction("troupe_receive")
-	in.init = mod.ExportedFunction("troupe_init")
-	in.health = mod.ExportedFunction("troupe_health")
-	in.stopFn = mod.ExportedFunction("troupe_stop")
 	in.ctx = withInstance(context.Background(), &in.env)
 	if err := in.startLoop(ctx); err != nil {
 		_ = mod.Close(context.Background())

@@ -27,13 +27,14 @@ type instance struct {
 	ctx    context.Context // withInstance(Background, &env): no Done channel
 	wdID   int             // slot in the watchdog's table
 
-	alloc, receive       api.Function
-	init, health, stopFn api.Function // nil when the guest does not export them
+	alloc, receive api.Function
 	// loopMod runs the serve loop (serve.go) that carries troupe_alloc and
-	// troupe_receive; direct is set while another export is called
-	// directly, so the watchdog knows which module to close.
+	// troupe_receive; tramps are the trampolines of the other exports
+	// (direct.go), made on first use; direct is the trampoline of the call
+	// in flight, if any, so the watchdog knows which module to close.
 	loopMod        api.Module
-	direct         atomic.Bool
+	tramps         [directExports]*trampoline
+	direct         atomic.Pointer[trampoline]
 	stack          []uint64
 	stdout, stderr *lineWriter
 	closed         bool
@@ -54,39 +55,52 @@ const minInbox = 4 << 10
 // failure is an error that costs the instance its life: the actor discards
 // the instance and fails, so its supervisor restarts it with a fresh one.
 type failure struct {
-	reason string // the InstanceFailed label: timeout, trap, abi or health
+	reason string // the InstanceFailed label: timeout, trap, abi, health or closed
 	err    error
 }
 
 func (f *failure) Error() string { return f.err.Error() }
 func (f *failure) Unwrap() error { return f.err }
 
-// call runs fn with the arguments already in in.stack, under the
-// component's deadline: the watchdog closes the module if the deadline
-// passes first. A timeout, or any error from the guest (a trap, the module
-// closed under it), is a *failure.
-func (in *instance) call(fn api.Function) error {
+// call runs the export e through its trampoline, under the component's
+// deadline: the watchdog closes the trampoline if the deadline passes
+// first. Its result, if any, is left in in.stack[0]. It reports false when
+// the component does not export e. A timeout, or any error from the guest
+// (a trap, the module closed under it), is a *failure.
+func (in *instance) call(e directExport) (bool, error) {
+	t, err := in.trampoline(e)
+	if t == nil || err != nil {
+		return false, err
+	}
 	wd := in.v.rt.watchdog
-	in.direct.Store(true)
+	in.direct.Store(t)
 	in.env.deadline.Store(nowNano() + int64(in.v.timeout))
-	wd.begin()
-	err := fn.CallWithStack(in.ctx, in.stack)
+	if !wd.begin() {
+		in.direct.Store(nil)
+		in.env.deadline.Store(0)
+		return true, in.timedOut(e.String())
+	}
+	err = t.call.CallWithStack(in.ctx, in.stack)
 	wd.end()
-	in.direct.Store(false)
+	in.direct.Store(nil)
 	if in.env.deadline.Swap(0) == killedDeadline {
-		return in.timedOut(exportName(fn))
+		return true, in.timedOut(e.String())
 	}
 	if err != nil {
-		return &failure{reason: "trap", err: fmt.Errorf("%w: component %q, in %s: %w", ErrTrap, in.v.name, exportName(fn), err)}
+		return true, &failure{reason: "trap", err: fmt.Errorf("%w: component %q, in %s: %w", ErrTrap, in.v.name, e, err)}
 	}
-	return nil
+	return true, nil
 }
 
 // nowNano is the clock of deadlines.
 func nowNano() int64 { return time.Now().UnixNano() }
 
-// timedOut is the failure of a call to export that the watchdog stopped.
+// timedOut is the failure of a call to export that the watchdog stopped
+// or refused: past its deadline, or because the runtime is closing.
 func (in *instance) timedOut(export string) error {
+	if in.v.rt.watchdog.halted.Load() {
+		return &failure{reason: "closed", err: fmt.Errorf("wasm: component %q: %s stopped: %w", in.v.name, export, ErrClosed)}
+	}
 	return &failure{reason: "timeout", err: fmt.Errorf("wasm: component %q: %s exceeded its %v deadline: %w",
 		in.v.name, export, in.v.timeout, &actors.TimeoutError{To: in.env.self})}
 }
@@ -103,14 +117,6 @@ func (in *instance) sleep(ns int64) {
 	if d > 0 {
 		time.Sleep(d)
 	}
-}
-
-// exportName names fn for an error message.
-func exportName(fn api.Function) string {
-	if names := fn.Definition().ExportNames(); len(names) > 0 {
-		return names[0]
-	}
-	return fn.Definition().DebugName()
 }
 
 // abi returns the failure for an ABI violation.
@@ -199,10 +205,7 @@ func (in *instance) deliver(kind uint32, ptr uint32, n int) ([]byte, error) {
 
 // runInit runs troupe_init, when exported; non-zero is a failure.
 func (in *instance) runInit() error {
-	if in.init == nil {
-		return nil
-	}
-	if err := in.call(in.init); err != nil {
+	if called, err := in.call(exportInit); !called || err != nil {
 		return err
 	}
 	if code := int32(in.stack[0]); code != 0 {
@@ -214,10 +217,10 @@ func (in *instance) runInit() error {
 // checkHealth runs troupe_health, when exported; non-zero or a trap is a
 // "health" failure.
 func (in *instance) checkHealth() error {
-	if in.health == nil {
+	called, err := in.call(exportHealth)
+	if !called && err == nil {
 		return nil
 	}
-	err := in.call(in.health)
 	if err == nil && int32(in.stack[0]) != 0 {
 		err = fmt.Errorf("wasm: component %q: troupe_health returned %d", in.v.name, int32(in.stack[0]))
 	}
@@ -234,10 +237,10 @@ func (in *instance) checkHealth() error {
 // runStop runs troupe_stop, when exported, on a normal stop; its errors are
 // only worth a log line.
 func (in *instance) runStop() {
-	if in.stopFn == nil || in.closed {
+	if in.closed {
 		return
 	}
-	if err := in.call(in.stopFn); err != nil {
+	if _, err := in.call(exportStop); err != nil {
 		in.v.env.log.Warn("troupe_stop failed", "err", err)
 	}
 }
@@ -252,6 +255,7 @@ func (in *instance) close() {
 	in.closed = true
 	in.v.rt.watchdog.unregister(in)
 	in.stopLoop()
+	in.closeTrampolines()
 	_ = in.mod.Close(context.Background())
 	in.releaseMemory()
 	in.stdout.Flush()

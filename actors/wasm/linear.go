@@ -24,12 +24,13 @@ import (
 // guest grows: growth never copies, the memory never moves, and closing
 // the instance returns it to the OS at once.
 //
-// Free, which wazero calls when it closes the module, may run while the
-// guest still executes on another goroutine: the watchdog closes the
-// module of a direct call that overran, and Runtime.Close closes every
-// module. So Free only drops the pages (a guest that reads on until its
-// next termination check sees zeros); the mapping is removed by release,
-// which the instance calls once no call can be running in it.
+// Free, which wazero calls when it closes the module, can still run while
+// the guest executes on another goroutine, though the runtime avoids it
+// (direct.go): when Runtime.Close's context ends before a stopped guest
+// returns, and when wazero itself closes a module whose _initialize
+// overran its deadline. So Free only drops the pages (a guest that reads
+// on until its next termination check sees zeros); the mapping is removed
+// by release, which the instance calls once no call can be running in it.
 type linearMemory struct {
 	mu        sync.Mutex
 	mapping   []byte // the reservation; nil once released

@@ -231,16 +231,25 @@ func TestModuleClosedUnderARunningGuest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.sys.Send(ref, "s"); err != nil {
-			t.Fatal(err)
-		}
+		replied := make(chan error, 1)
+		go func() {
+			_, err := e.request(ref, "s")
+			replied <- err
+		}()
 		rtEventually(t, "the message to run", func() bool { return e.rt.watchdog.inflight.Load() > 0 })
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := e.rt.Close(ctx); err != nil {
 			t.Fatal(err)
 		}
-		rtEventually(t, "the guest to stop", func() bool { return e.rt.watchdog.inflight.Load() == 0 })
+		// Close returns once the guest has stopped, before the runtime
+		// closes under it.
+		if n := e.rt.watchdog.inflight.Load(); n != 0 {
+			t.Errorf("%d calls in flight after Close", n)
+		}
+		if err := <-replied; !errors.Is(err, ErrClosed) {
+			t.Errorf("the request in flight got %v, want ErrClosed", err)
+		}
 	})
 }
 

@@ -40,6 +40,10 @@ func init() {
 // growth the guest turned into a trap).
 var ErrTrap = errors.New("wasm: guest trapped")
 
+// ErrClosed is wrapped by the failure of a call that Runtime.Close
+// stopped, or refused because the runtime was closing.
+var ErrClosed = errors.New("wasm: runtime closed")
+
 // ErrMessageTooLarge is wrapped by the error reply to a message longer than
 // Limits.MaxMessageBytes; the message never reaches the guest.
 var ErrMessageTooLarge = errors.New("wasm: message too large")

@@ -63,7 +63,7 @@ func (m *instruments) denied(ctx context.Context, component, kind string) {
 }
 
 // instanceFailed counts one instance of component discarded for reason
-// (timeout, trap, abi or health).
+// (timeout, trap, abi, health or closed).
 func (m *instruments) instanceFailed(ctx context.Context, component, reason string) {
 	if m == nil {
 		return

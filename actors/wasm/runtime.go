@@ -183,9 +183,15 @@ func (r *Runtime) goBackground(f func()) bool {
 	return true
 }
 
-// Close stops the reload poller and the watchdog and closes every
-// component's wazero runtime, stopping any call still in flight: shut the
-// System down first. It is idempotent.
+// Close stops the reload poller, stops every call still in flight (which
+// fails with ErrClosed) and refuses new ones, waits for those calls to
+// return, then closes every component's wazero runtime and the watchdog.
+// Shut the System down first: its actors' calls are the ones stopped. A
+// stopped guest returns at its next termination check, or when its host
+// call does, which is bounded by the message deadline. If ctx ends first,
+// Close closes the runtimes under the guests still running (their memory
+// stays mapped, so that is safe) and reports how many there were. It is
+// idempotent.
 func (r *Runtime) Close(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
@@ -199,12 +205,16 @@ func (r *Runtime) Close(ctx context.Context) error {
 	r.bg.Wait()
 	for _, c := range comps {
 		c.closeCalls()
+	}
+	r.watchdog.halt()
+	running := r.watchdog.drained(ctx)
+	for _, c := range comps {
 		c.reloadMu.Lock()
 		c.cur.Load().shutdown()
 		c.reloadMu.Unlock()
 	}
 	r.watchdog.stop()
-	return r.cache.Close(ctx)
+	return errors.Join(running, r.cache.Close(ctx))
 }
 
 // HealthCheck reports the components that are not serving as loaded: one

@@ -161,7 +161,10 @@ func (in *instance) exec(op, a, b, c uint32) (uint64, error) {
 	s.op = [4]uint32{op, a, b, c}
 	wd := in.v.rt.watchdog
 	in.env.deadline.Store(nowNano() + int64(in.v.timeout))
-	wd.begin()
+	if !wd.begin() {
+		in.env.deadline.Store(0)
+		return 0, in.timedOut(opName(op))
+	}
 	_, ok := s.next()
 	wd.end()
 	if in.env.deadline.Swap(0) == killedDeadline {

@@ -2,6 +2,8 @@ package wasm
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +42,7 @@ const exitCodeDeadline uint32 = 0x54444c4e
 // never grows back.
 type watchdog struct {
 	inflight atomic.Int64
+	halted   atomic.Bool  // set by halt: no call may begin
 	res      atomic.Int64 // time.Duration
 	wake     chan struct{}
 	done     chan struct{}
@@ -58,14 +61,21 @@ func newWatchdog() *watchdog {
 	return w
 }
 
-// begin marks a call in flight, waking the goroutine on the first one.
-func (w *watchdog) begin() {
+// begin marks a call in flight, waking the goroutine on the first one. The
+// caller stores its deadline first. It reports false, with nothing marked,
+// once halt has run: the call must not start.
+func (w *watchdog) begin() bool {
 	if w.inflight.Add(1) == 1 {
 		select {
 		case w.wake <- struct{}{}:
 		default:
 		}
 	}
+	if w.halted.Load() {
+		w.end()
+		return false
+	}
+	return true
 }
 
 // end marks a call finished.
@@ -126,10 +136,41 @@ func (w *watchdog) run() {
 	}
 }
 
-// scan stops every call whose deadline is before now. Claiming the call
-// with a compare-and-swap on its deadline means a call that ended (or
-// started anew) since the load is never stopped by mistake.
-func (w *watchdog) scan(now int64) {
+// halt stops every call in flight, as if its deadline had passed, and
+// makes begin refuse any new one. A call that began before the flag was
+// set stored its deadline before, so the scan sees it; one that begins
+// after sees the flag.
+func (w *watchdog) halt() {
+	w.halted.Store(true)
+	w.stopPast(math.MaxInt64, nil)
+}
+
+// drained waits until no call is in flight, or ctx is done: a guest
+// stopped by halt ends at its next termination check, one in a host call
+// when the call returns (each bounds its wait by the call's deadline,
+// which halt has made past).
+func (w *watchdog) drained(ctx context.Context) error {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for w.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wasm: %d guest calls still running at close: %w", w.inflight.Load(), ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// scan stops every call whose deadline is before now, in the goroutine's
+// scratch space.
+func (w *watchdog) scan(now int64) { w.victims = w.stopPast(now, w.victims) }
+
+// stopPast stops every call whose deadline is before now, collecting them
+// in victims, which it returns emptied for reuse. Claiming the call with a
+// compare-and-swap on its deadline means a call that ended (or started
+// anew) since the load is never stopped by mistake.
+func (w *watchdog) stopPast(now int64, victims []*instance) []*instance {
 	w.mu.Lock()
 	for _, in := range w.slots {
 		if in == nil {
@@ -137,21 +178,22 @@ func (w *watchdog) scan(now int64) {
 		}
 		d := in.env.deadline.Load()
 		if d > killedDeadline && d <= now && in.env.deadline.CompareAndSwap(d, killedDeadline) {
-			w.victims = append(w.victims, in)
+			victims = append(victims, in)
 		}
 	}
 	w.mu.Unlock()
-	for i, in := range w.victims {
-		// Close the outermost module of the call: its termination checks
-		// are the ones the guest's loops consult.
-		mod := in.mod
-		if in.loopMod != nil && !in.direct.Load() {
-			mod = in.loopMod
+	for i, in := range victims {
+		// Close the outermost module of the call, whose termination checks
+		// are the ones the guest's loops consult: the serve loop's or a
+		// trampoline's, never the component's own (direct.go says why).
+		mod := in.loopMod
+		if t := in.direct.Load(); t != nil {
+			mod = t.mod
 		}
 		_ = mod.CloseWithExitCode(context.Background(), exitCodeDeadline)
-		w.victims[i] = nil
+		victims[i] = nil
 	}
-	w.victims = w.victims[:0]
+	return victims[:0]
 }
 
 // stop ends the goroutine and waits for it.

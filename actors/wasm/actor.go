@@ -136,7 +136,7 @@ func (a *componentActor) armHealth(ctx *actors.Context) {
 		a.health = nil
 	}
 	ms := a.inst.v.m.Runtime.HealthCheckIntervalMS
-	if a.inst.v.tramps[exportHealth] != nil && ms > 0 {
+	if a.inst.v.exports[exportHealth] && ms > 0 {
 		a.health = ctx.Every(time.Duration(ms)*time.Millisecond, healthTick{})
 	}
 }

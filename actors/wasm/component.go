@@ -82,9 +82,11 @@ type version struct {
 	compiled wazero.CompiledModule
 	// loop is the serve loop module (serve.go), compiled in wrt.
 	loop wazero.CompiledModule
-	// tramps are the trampolines of the direct exports the component has
-	// (direct.go), compiled in wrt; nil for one it lacks.
-	tramps  [directExports]wazero.CompiledModule
+	// tramp is the trampoline of the direct exports the component has
+	// (direct.go), compiled in wrt; nil when it has none. exports says
+	// which it has.
+	tramp   wazero.CompiledModule
+	exports [directExports]bool
 	modCfg  wazero.ModuleConfig
 	env     *componentEnv
 	timeout time.Duration
@@ -188,17 +190,17 @@ func (r *Runtime) newVersion(ctx context.Context, m *Manifest, wasm []byte) (v *
 	if err != nil {
 		return nil, err
 	}
-	tramps, err := compileTrampolines(ctx, wrt, cm)
+	tramp, exports, err := compileTrampoline(ctx, wrt, cm)
 	if err != nil {
 		return nil, err
 	}
-	modCfg, err := moduleConfig(m, cm)
+	modCfg, err := moduleConfig(m)
 	if err != nil {
 		return nil, err
 	}
 	v = &version{
 		rt: r, name: m.Component.Name, m: m, digest: sha256.Sum256(wasm),
-		wrt: wrt, compiled: cm, loop: loop, tramps: tramps, modCfg: modCfg,
+		wrt: wrt, compiled: cm, loop: loop, tramp: tramp, exports: exports, modCfg: modCfg,
 		timeout:    time.Duration(m.Runtime.MessageTimeoutMS) * time.Millisecond,
 		env:        r.componentEnv(m),
 		binaryHTTP: cm.ExportedFunctions()[abi.HTTPBinaryExport] != nil,
@@ -246,15 +248,13 @@ func compile(ctx context.Context, wrt wazero.Runtime, m *Manifest, wasm []byte) 
 }
 
 // moduleConfig is the configuration every instance of cm starts from:
-// real clocks and randomness, _initialize as the start function when
-// exported, and the file grants mounted.
-func moduleConfig(m *Manifest, cm wazero.CompiledModule) (wazero.ModuleConfig, error) {
+// real clocks and randomness, no start function (instantiate calls
+// _initialize itself, through a trampoline: direct.go), and the file
+// grants mounted.
+func moduleConfig(m *Manifest) (wazero.ModuleConfig, error) {
 	modCfg := wazero.NewModuleConfig().WithName("").
 		WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader).
 		WithStartFunctions()
-	if _, ok := cm.ExportedFunctions()["_initialize"]; ok {
-		modCfg = modCfg.WithStartFunctions("_initialize")
-	}
 	if mounts := m.Caps.FileMounts(); len(mounts) > 0 {
 		fsCfg, err := mountConfig(mounts)
 		if err != nil {
@@ -285,9 +285,8 @@ func (r *Runtime) componentEnv(m *Manifest) *componentEnv {
 	return env
 }
 
-// instantiate makes a new instance, running _initialize under the
-// component's timeout. Instantiation is rare, so it can afford the
-// per-call context deadline that the message path avoids.
+// instantiate makes a new instance and runs its _initialize, if exported,
+// under the component's deadline like any other call.
 func (v *version) instantiate(ctx context.Context) (*instance, error) {
 	v.mu.Lock()
 	if v.closed {
@@ -302,9 +301,7 @@ func (v *version) instantiate(ctx context.Context) (*instance, error) {
 	in.stderr = newLineWriter(v.env.log, slog.LevelWarn, "stderr")
 	cfg := v.modCfg.WithStdout(in.stdout).WithStderr(in.stderr).WithNanosleep(in.sleep)
 	ictx := experimental.WithMemoryAllocator(withInstance(ctx, &in.env), linearAllocator(&in.linear))
-	ictx, cancel := context.WithTimeout(ictx, v.timeout)
 	mod, err := v.wrt.InstantiateModule(ictx, v.compiled, cfg)
-	cancel()
 	if err != nil {
 		in.releaseMemory()
 		v.release()
@@ -321,6 +318,10 @@ func (v *version) instantiate(ctx context.Context) (*instance, error) {
 		return nil, err
 	}
 	v.rt.watchdog.register(in)
+	if err := in.initialize(); err != nil {
+		in.close()
+		return nil, fmt.Errorf("wasm: component %q: instantiating: %w", v.name, err)
+	}
 	return in, nil
 }
 

@@ -29,11 +29,11 @@ type instance struct {
 
 	alloc, receive api.Function
 	// loopMod runs the serve loop (serve.go) that carries troupe_alloc and
-	// troupe_receive; tramps are the trampolines of the other exports
-	// (direct.go), made on first use; direct is the trampoline of the call
-	// in flight, if any, so the watchdog knows which module to close.
+	// troupe_receive; tramp carries the other exports (direct.go), made on
+	// first use; direct is set to it while one of them is called, so the
+	// watchdog knows which module to close.
 	loopMod        api.Module
-	tramps         [directExports]*trampoline
+	tramp          *trampoline
 	direct         atomic.Pointer[trampoline]
 	stack          []uint64
 	stdout, stderr *lineWriter
@@ -68,9 +68,16 @@ func (f *failure) Unwrap() error { return f.err }
 // the component does not export e. A timeout, or any error from the guest
 // (a trap, the module closed under it), is a *failure.
 func (in *instance) call(e directExport) (bool, error) {
-	t, err := in.trampoline(e)
-	if t == nil || err != nil {
+	if !in.v.exports[e] {
+		return false, nil
+	}
+	t, err := in.trampoline()
+	if err != nil {
 		return false, err
+	}
+	fn := t.funcs[e]
+	if fn == nil {
+		return false, fmt.Errorf("wasm: component %q: %s runs once per instance", in.v.name, e)
 	}
 	wd := in.v.rt.watchdog
 	in.direct.Store(t)
@@ -80,7 +87,7 @@ func (in *instance) call(e directExport) (bool, error) {
 		in.env.deadline.Store(0)
 		return true, in.timedOut(e.String())
 	}
-	err = t.call.CallWithStack(in.ctx, in.stack)
+	err = fn.CallWithStack(in.ctx, in.stack)
 	wd.end()
 	in.direct.Store(nil)
 	if in.env.deadline.Swap(0) == killedDeadline {
@@ -203,9 +210,18 @@ func (in *instance) deliver(kind uint32, ptr uint32, n int) ([]byte, error) {
 	return view, nil
 }
 
+// initialize runs _initialize, when exported.
+func (in *instance) initialize() error {
+	_, err := in.call(exportInitialize)
+	in.once(exportInitialize)
+	return err
+}
+
 // runInit runs troupe_init, when exported; non-zero is a failure.
 func (in *instance) runInit() error {
-	if called, err := in.call(exportInit); !called || err != nil {
+	called, err := in.call(exportInit)
+	in.once(exportInit)
+	if !called || err != nil {
 		return err
 	}
 	if code := int32(in.stack[0]); code != 0 {
@@ -255,7 +271,7 @@ func (in *instance) close() {
 	in.closed = true
 	in.v.rt.watchdog.unregister(in)
 	in.stopLoop()
-	in.closeTrampolines()
+	in.closeTrampoline()
 	_ = in.mod.Close(context.Background())
 	in.releaseMemory()
 	in.stdout.Flush()

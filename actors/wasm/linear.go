@@ -27,8 +27,7 @@ import (
 // Free, which wazero calls when it closes the module, can still run while
 // the guest executes on another goroutine, though the runtime avoids it
 // (direct.go): when Runtime.Close's context ends before a stopped guest
-// returns, and when wazero itself closes a module whose _initialize
-// overran its deadline. So Free only drops the pages (a guest that reads
+// returns. So Free only drops the pages (a guest that reads
 // on until its next termination check sees zeros); the mapping is removed
 // by release, which the instance calls once no call can be running in it.
 type linearMemory struct {

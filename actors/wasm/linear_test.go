@@ -192,13 +192,26 @@ func TestLinearMemoryFallsBackToTheHeap(t *testing.T) {
 	}
 }
 
-// TestModuleClosedUnderARunningGuest closes a component's module while
-// its guest writes to its memory, both ways that happens: the watchdog
-// stopping a direct call (troupe_health) and Runtime.Close with a message
-// in flight. Were the memory unmapped at close, the guest's next write
-// would kill the process.
+// TestModuleClosedUnderARunningGuest stops a guest that grows and writes
+// its memory, every way that happens: the watchdog stopping a direct call
+// (troupe_health) or an _initialize, and Runtime.Close with a message in
+// flight. Were the memory unmapped at close, the guest's next write would
+// kill the process; were the component's own module closed under it, the
+// race detector would report wazero freeing the memory during memory.grow
+// (direct.go).
 func TestModuleClosedUnderARunningGuest(t *testing.T) {
 	wasm := rtCompileWAT(t, rtWAT(t, "mem_grow"))
+	t.Run("_initialize", func(t *testing.T) {
+		e := rtNew(t, RuntimeOptions{})
+		src := strings.Replace(rtWAT(t, "mem_grow"), `(func (export "troupe_abi_v1"))`,
+			`(func (export "troupe_abi_v1")) (func (export "_initialize") (call $fill) (call $scribble))`, 1)
+		_, err := e.rt.Load(context.Background(), rtComponent(t, e.dir, "slow", rtCompileWAT(t, src),
+			"max_memory_mb = 8\nmessage_timeout_ms = 100"))
+		var timeout *actors.TimeoutError
+		if !errors.As(err, &timeout) || !strings.Contains(err.Error(), "instantiating") || !strings.Contains(err.Error(), "_initialize") {
+			t.Fatalf("Load = %v, want _initialize's timeout", err)
+		}
+	})
 	t.Run("watchdog", func(t *testing.T) {
 		e := rtNew(t, RuntimeOptions{})
 		c, err := e.rt.Load(context.Background(), rtComponent(t, e.dir, "sick", wasm,

@@ -15,10 +15,9 @@ import (
 // would otherwise run as a start function, closing the module itself when
 // it overran), troupe_init, troupe_health and troupe_stop — are called
 // through a trampoline: a module bound to the component's instance that
-// exports a function calling each of them. The
-// trampoline is then the outermost module of the call, so it is the one
-// the watchdog closes when the call overruns, as the loop module is for
-// messages (serve.go).
+// exports a function calling each of them. The trampoline is then the
+// outermost module of the call, so it is the one the watchdog closes when
+// the call overruns, as the loop module is for messages (serve.go).
 //
 // Why not close the component's own module: closing a module frees its
 // memory (wazero's ensureResourcesClosed calls the allocator's Free and
@@ -140,8 +139,9 @@ type trampoline struct {
 }
 
 // trampoline returns in's trampoline, instantiating it on first use. It
-// lives as long as the instance: making one costs about 13 µs, as much as
-// the rest of a small component's spawn, so its exports share it.
+// lives as long as the instance, and its exports share it: making one
+// costs about 13 µs, a seventh of a small component's cold spawn, which a
+// module per export paid up to four times (docs/benchmarks.md).
 func (in *instance) trampoline() (*trampoline, error) {
 	if in.tramp != nil {
 		return in.tramp, nil

@@ -146,13 +146,7 @@ func (in *instance) trampoline() (*trampoline, error) {
 	if in.tramp != nil {
 		return in.tramp, nil
 	}
-	resolve := experimental.WithImportResolver(context.Background(), func(name string) api.Module {
-		if name == "component" {
-			return in.mod
-		}
-		return nil
-	})
-	mod, err := in.v.wrt.InstantiateModule(resolve, in.v.tramp, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	mod, err := in.v.wrt.InstantiateModule(in.bindTo(context.Background()), in.v.tramp, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
 		return nil, fmt.Errorf("wasm: component %q: binding its trampoline: %w", in.v.name, err)
 	}
@@ -162,6 +156,18 @@ func (in *instance) trampoline() (*trampoline, error) {
 	}
 	in.tramp = t
 	return t, nil
+}
+
+// bindTo returns ctx with an import resolver that makes in's module the
+// "component" a companion module (the serve loop, the trampoline)
+// imports.
+func (in *instance) bindTo(ctx context.Context) context.Context {
+	return experimental.WithImportResolver(ctx, func(name string) api.Module {
+		if name == "component" {
+			return in.mod
+		}
+		return nil
+	})
 }
 
 // once drops in's handle on the export e, which runs once per instance:

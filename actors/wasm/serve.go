@@ -8,7 +8,6 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/experimental"
 )
 
 // The serve loop keeps the message path to one wasm call per instance
@@ -129,13 +128,7 @@ func loopNext(ctx context.Context, _ api.Module, stack []uint64) {
 // instance, and prepares the coroutine; the serve call starts with the
 // first operation.
 func (in *instance) startLoop(ctx context.Context) error {
-	resolve := experimental.WithImportResolver(ctx, func(name string) api.Module {
-		if name == "component" {
-			return in.mod
-		}
-		return nil
-	})
-	mod, err := in.v.wrt.InstantiateModule(resolve, in.v.loop, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	mod, err := in.v.wrt.InstantiateModule(in.bindTo(ctx), in.v.loop, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
 		return fmt.Errorf("wasm: component %q: binding the serve loop: %w", in.v.name, err)
 	}

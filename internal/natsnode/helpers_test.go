@@ -73,9 +73,13 @@ func kvRoundTrip(t *testing.T, n *Node, bucket string, replicas int) jetstream.K
 	if err != nil {
 		t.Fatalf("creating bucket %s: %v", bucket, err)
 	}
-	if _, err := kv.Put(ctx, "k", []byte("v")); err != nil {
-		t.Fatalf("Put: %v", err)
-	}
+	// A replicated stream answers only once its replicas have elected a
+	// leader, which CreateOrUpdateKeyValue does not wait for: until then a
+	// Put gets "no response from stream" (it did so once in CI).
+	retry(t, "Put", func(ctx context.Context) error {
+		_, err := kv.Put(ctx, "k", []byte("v"))
+		return err
+	})
 	e, err := kv.Get(ctx, "k")
 	if err != nil || !bytes.Equal(e.Value(), []byte("v")) {
 		t.Fatalf("Get = %v, %v", e, err)

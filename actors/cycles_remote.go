@@ -22,7 +22,9 @@ import (
 // there), so a chain made stale by a caller that gave up never reports a
 // cycle that no longer is one. The check runs where the target lives: on
 // receipt of a Request from another node, or at a Request to a local
-// actor whose chain came from another node.
+// actor whose chain came from another node. An actor busy with a message
+// nobody waits on starts its chain with the wait of a caller from another
+// node whose Request is queued for it (queue).
 //
 // The chain travels as one more pair of the envelope's trace context
 // (waitsKey), so the envelope's layout and version do not change and a
@@ -75,6 +77,23 @@ func (o *observed) noteAbove(env *envelope, reqCtx context.Context) {
 	}
 	if in, ok := reqCtx.(*inbound); ok && in.isRequest() {
 		o.above = in.waits()
+		if ch := o.above; ch != nil && len(ch.hops) > 0 {
+			o.queued.CompareAndSwap(&ch.hops[len(ch.hops)-1], nil) // its turn came
+		}
+	}
+}
+
+// queue notes, on receipt, that the sender of a Request from another node
+// waits on this actor while the Request waits its turn. An actor busy with
+// a message nobody waits on (a Send, a timer) has no chain of its own; if
+// it now asks that sender, directly or through others, the chain its
+// Request carries starts with this wait, and the sender's node finds the
+// cycle there (chain). Only the last such Request is noted: a cycle
+// through an earlier one still queued is not found. A wait that has ended
+// since is harmless: its node's stamp check sees it.
+func (o *observed) queue(in *inbound) {
+	if ch := in.waits(); ch != nil && len(ch.hops) > 0 {
+		o.queued.Store(&ch.hops[len(ch.hops)-1])
 	}
 }
 
@@ -104,8 +123,17 @@ func (e *waitEdge) chain(c *cluster) []waitHop {
 		local, top = append(local, p), p
 	}
 	var above []waitHop
-	if top.above != nil && top.parent == nil {
-		above = top.above.hops // else a wait above top ended: the rest is stale
+	switch {
+	case top.parent != nil: // a wait above top ended: the rest is stale
+	case top.above != nil:
+		above = top.above.hops
+	default:
+		// Nobody waits on the message top's actor is handling; a caller
+		// from another node whose Request is queued for it waits on the
+		// actor all the same (queue).
+		if q := top.from.obs.queued.Load(); q != nil {
+			above = []waitHop{*q}
+		}
 	}
 	hops := make([]waitHop, 0, len(above)+len(local)+1)
 	hops = append(hops, above...)

@@ -279,3 +279,112 @@ func TestCycleThroughEntitiesAcrossNodes(t *testing.T) {
 		t.Errorf("cycle %s: want a's activation on n1, then b's on n2", c)
 	}
 }
+
+// TestCycleThroughABusyActorAcrossNodes: a on n1 asks b on n2 while b is
+// busy with a message nobody waits on (a Send), and that message makes b
+// ask a. a's Request waits its turn in b's mailbox, so the two wait on
+// each other; the chain of b's Request starts with a's queued wait, and n1
+// finds the cycle on receipt. When a has given up on b before b asks, the
+// queued wait is stale and nothing is reported.
+func TestCycleThroughABusyActorAcrossNodes(t *testing.T) {
+	srv := natstest.Run(t)
+	recs := []*recorder{newRecorder(), newRecorder()}
+	replies := make(chan routeReply, 64)
+	var nodes []*System
+	for i := range 2 {
+		recs[i].sample = func(context.Context, any) bool { return false }
+		nodes = append(nodes, startNode(t, testClusterConfig(clusterConn(t, srv), fmt.Sprint("n", i+1)),
+			WithObserver(recs[i]), WithCycleDetection(true)))
+	}
+	if _, err := nodes[0].Spawn("a", router(replies)); err != nil {
+		t.Fatal(err)
+	}
+	// busy, on n2, answers a route at once; a Send of release makes it
+	// wait on the channel, then ask a.
+	type release chan struct{}
+	asked := make(chan error, 1)
+	if _, err := nodes[1].Spawn("busy", func() Actor {
+		return fn(func(c *Context, msg any) {
+			switch m := msg.(type) {
+			case route:
+				c.Respond(routeReply{End: true})
+			case release:
+				<-m
+				a, err := c.System().Lookup("a")
+				if err == nil {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					_, err = c.Request(ctx, a, route{})
+					cancel()
+				}
+				asked <- err
+			}
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a := lookup(t, nodes[0], "a")
+	busy := lookup(t, nodes[1], "busy")
+	lookup(t, nodes[0], "busy")
+	lookup(t, nodes[1], "a")
+	queued := func() bool { return busy.ep.(*process).obs.queued.Load() != nil }
+
+	t.Run("cycle", func(t *testing.T) {
+		gate := make(release)
+		if err := nodes[1].Send(busy, gate); err != nil {
+			t.Fatal(err)
+		}
+		answered := make(chan any, 1)
+		go func() {
+			v, _ := ask(t, nodes[0], a, route{Names: []string{"busy"}})
+			answered <- v
+		}()
+		eventually(t, "a's Request queued at busy", func() error {
+			if !queued() {
+				return errors.New("not yet")
+			}
+			return nil
+		})
+		close(gate)
+		if err := wait(t, asked, "busy's Request"); !errors.Is(err, ErrCycle) {
+			t.Fatalf("busy's Request to a got %v, want ErrCycle", err)
+		}
+		c := wait(t, recs[0].cyc, "the cycle")
+		if len(c.Hops) != 2 || c.Hops[0].From.Name() != "a" || c.Hops[0].To.Name() != "busy" ||
+			c.Hops[1].From.Name() != "busy" || c.Hops[1].To.Name() != "a" {
+			t.Errorf("cycle %s, want a → busy → a", c)
+		}
+		if rep, _ := (wait(t, answered, "a's answer")).(routeReply); !rep.End {
+			t.Errorf("a's answer %+v: busy answers a once its Request failed", rep)
+		}
+		if queued() {
+			t.Error("a's wait is still noted as queued after busy handled it")
+		}
+	})
+
+	t.Run("stale", func(t *testing.T) {
+		emptyChan(recs[0].cyc)
+		gate := make(release)
+		if err := nodes[1].Send(busy, gate); err != nil {
+			t.Fatal(err)
+		}
+		v, err := ask(t, nodes[0], a, route{Names: []string{"busy"}, Timeouts: map[string]time.Duration{"a": 100 * time.Millisecond}})
+		if rep, _ := v.(routeReply); err != nil || rep.End || rep.Cycle {
+			t.Fatalf("a's reply = %+v, %v; want its timeout", v, err)
+		}
+		eventually(t, "a's Request queued at busy", func() error {
+			if !queued() {
+				return errors.New("not yet")
+			}
+			return nil
+		})
+		close(gate) // busy asks a, which waits on nothing now
+		if err := wait(t, asked, "busy's Request"); err != nil {
+			t.Errorf("busy's Request to a: %v", err)
+		}
+		select {
+		case c := <-recs[0].cyc:
+			t.Errorf("a stale queued wait reported a cycle: %s", c)
+		default:
+		}
+	})
+}

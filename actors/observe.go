@@ -133,6 +133,10 @@ type observed struct {
 	// cycles are watched (noteAbove); its Requests' edges inherit them.
 	parent *waitEdge
 	above  *waitChain
+	// queued is the wait of the sender of the last Request from another
+	// node queued for this actor, while cycles are watched (queue): its
+	// caller waits on this actor whatever message it is busy with.
+	queued atomic.Pointer[waitHop]
 }
 
 // traced is a message being traced: it travels through the mailbox in

@@ -138,6 +138,9 @@ func (c *cluster) deliverInbound(reply string, w *wireMsg) {
 				in.fail(&CycleError{Cycle: st.c})
 				return
 			}
+			if p.obs != nil {
+				p.obs.queue(in)
+			}
 		}
 	}
 	// A refusal was dead-lettered by the mailbox; a request learns why.
